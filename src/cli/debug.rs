@@ -1,0 +1,69 @@
+//! Hidden developer commands. `parse-only` is the benchmark's floor: the same discovery and the
+//! same parser, in parallel, and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use rayon::prelude::*;
+
+use crate::settings::Settings;
+
+#[derive(Args)]
+pub struct DebugArgs {
+    #[command(subcommand)]
+    command: DebugCommand,
+}
+
+#[derive(Subcommand)]
+enum DebugCommand {
+    /// Read and parse every file, in parallel; print the counts.
+    ParseOnly { paths: Vec<PathBuf> },
+    /// Print each module's summary and its resolved effects (for debugging the engine).
+    Summary { paths: Vec<PathBuf> },
+}
+
+pub fn run(args: DebugArgs) -> u8 {
+    match args.command {
+        DebugCommand::Summary { paths } => {
+            let outcome = match crate::check(&paths, Settings::default()) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return super::EXIT_ERROR;
+                }
+            };
+            let p = &outcome.program;
+            for f in p.file_ids() {
+                println!("== {} ({:?})\n{:#?}", p.file(f).path.display(), p.file(f).role, p.summary(f));
+                println!("body resolved: {:?}", p.body_events[f.0 as usize]);
+            }
+            for (i, e) in p.effects.iter().enumerate() {
+                println!("effect {i}: {e:?}");
+            }
+            super::EXIT_CLEAN
+        }
+        DebugCommand::ParseOnly { paths } => {
+            let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+            let found = match crate::discover::discover(&paths, &Settings::default()) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return super::EXIT_ERROR;
+                }
+            };
+            let (parsed, errors): (usize, usize) = found
+                .files
+                .par_iter()
+                .map(|f| match std::fs::read_to_string(&f.path) {
+                    Ok(text) => {
+                        let p = ruff_python_parser::parse_unchecked_source(&text, ruff_python_ast::PySourceType::Python);
+                        (1, usize::from(!p.errors().is_empty()))
+                    }
+                    Err(_) => (0, 0),
+                })
+                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            println!("parsed {parsed} files ({errors} with syntax errors)");
+            super::EXIT_CLEAN
+        }
+    }
+}

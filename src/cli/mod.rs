@@ -1,0 +1,51 @@
+//! Command-line interface: clap definitions and one file per subcommand.
+
+mod check;
+mod debug;
+mod rule;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes CI can rely on.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "forklint", version, about = "Find the Python thread, fork and import-time hazards that hang programs at random.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check Python files and directories for hazards.
+    Check(check::CheckArgs),
+    /// Explain a rule: what it finds, why, and what to do instead.
+    Rule(rule::RuleArgs),
+    /// List every rule.
+    Rules,
+    #[command(hide = true)]
+    Debug(debug::DebugArgs),
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rule(args) => rule::run(args),
+        Command::Rules => rule::list(),
+        Command::Debug(args) => debug::run(args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,240 @@
+//! The knowledge base: what known APIs do, loaded from `rules/*.toml` (compiled in) and from
+//! user files. Rule code speaks in effects; only this table knows API names.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("rules/stdlib.toml", include_str!("../rules/stdlib.toml")),
+    ("rules/libraries.toml", include_str!("../rules/libraries.toml")),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectKind {
+    ThreadStart,
+    ThreadWait,
+    ProcessSpawn,
+    Import,
+    Partial,
+    SetDaemon,
+    GetContext,
+    SetStartMethod,
+    SubinterpRun,
+    SubinterpDestroy,
+    SubinterpIsRunning,
+    SubinterpCreate,
+    AtexitRegister,
+    AtForkRegister,
+    SignalInstall,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpawnKind {
+    /// The child execs at once; no Python runs in it (subprocess without preexec_fn).
+    Exec,
+    /// A fork after which Python code runs in the child.
+    Fork,
+    /// A multiprocessing start, whose start method decides what happens.
+    Multiprocessing,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiKind {
+    #[default]
+    Function,
+    Class,
+    Method,
+}
+
+/// Where an argument is passed: by position (0-based, not counting `self`), by keyword, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    pub position: Option<usize>,
+    pub keyword: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unless {
+    pub keyword: String,
+    pub value: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Api {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub kind: ApiKind,
+    #[serde(default)]
+    pub effects: Vec<EffectKind>,
+    pub spawn: Option<SpawnKind>,
+    pub target: Option<ArgSpec>,
+    pub daemon: Option<ArgSpec>,
+    pub daemon_default: Option<bool>,
+    #[serde(default)]
+    pub pooled: bool,
+    #[serde(default)]
+    pub library: bool,
+    pub returns: Option<String>,
+    pub exit_effect: Option<EffectKind>,
+    pub unless: Option<Unless>,
+    pub module_arg: Option<ArgSpec>,
+    pub package_arg: Option<ArgSpec>,
+    pub method_arg: Option<ArgSpec>,
+    pub run_method: Option<String>,
+    pub note: Option<String>,
+}
+
+impl Api {
+    pub fn has(&self, effect: EffectKind) -> bool {
+        self.effects.contains(&effect)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeFile {
+    #[serde(default)]
+    api: Vec<Api>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("cannot read knowledge file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Parse { path: String, line: usize, message: String },
+    #[error("{path}: entry `{name}`: {message}")]
+    Invalid { path: String, name: String, message: String },
+}
+
+/// All known APIs by qualified name (aliases included).
+#[derive(Debug, Default)]
+pub struct Knowledge {
+    apis: Vec<Api>,
+    by_name: HashMap<String, usize>,
+    /// First segments of every known name (`threading`, `os`, …), to drop unknown calls early.
+    roots: HashMap<String, ()>,
+}
+
+impl Knowledge {
+    /// The built-in tables plus the user's files; a user entry replaces a built-in of the same name.
+    pub fn load(user_files: &[impl AsRef<Path>]) -> Result<Self, KnowledgeError> {
+        let mut k = Knowledge::default();
+        for (path, text) in BUILTIN {
+            k.add_text(path, text)?;
+        }
+        for path in user_files {
+            let path = path.as_ref();
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| KnowledgeError::Read { path: path.display().to_string(), source })?;
+            k.add_text(&path.display().to_string(), &text)?;
+        }
+        Ok(k)
+    }
+
+    pub fn builtin() -> Result<Self, KnowledgeError> {
+        Self::load(&[] as &[&Path])
+    }
+
+    fn add_text(&mut self, path: &str, text: &str) -> Result<(), KnowledgeError> {
+        let file: KnowledgeFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1)).unwrap_or(1);
+            KnowledgeError::Parse { path: path.to_string(), line, message: e.message().to_string() }
+        })?;
+        for api in file.api {
+            validate(path, &api)?;
+            let idx = self.apis.len();
+            for name in std::iter::once(&api.name).chain(&api.aliases) {
+                self.by_name.insert(name.clone(), idx);
+                let root = name.split('.').next().unwrap_or(name);
+                self.roots.insert(root.to_string(), ());
+            }
+            self.apis.push(api);
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, qualified: &str) -> Option<&Api> {
+        self.by_name.get(qualified).map(|&i| &self.apis[i])
+    }
+
+    /// Whether any known API lives under this top-level module name.
+    pub fn knows_root(&self, root: &str) -> bool {
+        self.roots.contains_key(root)
+    }
+
+    pub fn len(&self) -> usize {
+        self.apis.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.apis.is_empty()
+    }
+}
+
+fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
+    let fail = |message: &str| {
+        Err(KnowledgeError::Invalid { path: path.to_string(), name: api.name.clone(), message: message.to_string() })
+    };
+    if api.has(EffectKind::ProcessSpawn) && api.spawn.is_none() {
+        return fail("a process-spawn entry needs `spawn`");
+    }
+    if api.has(EffectKind::Import) && api.module_arg.is_none() {
+        return fail("an import entry needs `module-arg`");
+    }
+    if (api.has(EffectKind::GetContext) || api.has(EffectKind::SetStartMethod)) && api.method_arg.is_none() {
+        return fail("a get-context or set-start-method entry needs `method-arg`");
+    }
+    if api.has(EffectKind::Partial) && api.target.is_none() {
+        return fail("a partial entry needs `target`");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_tables_load_and_know_the_core_apis() {
+        let k = Knowledge::builtin().expect("built-in knowledge must load");
+        let start = k.get("threading.Thread.start").expect("Thread.start");
+        assert!(start.has(EffectKind::ThreadStart));
+        assert!(k.get("os.fork").unwrap().has(EffectKind::ProcessSpawn));
+        assert_eq!(k.get("subprocess.Popen").unwrap().spawn, Some(SpawnKind::Exec));
+        assert!(k.get("importlib.import_module").unwrap().has(EffectKind::Import));
+        assert!(k.knows_root("threading"));
+        assert!(!k.knows_root("requests"));
+    }
+
+    #[test]
+    fn bad_user_file_names_file_and_line() {
+        let mut k = Knowledge::default();
+        let err = k.add_text("mine.toml", "[[api]]\nname = \"x.y\"\nbogus = 1\n").unwrap_err();
+        let msg = err.to_string();
+        let line = msg.strip_prefix("mine.toml:").and_then(|r| r.split(':').next()).and_then(|n| n.parse::<usize>().ok());
+        assert!(matches!(line, Some(1..=3)), "{msg}");
+        assert!(msg.contains("bogus"), "{msg}");
+    }
+
+    #[test]
+    fn process_spawn_without_kind_is_rejected() {
+        let mut k = Knowledge::default();
+        let err = k.add_text("mine.toml", "[[api]]\nname = \"x.y\"\neffects = [\"process-spawn\"]\n").unwrap_err();
+        assert!(err.to_string().contains("needs `spawn`"));
+    }
+}

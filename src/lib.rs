@@ -1,0 +1,54 @@
+//! forklint: a static linter for Python thread, fork, subinterpreter and shutdown hazards.
+//!
+//! Data flows one way (see DESIGN.md):
+//! paths → [`discover`] → [`summary`] (the one AST pass, in parallel) → [`program`] (link,
+//! propagate) → [`rules`] → [`report`].
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod knowledge;
+pub mod program;
+pub mod report;
+pub mod rules;
+pub mod settings;
+pub mod summary;
+
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::Skipped;
+use crate::knowledge::Knowledge;
+use crate::program::Program;
+use crate::settings::Settings;
+
+/// The result of checking a set of paths.
+pub struct CheckOutcome {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Paths that were found but could not be analysed (unreadable, not UTF-8, not a regular
+    /// file), with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    #[error(transparent)]
+    Knowledge(#[from] knowledge::KnowledgeError),
+}
+
+/// Discovers, parses, links and checks.
+pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
+    let knowledge = Knowledge::load(&settings.knowledge_files)?;
+    let found = discover::discover(paths, &settings)?;
+    let mut skipped = found.skipped;
+    let program = Program::build(found.files, knowledge, settings);
+    skipped.extend(program.unreadable.iter().map(|u| Skipped { path: u.path.clone(), reason: u.reason.clone() }));
+    let mut diagnostics = rules::check_all(&program);
+    if !program.settings.show_info {
+        diagnostics.retain(|d| d.severity > diagnostic::Severity::Info);
+    }
+    Ok(CheckOutcome { program, diagnostics, skipped })
+}

@@ -1,0 +1,366 @@
+//! Events → effects. The only place where a known API's table entry becomes an effect.
+
+use ruff_text_size::TextRange;
+
+use crate::diagnostic::FileId;
+use crate::knowledge::{Api, ApiKind, EffectKind, SpawnKind};
+use crate::settings::StartMethod;
+use crate::summary::{CallArgs, ClassIdx, Event, EventKind, Handle, Instance, Value};
+
+use super::resolve::{FnRef, MethodTarget, Target};
+use super::Program;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EffectId(pub u32);
+
+/// Which body an effect is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Body {
+    Module(FileId),
+    Function(FnRef),
+}
+
+impl Body {
+    pub fn file(self) -> FileId {
+        match self {
+            Body::Module(f) => f,
+            Body::Function(f) => f.file,
+        }
+    }
+}
+
+/// What a piece of code does, in the vocabulary of RULES.md §0.2.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    ThreadStart {
+        api: String,
+        daemon: Option<bool>,
+        /// What the thread runs, when known.
+        targets: Vec<FnRef>,
+        handle: Option<(FileId, Handle)>,
+        pooled: bool,
+        /// Started by a library's internals rather than by project code.
+        library: bool,
+    },
+    ThreadWait {
+        api: String,
+        /// The thread, pool or future waited on; `None` when it cannot be told (an event, a queue).
+        handle: Option<(FileId, Handle)>,
+    },
+    ProcessSpawn {
+        api: String,
+        kind: SpawnKind,
+        /// A start method chosen at the call (`get_context("spawn").Process`, `mp_context=`).
+        start_method: Option<StartMethod>,
+        preexec_fn: bool,
+    },
+    /// Modules whose import runs here, in order (parents first).
+    Import { modules: Vec<FileId>, dynamic: bool },
+    /// A dynamic import whose module name is not a literal.
+    UnknownImport,
+    SetStartMethod { method: Option<StartMethod> },
+    /// Effects later rule families read (subinterpreters, at-exit registrations, signals).
+    Other { api: String, kind: EffectKind },
+}
+
+/// An effect and where it happens.
+#[derive(Clone, Debug)]
+pub struct EffectSite {
+    pub body: Body,
+    pub range: TextRange,
+    pub effect: Effect,
+}
+
+/// What one summary event turns into once names are resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Call(FnRef),
+    Effect(EffectId),
+}
+
+impl Program {
+    pub(super) fn resolve_all(&mut self) {
+        let mut body_events = Vec::with_capacity(self.files.len());
+        let mut fn_events = Vec::with_capacity(self.files.len());
+        for i in 0..self.files.len() {
+            let file = FileId(i as u32);
+            let body: Vec<Vec<Resolved>> = self.summary(file)
+                .body
+                .clone()
+                .iter()
+                .map(|e| self.resolve_event(file, Body::Module(file), e))
+                .collect();
+            body_events.push(body);
+            let n = self.summary(file).functions.len();
+            let mut per_fn = Vec::with_capacity(n);
+            for func in 0..n {
+                let f = FnRef { file, func: func as u32 };
+                let events = self.summary(file).functions[func].events.clone();
+                per_fn.push(events.iter().map(|e| self.resolve_event(file, Body::Function(f), e)).collect());
+            }
+            fn_events.push(per_fn);
+        }
+        self.body_events = body_events;
+        self.fn_events = fn_events;
+    }
+
+    fn push_effect(&mut self, body: Body, range: TextRange, effect: Effect) -> Resolved {
+        let id = EffectId(self.effects.len() as u32);
+        self.effects.push(EffectSite { body, range, effect });
+        Resolved::Effect(id)
+    }
+
+    fn resolve_event(&mut self, file: FileId, body: Body, event: &Event) -> Vec<Resolved> {
+        match &event.kind {
+            EventKind::Import { module, names, dynamic } => {
+                let modules = self.import_targets(module, names);
+                if modules.is_empty() {
+                    return Vec::new();
+                }
+                vec![self.push_effect(body, event.range, Effect::Import { modules, dynamic: *dynamic })]
+            }
+            EventKind::UnknownImport => vec![self.push_effect(body, event.range, Effect::UnknownImport)],
+            EventKind::Call { callee, args } => {
+                let effects = self.call_effects(file, callee, args);
+                effects
+                    .into_iter()
+                    .map(|e| match e {
+                        Classified::Call(f) => Resolved::Call(f),
+                        Classified::Effect(eff) => self.push_effect(body, event.range, eff),
+                    })
+                    .collect()
+            }
+            EventKind::WithExit { manager: Value::Instance(inst) } => {
+                let exit = match self.resolve_qual(&inst.class) {
+                    Target::Known(api) => api.exit_effect,
+                    Target::Class(f2, c2) => self.known_base(f2, c2).and_then(|a| a.exit_effect),
+                    _ => None,
+                };
+                match exit {
+                    Some(EffectKind::ThreadWait) => {
+                        let api = format!("{}.__exit__", inst.class);
+                        let handle = Some((file, inst.handle));
+                        vec![self.push_effect(body, event.range, Effect::ThreadWait { api, handle })]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            EventKind::WithExit { .. } => Vec::new(),
+            EventKind::Consume { callee } => {
+                // Iterating `executor.map(...)` waits for the pool's results.
+                let starts_pool = self.call_effects(file, callee, &CallArgs::default()).iter().any(|c| {
+                    matches!(c, Classified::Effect(Effect::ThreadStart { pooled: true, .. }))
+                        || matches!(c, Classified::Effect(Effect::ProcessSpawn { kind: SpawnKind::Multiprocessing, .. }))
+                });
+                let handle = match callee {
+                    Value::BoundMethod { receiver, .. } => Some((file, receiver.handle)),
+                    _ => None,
+                };
+                if starts_pool {
+                    let api = "iterating results".to_string();
+                    vec![self.push_effect(body, event.range, Effect::ThreadWait { api, handle })]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    /// `import a.b.c` runs `a`, `a.b` and `a.b.c`; `from a import b` also runs `a.b` when it
+    /// is a submodule. Only project modules matter: the effects of others are not known.
+    fn import_targets(&self, module: &str, names: &[String]) -> Vec<FileId> {
+        let mut out = Vec::new();
+        let mut end = 0;
+        loop {
+            end = module[end..].find('.').map_or(module.len(), |i| end + i);
+            if let Some(f) = self.module(&module[..end]) {
+                out.push(f);
+            }
+            if end == module.len() {
+                break;
+            }
+            end += 1;
+        }
+        for name in names {
+            if let Some(f) = self.module(&format!("{module}.{name}")) {
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    fn call_effects(&self, file: FileId, callee: &Value, args: &CallArgs) -> Vec<Classified> {
+        match callee {
+            Value::Qual(q) => match self.resolve_qual(q) {
+                Target::Known(api) => self.classify(api, args, None, None),
+                Target::Function(f) => vec![Classified::Call(f)],
+                Target::Class(f2, c2) => self.construct(f2, c2, args),
+                Target::InstanceMethod(f2, inst, m) => self.method_call(f2, inst, &m, args),
+                Target::Module(_) | Target::Unknown => Vec::new(),
+            },
+            Value::Local(f) => vec![Classified::Call(FnRef { file, func: *f })],
+            Value::Partial(inner) => self.call_effects(file, inner, args),
+            Value::BoundMethod { receiver, method } => self.method_call(file, receiver, method, args),
+            Value::SelfAttr { class, path } => match (self.resolve_qual(class), path.as_slice()) {
+                (Target::Class(f2, c2), [method]) => match self.lookup_method(f2, c2, method) {
+                    MethodTarget::Project(f) => vec![Classified::Call(f)],
+                    MethodTarget::Known(api) => self.classify(api, args, None, Some((f2, c2))),
+                    MethodTarget::None => Vec::new(),
+                },
+                (Target::Class(f2, c2), [attr, method]) => {
+                    match self.summary(f2).classes[c2 as usize].attrs.get(attr) {
+                        Some(inst) => self.method_call(f2, inst, method, args),
+                        None => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calling a project class runs its `__init__` (found through its bases).
+    fn construct(&self, file: FileId, class: ClassIdx, args: &CallArgs) -> Vec<Classified> {
+        match self.lookup_method(file, class, "__init__") {
+            MethodTarget::Project(f) => vec![Classified::Call(f)],
+            _ => {
+                // A subclass of a known class without its own `__init__`: the known
+                // constructor's effects (a `multiprocessing.Pool` subclass starts threads).
+                match self.known_base(file, class) {
+                    Some(api) if api.kind == ApiKind::Class => self.classify(api, args, None, Some((file, class))),
+                    _ => Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn method_call(&self, origin: FileId, receiver: &Instance, method: &str, args: &CallArgs) -> Vec<Classified> {
+        match self.resolve_qual(&receiver.class) {
+            Target::Known(class_api) => match self.knowledge.get(&format!("{}.{method}", class_api.name)) {
+                Some(api) => self.classify(api, args, Some((origin, receiver)), None),
+                None => Vec::new(),
+            },
+            Target::Class(f2, c2) => match self.lookup_method(f2, c2, method) {
+                MethodTarget::Project(f) => vec![Classified::Call(f)],
+                MethodTarget::Known(api) => self.classify(api, args, Some((origin, receiver)), Some((f2, c2))),
+                MethodTarget::None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Turns a call of a known API into effects. `receiver` is the instance a method is called
+    /// on; `subclass` the project class that inherits the API (a `Thread` subclass).
+    fn classify(
+        &self,
+        api: &Api,
+        args: &CallArgs,
+        receiver: Option<(FileId, &Instance)>,
+        subclass: Option<(FileId, ClassIdx)>,
+    ) -> Vec<Classified> {
+        if let Some(unless) = &api.unless
+            && matches!(args.get(None, Some(&unless.keyword)), Some(Value::Bool(b)) if *b == unless.value)
+        {
+            return Vec::new();
+        }
+        // The class whose constructor the receiver came from (for its target/daemon specs).
+        let class_api = receiver.and_then(|(_, r)| self.known_class_of(&r.class));
+        let origin = receiver.map(|(f, _)| f);
+        let mut out = Vec::new();
+        for kind in &api.effects {
+            let effect = match kind {
+                EffectKind::ThreadStart => {
+                    let daemon = arg_bool(args, api.daemon.as_ref())
+                        .or_else(|| receiver.and_then(|(_, r)| r.daemon))
+                        .or_else(|| {
+                            receiver.and_then(|(_, r)| arg_bool(&r.ctor, class_api.and_then(|c| c.daemon.as_ref())))
+                        })
+                        .or_else(|| subclass.and_then(|(f, c)| self.class_daemon(f, c)))
+                        .or(api.daemon_default)
+                        .or_else(|| class_api.and_then(|c| c.daemon_default));
+                    let mut targets = Vec::new();
+                    if let Some(spec) = &api.target
+                        && let Some(v) = args.get(spec.position, spec.keyword.as_deref())
+                    {
+                        targets = self.callable_targets(origin.unwrap_or(FileId(0)), v);
+                    }
+                    if targets.is_empty()
+                        && let (Some((f, r)), Some(class_api)) = (receiver, class_api)
+                        && let Some(spec) = &class_api.target
+                        && let Some(v) = r.ctor.get(spec.position, spec.keyword.as_deref())
+                    {
+                        targets = self.callable_targets(f, v);
+                    }
+                    if targets.is_empty()
+                        && let Some((f, c)) = subclass
+                        && let Some(run) = class_api.and_then(|a| a.run_method.as_deref()).or(Some("run"))
+                        && let MethodTarget::Project(t) = self.lookup_method(f, c, run)
+                    {
+                        targets.push(t);
+                    }
+                    Effect::ThreadStart {
+                        api: api.name.clone(),
+                        daemon,
+                        targets,
+                        handle: receiver.map(|(f, r)| (f, r.handle)),
+                        pooled: api.pooled,
+                        library: api.library,
+                    }
+                }
+                EffectKind::ThreadWait => Effect::ThreadWait {
+                    api: api.name.clone(),
+                    handle: receiver.map(|(f, r)| (f, r.handle)),
+                },
+                EffectKind::ProcessSpawn => {
+                    let explicit = receiver
+                        .and_then(|(_, r)| r.start_method.as_deref())
+                        .or_else(|| match args.get(None, Some("mp_context")) {
+                            Some(Value::Instance(ctx)) => ctx.start_method.as_deref(),
+                            _ => None,
+                        })
+                        .and_then(StartMethod::parse);
+                    let preexec_fn = matches!(args.get(None, Some("preexec_fn")), Some(v) if *v != Value::None);
+                    Effect::ProcessSpawn {
+                        api: api.name.clone(),
+                        kind: api.spawn.unwrap_or(SpawnKind::Exec),
+                        start_method: explicit,
+                        preexec_fn,
+                    }
+                }
+                EffectKind::SetStartMethod => {
+                    let method = api
+                        .method_arg
+                        .as_ref()
+                        .and_then(|m| args.get(m.position, m.keyword.as_deref()))
+                        .and_then(Value::as_str)
+                        .and_then(StartMethod::parse);
+                    Effect::SetStartMethod { method }
+                }
+                other => Effect::Other { api: api.name.clone(), kind: *other },
+            };
+            out.push(Classified::Effect(effect));
+        }
+        out
+    }
+
+    fn known_class_of(&self, class: &str) -> Option<&Api> {
+        match self.resolve_qual(class) {
+            Target::Known(api) if api.kind == ApiKind::Class => Some(api),
+            Target::Class(f, c) => self.known_base(f, c),
+            _ => None,
+        }
+    }
+}
+
+enum Classified {
+    Call(FnRef),
+    Effect(Effect),
+}
+
+fn arg_bool(args: &CallArgs, spec: Option<&crate::knowledge::ArgSpec>) -> Option<bool> {
+    let spec = spec?;
+    match args.get(spec.position, spec.keyword.as_deref()) {
+        Some(Value::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}

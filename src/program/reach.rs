@@ -1,0 +1,204 @@
+//! Effects propagated through the call graph to a fixpoint.
+//!
+//! Functions are grouped into strongly connected components (recursion), visited callees
+//! first; each component's reach is its members' own effects plus its callees' reach, in
+//! source order, without repeats. Components share one list. Provenance is not stored per
+//! function: the chain for a reported finding is rebuilt by a breadth-first search over call
+//! edges, which costs nothing for the (many) effects that are never reported.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use ruff_text_size::TextRange;
+
+use super::effects::{Body, EffectId, Resolved};
+use super::resolve::FnRef;
+use super::Program;
+
+#[derive(Default)]
+pub struct Reach {
+    /// Offset of each file's first function in the flat numbering.
+    offsets: Vec<usize>,
+    lists: Vec<Arc<[EffectId]>>,
+}
+
+impl Reach {
+    pub fn of(&self, f: FnRef) -> &[EffectId] {
+        let i = self.offsets[f.file.0 as usize] + f.func as usize;
+        &self.lists[i]
+    }
+
+    pub fn compute(program: &Program) -> Reach {
+        let mut offsets = Vec::with_capacity(program.files.len());
+        let mut total = 0;
+        for per_fn in &program.fn_events {
+            offsets.push(total);
+            total += per_fn.len();
+        }
+        let node = |f: FnRef| offsets[f.file.0 as usize] + f.func as usize;
+        let mut fn_of = Vec::with_capacity(total);
+        for (file, per_fn) in program.fn_events.iter().enumerate() {
+            for func in 0..per_fn.len() {
+                fn_of.push(FnRef { file: crate::diagnostic::FileId(file as u32), func: func as u32 });
+            }
+        }
+        let events = |n: usize| -> &[Vec<Resolved>] {
+            let f = fn_of[n];
+            &program.fn_events[f.file.0 as usize][f.func as usize]
+        };
+        let succ = |n: usize| -> Vec<usize> {
+            events(n).iter().flatten().filter_map(|r| match r {
+                Resolved::Call(f) => Some(node(*f)),
+                Resolved::Effect(_) => None,
+            }).collect()
+        };
+
+        let sccs = tarjan(total, &succ);
+        let mut comp_of = vec![usize::MAX; total];
+        for (c, members) in sccs.iter().enumerate() {
+            for &m in members {
+                comp_of[m] = c;
+            }
+        }
+        let empty: Arc<[EffectId]> = Arc::from(Vec::new());
+        let mut lists: Vec<Arc<[EffectId]>> = vec![empty; total];
+        // Tarjan yields components callees-first, so every callee outside a component is done.
+        for (c, members) in sccs.iter().enumerate() {
+            let mut seen = HashSet::new();
+            let mut list = Vec::new();
+            let mut members_sorted = members.clone();
+            members_sorted.sort_unstable();
+            for &m in &members_sorted {
+                for r in events(m).iter().flatten() {
+                    match r {
+                        Resolved::Effect(id) => {
+                            if seen.insert(*id) {
+                                list.push(*id);
+                            }
+                        }
+                        Resolved::Call(f) => {
+                            let callee = node(*f);
+                            if comp_of[callee] != c {
+                                for id in lists[callee].iter() {
+                                    if seen.insert(*id) {
+                                        list.push(*id);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let shared: Arc<[EffectId]> = Arc::from(list);
+            for &m in members {
+                lists[m] = shared.clone();
+            }
+        }
+        Reach { offsets, lists }
+    }
+}
+
+/// Iterative Tarjan (no recursion: call chains in real projects are deep).
+fn tarjan(n: usize, succ: &dyn Fn(usize) -> Vec<usize>) -> Vec<Vec<usize>> {
+    const UNVISITED: usize = usize::MAX;
+    let mut index = vec![UNVISITED; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root] != UNVISITED {
+            continue;
+        }
+        // (node, successors, next successor position)
+        let mut work: Vec<(usize, Vec<usize>, usize)> = vec![(root, succ(root), 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some((v, succs, pos)) = work.last_mut() {
+            let v = *v;
+            if *pos < succs.len() {
+                let w = succs[*pos];
+                *pos += 1;
+                if index[w] == UNVISITED {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    let s = succ(w);
+                    work.push((w, s, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                work.pop();
+                if let Some((parent, _, _)) = work.last() {
+                    low[*parent] = low[*parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    out.push(comp);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One hop of a call chain: the call at `range` in `caller` runs `callee`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallStep {
+    pub caller: FnRef,
+    pub range: TextRange,
+    pub callee: FnRef,
+}
+
+/// The shortest chain of calls from `from` into the function holding `target` (empty when
+/// `from` holds it itself).
+pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> {
+    let Body::Function(goal) = target else { return Vec::new() };
+    if from == goal {
+        return Vec::new();
+    }
+    let mut prev: HashMap<FnRef, CallStep> = HashMap::new();
+    let mut queue = VecDeque::from([from]);
+    let mut seen = HashSet::from([from]);
+    while let Some(f) = queue.pop_front() {
+        let summary = &program.summary(f.file).functions[f.func as usize];
+        for (event, resolved) in summary.events.iter().zip(&program.fn_events[f.file.0 as usize][f.func as usize]) {
+            for r in resolved {
+                let Resolved::Call(callee) = r else { continue };
+                if !seen.insert(*callee) {
+                    continue;
+                }
+                prev.insert(*callee, CallStep { caller: f, range: event.range, callee: *callee });
+                if *callee == goal {
+                    let mut path = Vec::new();
+                    let mut at = goal;
+                    while let Some(step) = prev.get(&at) {
+                        path.push(*step);
+                        at = step.caller;
+                        if at == from {
+                            break;
+                        }
+                    }
+                    path.reverse();
+                    return path;
+                }
+                queue.push_back(*callee);
+            }
+        }
+    }
+    Vec::new()
+}

@@ -1,0 +1,80 @@
+//! The default output: rustc/Ruff-style snippets rendered by `annotate-snippets`.
+
+use std::fmt::Write as _;
+
+use annotate_snippets::{Level, Renderer, Snippet};
+use ruff_text_size::{TextRange, TextSize};
+
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::program::Program;
+
+fn level(severity: Severity) -> Level {
+    match severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Info => Level::Info,
+    }
+}
+
+/// The text of the line(s) a location sits on, with the span relative to that text.
+struct Window<'a> {
+    origin: String,
+    source: &'a str,
+    line_start: usize,
+    span: std::ops::Range<usize>,
+}
+
+fn window<'a>(program: &'a Program, loc: &Location) -> Window<'a> {
+    let file = program.file(loc.file);
+    let text: &str = &file.text;
+    let index = file.line_index();
+    let start = loc.range.start().min(TextSize::of(text));
+    let line = index.line_index(start);
+    let line_range = index.line_range(line, text);
+    // One line of context is enough to recognise the code; a span that runs past the line is
+    // cut at its end, so a multi-line call shows its first line underlined.
+    let line_text = &text[line_range];
+    let line_text = line_text.trim_end_matches(['\n', '\r']);
+    let rel_start = usize::from(start - line_range.start()).min(line_text.len());
+    let end = loc.range.end().min(line_range.start() + TextSize::of(line_text));
+    let rel_end = usize::from(end.max(start) - line_range.start()).max(rel_start);
+    // An empty span (an error at end of input) still gets a caret.
+    let rel_end = if rel_end == rel_start { (rel_start + 1).min(line_text.len().max(rel_start)) } else { rel_end };
+    Window { origin: file.path.display().to_string(), source: line_text, line_start: line.get(), span: rel_start..rel_end }
+}
+
+/// Renders one diagnostic.
+pub fn render(program: &Program, d: &Diagnostic, color: bool) -> String {
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let id = format!("{} {}", d.code, d.name);
+    let primary = window(program, &d.primary);
+    let trace: Vec<Window> = d.trace.iter().map(|s| window(program, &s.location)).collect();
+    let mut message = level(d.severity).title(&d.message).id(&id).snippet(
+        Snippet::source(primary.source)
+            .line_start(primary.line_start)
+            .origin(&primary.origin)
+            .annotation(level(d.severity).span(primary.span.clone()).label(&d.label)),
+    );
+    for (w, step) in trace.iter().zip(&d.trace) {
+        message = message.snippet(
+            Snippet::source(w.source)
+                .line_start(w.line_start)
+                .origin(&w.origin)
+                .annotation(Level::Info.span(w.span.clone()).label(&step.message)),
+        );
+    }
+    if let Some(help) = &d.help {
+        message = message.footer(Level::Help.title(help));
+    }
+    for note in &d.notes {
+        message = message.footer(Level::Note.title(note));
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", renderer.render(message));
+    out
+}
+
+/// `path:line:col` of a location, 1-based.
+pub fn position(program: &Program, file: crate::diagnostic::FileId, range: TextRange) -> (usize, usize) {
+    program.file(file).line_col(range.start())
+}

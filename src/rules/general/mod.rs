@@ -1,0 +1,1 @@
+pub mod fl001_syntax_error;

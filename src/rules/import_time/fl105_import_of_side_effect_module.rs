@@ -1,0 +1,111 @@
+use std::collections::HashSet;
+
+use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
+use crate::program::{Context, Effect, Program};
+use crate::rules::{Family, FixAvailability, Rule};
+
+use super::{Hit, chain, describe, flow, loc, module_name};
+
+pub static RULE: Rule = Rule {
+    code: "FL105",
+    name: "import-of-side-effect-module",
+    family: Family::ImportTime,
+    severity: Severity::Warning,
+    default_enabled: true,
+    fix: FixAvailability::Display,
+    summary: "An import runs a module that starts threads or processes at import time.",
+    doc: r#"## What it does
+Reports an import (`import x`, `from x import y`, `importlib.import_module("x")`,
+`__import__("x")`) that runs a module whose own top level starts a thread or a process (it has
+an FL101, FL102 or FL103 finding), including a package whose `__init__` does so when a submodule
+is imported. It is reported at the importer, with the chain to the effect. Only the direct
+importer of the module with the finding is reported, not every module above it. Imports inside
+functions count when the function runs at import time or in the main flow.
+
+## Why is this bad?
+The importer inherits the imported module's hazards, usually without knowing: the thread starts
+(and may deadlock, FL102) while the importer is itself being imported or before it forks.
+
+## Example
+```python
+# main.py
+import importlib
+
+def main():
+    app = importlib.import_module("app")   # app starts a thread at import time
+
+if __name__ == "__main__":
+    main()
+```
+
+## Use instead
+```python
+def main():
+    app = importlib.import_module("app")
+    app.main()      # app starts its thread only when asked to
+```
+
+## When it does not apply
+Imports under `if TYPE_CHECKING:`; imports inside functions that never run; imports whose
+module name is not a literal (their effects are unknown: the per-module rules still fire in the
+candidate modules themselves).
+
+## Python versions and platforms
+All versions.
+"#,
+    check,
+};
+
+fn check(program: &Program, out: &mut Vec<Diagnostic>) {
+    // The first import-time thread start or process creation of each module, if any.
+    let hazards: Vec<Option<Hit>> = program
+        .file_ids()
+        .map(|f| {
+            flow(program, f, Context::Import).into_iter().find(|h| {
+                matches!(program.effect(h.effect).effect, Effect::ThreadStart { .. } | Effect::ProcessSpawn { .. })
+            })
+        })
+        .collect();
+    for file in program.file_ids() {
+        let mut seen = HashSet::new();
+        for i in 0..program.summary(file).body.len() {
+            for (id, _) in program.event_effects(file, i) {
+                let site = program.effect(id);
+                let Effect::Import { modules, .. } = &site.effect else { continue };
+                for &imported in modules {
+                    if imported == file || !seen.insert((id, imported)) {
+                        continue;
+                    }
+                    let Some(hazard) = &hazards[imported.0 as usize] else { continue };
+                    out.push(diagnostic(program, site.body.file(), site.range, imported, hazard));
+                }
+            }
+        }
+    }
+}
+
+fn diagnostic(program: &Program, file: FileId, range: ruff_text_size::TextRange, imported: FileId, hazard: &Hit) -> Diagnostic {
+    let effect_site = program.effect(hazard.effect);
+    let what = describe(&effect_site.effect);
+    let name = module_name(program, imported);
+    let mut trace = vec![Step {
+        location: Location { file: imported, range: program.event_range(imported, hazard.event) },
+        message: format!("`{name}` {what} at import time"),
+    }];
+    trace.extend(chain(program, hazard, "here"));
+    Diagnostic {
+        code: RULE.code,
+        name: RULE.name,
+        severity: RULE.severity,
+        message: format!(
+            "importing `{name}` runs its import-time side effect: it {what} (at {})",
+            loc(program, effect_site.body.file(), effect_site.range)
+        ),
+        primary: Location { file, range },
+        label: format!("`{name}` is imported here"),
+        trace,
+        help: Some(format!("have `{name}` expose `main()`/`start()` and call it explicitly after the import")),
+        notes: Vec::new(),
+        fix: None,
+    }
+}

@@ -1,0 +1,170 @@
+//! Import-time hazards (FL1xx): what runs while a module is being imported.
+//!
+//! Shared here: the walk over a module's import-time flow and the chain shown for a finding.
+//! See docs/import-time.md for when a file's top level counts as import time.
+
+pub mod fl101_import_time_thread_start;
+pub mod fl102_import_time_thread_wait;
+pub mod fl103_import_time_process_spawn;
+pub mod fl104_import_time_thread_imports;
+pub mod fl105_import_of_side_effect_module;
+pub mod fl106_import_time_daemon_thread;
+pub mod fl107_mp_start_without_main_guard;
+
+use ruff_text_size::TextRange;
+
+use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
+use crate::program::{Context, Effect, EffectId, FnRef, Program};
+use crate::rules::Rule;
+
+/// One effect reached from one module-body event.
+#[derive(Clone, Copy, Debug)]
+pub struct Hit {
+    pub file: FileId,
+    /// Index of the module-body event (the primary location).
+    pub event: usize,
+    pub stmt: u32,
+    pub effect: EffectId,
+    /// The function the event calls, when the effect is reached through it.
+    pub via: Option<FnRef>,
+}
+
+/// The effects a module's top level reaches in `context`, in execution order.
+pub fn flow(program: &Program, file: FileId, context: Context) -> Vec<Hit> {
+    flow_where(program, file, |p, e| p.context(file, e.in_main_guard) == context)
+}
+
+/// The effects reached by top-level code outside any `__main__` guard (what a spawn child
+/// re-runs when it imports the main script as `__mp_main__`).
+pub fn unguarded_flow(program: &Program, file: FileId) -> Vec<Hit> {
+    flow_where(program, file, |_, e| !e.in_main_guard)
+}
+
+fn flow_where(program: &Program, file: FileId, keep: impl Fn(&Program, &crate::summary::Event) -> bool) -> Vec<Hit> {
+    let mut out = Vec::new();
+    for (i, event) in program.summary(file).body.iter().enumerate() {
+        if !keep(program, event) {
+            continue;
+        }
+        for (effect, via) in program.event_effects(file, i) {
+            out.push(Hit { file, event: i, stmt: event.stmt, effect, via });
+        }
+    }
+    out
+}
+
+/// The first hit per top-level statement that satisfies `pred`.
+pub fn first_per_statement(hits: &[Hit], program: &Program, pred: impl Fn(&Effect) -> bool) -> Vec<Hit> {
+    let mut out: Vec<Hit> = Vec::new();
+    for h in hits {
+        if pred(&program.effect(h.effect).effect) && out.last().is_none_or(|last| last.stmt != h.stmt) {
+            out.push(*h);
+        }
+    }
+    out
+}
+
+/// Source text of a range, on one line, shortened for messages.
+pub fn snippet(program: &Program, file: FileId, range: TextRange) -> String {
+    let text = &program.file(file).text[range];
+    let first = text.lines().next().unwrap_or("").trim();
+    if first.chars().count() > 60 || text.lines().nth(1).is_some() {
+        let short: String = first.chars().take(57).collect();
+        format!("{short}…")
+    } else {
+        first.to_string()
+    }
+}
+
+pub fn display_path(program: &Program, file: FileId) -> String {
+    program.file(file).path.display().to_string()
+}
+
+pub fn loc(program: &Program, file: FileId, range: TextRange) -> String {
+    let (line, _) = program.file(file).line_col(range.start());
+    format!("{}:{line}", display_path(program, file))
+}
+
+pub fn function_name(program: &Program, f: FnRef) -> String {
+    program.summary(f.file).functions[f.func as usize].qualname.clone()
+}
+
+pub fn module_name(program: &Program, file: FileId) -> &str {
+    &program.summary(file).module
+}
+
+/// The steps from a top-level event to an effect: each call on the way, then the effect.
+pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let site = program.effect(hit.effect);
+    if let Some(via) = hit.via {
+        for step in program.call_path(via, hit.effect) {
+            steps.push(Step {
+                location: Location { file: step.caller.file, range: step.range },
+                message: format!("`{}` calls `{}`", function_name(program, step.caller), function_name(program, step.callee)),
+            });
+        }
+    }
+    if site.body.file() != hit.file || hit.via.is_some() {
+        steps.push(Step { location: Location { file: site.body.file(), range: site.range }, message: effect_label.to_string() });
+    }
+    steps
+}
+
+/// One place where `file` is imported by another module, for the end of a chain.
+pub fn importer_step(program: &Program, file: FileId) -> Option<Step> {
+    for other in program.file_ids() {
+        if other == file {
+            continue;
+        }
+        for i in 0..program.summary(other).body.len() {
+            for (id, _) in program.event_effects(other, i) {
+                let site = program.effect(id);
+                if let Effect::Import { modules, .. } = &site.effect
+                    && modules.contains(&file)
+                {
+                    return Some(Step {
+                        location: Location { file: site.body.file(), range: site.range },
+                        message: format!("`{}` is imported here", module_name(program, file)),
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A diagnostic at a module-body event, with the rule's metadata filled in.
+pub fn at_event(rule: &Rule, program: &Program, hit: &Hit, message: String, label: String) -> Diagnostic {
+    Diagnostic {
+        code: rule.code,
+        name: rule.name,
+        severity: rule.severity,
+        message,
+        primary: Location { file: hit.file, range: program.event_range(hit.file, hit.event) },
+        label,
+        trace: Vec::new(),
+        help: None,
+        notes: Vec::new(),
+        fix: None,
+    }
+}
+
+/// How an effect reads in a message.
+pub fn describe(effect: &Effect) -> String {
+    match effect {
+        Effect::ThreadStart { api, pooled: true, .. } => format!("runs work on a thread pool (`{api}`)"),
+        Effect::ThreadStart { api, library: true, .. } => format!("starts library threads (`{api}`)"),
+        Effect::ThreadStart { api, .. } => format!("starts a thread (`{api}`)"),
+        Effect::ThreadWait { api, .. } => format!("waits for a thread (`{api}`)"),
+        Effect::ProcessSpawn { api, .. } => format!("starts a process (`{api}`)"),
+        Effect::Import { .. } => "imports a module".into(),
+        Effect::UnknownImport => "imports a module chosen at run time".into(),
+        Effect::SetStartMethod { .. } => "sets the multiprocessing start method".into(),
+        Effect::Other { api, .. } => format!("calls `{api}`"),
+    }
+}
+
+pub fn severity_at_least(s: Severity, min: Severity) -> Severity {
+    s.max(min)
+}

@@ -1,0 +1,102 @@
+//! The lint rules (code). Not to be confused with top-level `rules/`, the knowledge base (data).
+//!
+//! Each rule is one file holding its metadata, its documentation and its check. This table is
+//! the one place a rule is registered.
+
+pub mod general;
+pub mod import_time;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::program::Program;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    General,
+    ImportTime,
+}
+
+impl Family {
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::General => "General",
+            Family::ImportTime => "Import-time hazards (FL1xx)",
+        }
+    }
+}
+
+/// Whether a rule can offer an edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixAvailability {
+    None,
+    /// A suggestion in words only.
+    Display,
+    Unsafe,
+    Safe,
+}
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub family: Family,
+    pub severity: Severity,
+    pub default_enabled: bool,
+    pub fix: FixAvailability,
+    /// One line, shown by `forklint rules`.
+    pub summary: &'static str,
+    /// Markdown: What it does / Why is this bad? / Example / Use instead / When it does not
+    /// apply / Python versions and platforms.
+    pub doc: &'static str,
+    pub check: fn(&Program, &mut Vec<Diagnostic>),
+}
+
+/// Every rule, in code order.
+pub static RULES: &[&Rule] = &[
+    &general::fl001_syntax_error::RULE,
+    &import_time::fl101_import_time_thread_start::RULE,
+    &import_time::fl102_import_time_thread_wait::RULE,
+    &import_time::fl103_import_time_process_spawn::RULE,
+    &import_time::fl104_import_time_thread_imports::RULE,
+    &import_time::fl105_import_of_side_effect_module::RULE,
+    &import_time::fl106_import_time_daemon_thread::RULE,
+    &import_time::fl107_mp_start_without_main_guard::RULE,
+];
+
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+}
+
+/// Runs every rule and returns the findings sorted by file, position and code.
+pub fn check_all(program: &Program) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in RULES {
+        if rule.default_enabled {
+            (rule.check)(program, &mut out);
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.primary.file, a.primary.range.start(), a.code).cmp(&(b.primary.file, b.primary.range.start(), b.code))
+    });
+    out.dedup_by(|a, b| a.code == b.code && a.primary == b.primary);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RULES {
+            assert!(seen.insert(r.code), "duplicate code {}", r.code);
+            assert!(seen.insert(r.name), "duplicate name {}", r.name);
+            assert!(r.code.len() == 5 && r.code.starts_with("FL"), "{}", r.code);
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+                assert!(r.doc.contains(section), "{} doc lacks {section}", r.code);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! AST → `ModuleSummary`: the only code that sees an AST.
+//!
+//! A summary records what a module body and each function body *does*, in source order, with
+//! names already resolved inside the module (imports, aliases, locals, `self` attributes) to
+//! dotted qualified names. Cross-module meaning (is `app.Worker` a `threading.Thread`
+//! subclass?) is decided later, when summaries are linked into a `Program`.
+
+mod visitor;
+
+use std::collections::HashMap;
+
+use ruff_text_size::TextRange;
+
+pub use visitor::{MAX_NESTING, ProjectIndex, summarize};
+
+/// A dotted qualified name: `threading.Thread.start`, `app.util.start_worker`.
+pub type QName = String;
+
+/// Index of a function (or lambda, or method) in [`ModuleSummary::functions`].
+pub type FuncIdx = u32;
+/// Index of a class in [`ModuleSummary::classes`].
+pub type ClassIdx = u32;
+
+/// Identity of one constructed object within a module, for pairing a start with its wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Handle(pub u32);
+
+/// An object created by calling a class (or what might be one: `app.make()` may be a class;
+/// the link step decides).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub class: QName,
+    pub ctor: CallArgs,
+    pub handle: Handle,
+    /// Daemon flag set after construction (`t.daemon = True`, `t.setDaemon(True)`).
+    pub daemon: Option<bool>,
+    /// Start method carried from a multiprocessing context (`get_context("spawn").Process`).
+    pub start_method: Option<String>,
+}
+
+/// What an expression evaluates to, as far as one module can tell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A module, function, class or method, by qualified name.
+    Qual(QName),
+    /// A function or lambda of this module that has no global name (nested, lambda).
+    Local(FuncIdx),
+    Instance(Box<Instance>),
+    /// `instance.method` (not yet called).
+    BoundMethod { receiver: Box<Instance>, method: String },
+    /// `self.a.b…` inside a method of `class` (resolved at link: a method, or an attribute
+    /// holding an instance assigned in some method).
+    SelfAttr { class: QName, path: Vec<String> },
+    /// `functools.partial(inner, …)`.
+    Partial(Box<Value>),
+    Str(String),
+    Bool(bool),
+    None,
+    Unknown,
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallArgs {
+    pub positional: Vec<Value>,
+    pub keywords: Vec<(String, Value)>,
+}
+
+impl CallArgs {
+    /// The argument passed at `position` or as `keyword`, if any.
+    pub fn get(&self, position: Option<usize>, keyword: Option<&str>) -> Option<&Value> {
+        keyword
+            .and_then(|k| self.keywords.iter().find(|(name, _)| name == k).map(|(_, v)| v))
+            .or_else(|| position.and_then(|p| self.positional.get(p)))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// An import that runs module `module` and, for `from module import names`, the names
+    /// that are submodules. `dynamic` marks `importlib.import_module`/`__import__` forms.
+    Import { module: QName, names: Vec<String>, dynamic: bool },
+    /// `importlib.import_module(x)` with a name that is not a literal.
+    UnknownImport,
+    /// A call whose meaning the link step decides.
+    Call { callee: Value, args: CallArgs },
+    /// Leaving `with manager:` (an executor's `__exit__` waits for its workers).
+    WithExit { manager: Value },
+    /// Iterating or materialising the result of this call (`for r in ex.map(...)`).
+    Consume { callee: Value },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub range: TextRange,
+    pub kind: EventKind,
+    /// Module body only: the event is inside an `if __name__ == "__main__":` guard.
+    pub in_main_guard: bool,
+    /// Module body only: index of the top-level statement the event belongs to.
+    pub stmt: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionSummary {
+    /// Name relative to the module: `f`, `C.m`, `f.<locals>.g`, `<lambda>`.
+    pub qualname: String,
+    pub name_range: TextRange,
+    pub class: Option<ClassIdx>,
+    pub events: Vec<Event>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClassSummary {
+    pub qualname: String,
+    pub name_range: TextRange,
+    /// Base classes, resolved to qualified names where possible.
+    pub bases: Vec<QName>,
+    pub methods: HashMap<String, FuncIdx>,
+    /// `self.x = SomeClass(...)` in any method: what `self.x` holds.
+    pub attrs: HashMap<String, Instance>,
+    /// Daemon flag set by the class itself (`super().__init__(daemon=True)`, `self.daemon = True`).
+    pub daemon: Option<bool>,
+}
+
+/// A syntax error (or an input the parser must not be given) at a location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxProblem {
+    pub range: TextRange,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModuleSummary {
+    pub module: QName,
+    pub is_package: bool,
+    /// The module body's events, in source order.
+    pub body: Vec<Event>,
+    pub functions: Vec<FunctionSummary>,
+    pub classes: Vec<ClassSummary>,
+    /// Final top-level bindings: what `module.name` is, for other modules' lookups.
+    pub exports: HashMap<String, Value>,
+    pub has_main_guard: bool,
+    pub has_shebang: bool,
+    pub syntax_errors: Vec<SyntaxProblem>,
+}
+
+impl ModuleSummary {
+    /// The function of this module with global qualified name `module.rest`, if any.
+    pub fn function_by_qualname(&self, rest: &str) -> Option<FuncIdx> {
+        self.functions.iter().position(|f| f.qualname == rest).map(|i| i as FuncIdx)
+    }
+    pub fn class_by_qualname(&self, rest: &str) -> Option<ClassIdx> {
+        self.classes.iter().position(|c| c.qualname == rest).map(|i| i as ClassIdx)
+    }
+}

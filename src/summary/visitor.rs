@@ -1,0 +1,1035 @@
+//! The one pass over each AST.
+//!
+//! The module body is walked in source order; function, method and lambda bodies are walked
+//! after the body that defines them is complete, so global names resolve to their final
+//! bindings (as they do when Python calls the function) and closures see their enclosing
+//! function's locals. Every node is still visited exactly once.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{
+    self as ast, CmpOp, Expr, Parameters, PySourceType, Stmt, StmtClassDef, StmtFunctionDef,
+};
+use ruff_python_parser::parse_unchecked_source;
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use super::{
+    CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle, Instance,
+    ModuleSummary, QName, SyntaxProblem, Value,
+};
+use crate::knowledge::{ApiKind, EffectKind, Knowledge};
+
+/// Deepest bracket nesting accepted. CPython's tokenizer refuses more than 200 nested
+/// parentheses ("too many nested parentheses", `MAXLEVEL` in Parser/tokenizer.c), so deeper
+/// input is a syntax error for Python itself, and refusing it before parsing keeps the
+/// recursive-descent parser's stack bounded.
+pub const MAX_NESTING: usize = 200;
+
+/// Deepest statement/expression recursion the visitor follows (far beyond real code).
+const MAX_VISIT_DEPTH: usize = 1_000;
+
+/// The names every module can see.
+pub struct ProjectIndex<'a> {
+    pub modules: &'a HashSet<String>,
+    pub knowledge: &'a Knowledge,
+}
+
+impl ProjectIndex<'_> {
+    /// Whether `name` or a prefix of it is a module of the project.
+    fn in_project(&self, name: &str) -> bool {
+        let mut end = name.len();
+        loop {
+            if self.modules.contains(&name[..end]) {
+                return true;
+            }
+            match name[..end].rfind('.') {
+                Some(i) => end = i,
+                None => return false,
+            }
+        }
+    }
+}
+
+/// Parses `source` and summarises it. Never panics on any input it is given; syntax errors
+/// are recorded in the summary (and the module is then summarised from what did parse).
+pub fn summarize(source: &str, module: &str, is_package: bool, index: &ProjectIndex<'_>) -> ModuleSummary {
+    let mut summary = ModuleSummary {
+        module: module.to_string(),
+        is_package,
+        has_shebang: source.starts_with("#!"),
+        ..ModuleSummary::default()
+    };
+    if let Some(offset) = too_deep(source) {
+        summary.syntax_errors.push(SyntaxProblem {
+            range: TextRange::empty(TextSize::new(offset as u32)),
+            message: format!("too many nested parentheses (more than {MAX_NESTING}); Python refuses this file"),
+        });
+        return summary;
+    }
+    let parsed = parse_unchecked_source(source, PySourceType::Python);
+    if let Some(err) = parsed.errors().first() {
+        summary.syntax_errors.push(SyntaxProblem { range: err.location, message: err.error.to_string() });
+        // A module Python cannot compile never runs: summarising the recovered tree would
+        // report effects of code that cannot execute.
+        return summary;
+    }
+    let mut v = ModuleVisitor::new(&mut summary, index);
+    v.visit_module(parsed.syntax().body.as_slice());
+    summary
+}
+
+/// Byte offset where bracket nesting first exceeds [`MAX_NESTING`], skipping strings and
+/// comments. A linear scan, so it cannot itself be defeated by nesting.
+fn too_deep(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let (mut i, mut depth) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let triple = bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q);
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    if bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if bytes[i] == q && (!triple || (bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q))) {
+                        i += if triple { 3 } else { 1 };
+                        break;
+                    }
+                    if !triple && bytes[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[derive(Default)]
+struct Scope {
+    names: HashMap<String, Value>,
+    is_class: bool,
+}
+
+/// A function body waiting to be walked once its definer is complete.
+struct Pending<'a> {
+    idx: FuncIdx,
+    body: PendingBody<'a>,
+    parameters: Option<&'a Parameters>,
+    /// For methods: the class whose instance the first parameter is.
+    class: Option<ClassIdx>,
+    qual_prefix: String,
+}
+
+enum PendingBody<'a> {
+    Stmts(&'a [Stmt]),
+    Lambda(&'a Expr),
+}
+
+struct ModuleVisitor<'s, 'i, 'a> {
+    summary: &'s mut ModuleSummary,
+    index: &'i ProjectIndex<'i>,
+    scopes: Vec<Scope>,
+    pending: Vec<Vec<Pending<'a>>>,
+    /// Where events go: the module body (None) or a function.
+    sink: Option<FuncIdx>,
+    /// Qualified-name prefix of what is being defined (`C.`, `f.<locals>.`).
+    qual_prefix: String,
+    class_stack: Vec<ClassIdx>,
+    stmt: u32,
+    in_main_guard: bool,
+    next_handle: u32,
+    /// Daemon flags set after construction, by handle.
+    daemon_by_handle: HashMap<Handle, bool>,
+    star_imports: Vec<QName>,
+    depth: usize,
+    too_deep_reported: bool,
+    /// The callee of the last call evaluated (for `for x in ex.map(...)`).
+    last_callee: Option<Value>,
+}
+
+impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
+    fn new(summary: &'s mut ModuleSummary, index: &'i ProjectIndex<'i>) -> Self {
+        let mut module_scope = Scope::default();
+        let package =
+            if summary.is_package { summary.module.clone() } else { parent(&summary.module).to_string() };
+        module_scope.names.insert("__name__".into(), Value::Str(summary.module.clone()));
+        module_scope.names.insert("__package__".into(), Value::Str(package));
+        Self {
+            summary,
+            index,
+            scopes: vec![module_scope],
+            pending: Vec::new(),
+            sink: None,
+            qual_prefix: String::new(),
+            class_stack: Vec::new(),
+            stmt: 0,
+            in_main_guard: false,
+            next_handle: 0,
+            daemon_by_handle: HashMap::new(),
+            star_imports: Vec::new(),
+            depth: 0,
+            too_deep_reported: false,
+            last_callee: None,
+        }
+    }
+
+    fn visit_module(&mut self, body: &'a [Stmt]) {
+        self.pending.push(Vec::new());
+        for (i, stmt) in body.iter().enumerate() {
+            self.stmt = i as u32;
+            self.visit_stmt(stmt);
+        }
+        self.summary.exports = std::mem::take(&mut self.scopes[0].names);
+        // Functions see the module's final bindings: restore them for the deferred bodies.
+        self.scopes[0].names = self.summary.exports.clone();
+        let pending = self.pending.pop().unwrap_or_default();
+        self.walk_pending(pending);
+    }
+
+    fn walk_pending(&mut self, pending: Vec<Pending<'a>>) {
+        for p in pending {
+            let saved_sink = self.sink.replace(p.idx);
+            let saved_prefix = std::mem::replace(&mut self.qual_prefix, p.qual_prefix);
+            let mut scope = Scope::default();
+            if let Some(params) = p.parameters {
+                for (i, param) in params.iter_non_variadic_params().enumerate() {
+                    let value = match (i, p.class) {
+                        (0, Some(class)) => Value::SelfAttr {
+                            class: self.class_qname(class),
+                            path: Vec::new(),
+                        },
+                        _ => Value::Unknown,
+                    };
+                    scope.names.insert(param.parameter.name.id.to_string(), value);
+                }
+                for param in [&params.vararg, &params.kwarg].into_iter().flatten() {
+                    scope.names.insert(param.name.id.to_string(), Value::Unknown);
+                }
+            }
+            self.scopes.push(scope);
+            self.pending.push(Vec::new());
+            match p.body {
+                PendingBody::Stmts(body) => {
+                    for stmt in body {
+                        self.visit_stmt(stmt);
+                    }
+                }
+                PendingBody::Lambda(expr) => {
+                    self.eval(expr);
+                }
+            }
+            let inner = self.pending.pop().unwrap_or_default();
+            self.walk_pending(inner);
+            self.scopes.pop();
+            self.qual_prefix = saved_prefix;
+            self.sink = saved_sink;
+        }
+    }
+
+    fn class_qname(&self, class: ClassIdx) -> QName {
+        format!("{}.{}", self.summary.module, self.summary.classes[class as usize].qualname)
+    }
+
+    // ---- events ----------------------------------------------------------------------------
+
+    fn push_event(&mut self, range: TextRange, kind: EventKind) {
+        let event = Event { range, kind, in_main_guard: self.in_main_guard, stmt: self.stmt };
+        match self.sink {
+            None => self.summary.body.push(event),
+            Some(f) => self.summary.functions[f as usize].events.push(event),
+        }
+    }
+
+    fn fresh_handle(&mut self) -> Handle {
+        self.next_handle += 1;
+        Handle(self.next_handle)
+    }
+
+    /// An instance as it is now: with daemon flags set since its construction.
+    fn current(&self, inst: &Instance) -> Instance {
+        let mut inst = inst.clone();
+        if let Some(d) = self.daemon_by_handle.get(&inst.handle) {
+            inst.daemon = Some(*d);
+        }
+        inst
+    }
+
+    // ---- names -----------------------------------------------------------------------------
+
+    fn bind(&mut self, name: &str, value: Value) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.names.insert(name.to_string(), value);
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Value {
+        let innermost = self.scopes.len() - 1;
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
+            // Class scopes are visible only from the class body itself, as in Python.
+            if scope.is_class && i != innermost {
+                continue;
+            }
+            if let Some(v) = scope.names.get(name) {
+                return v.clone();
+            }
+        }
+        if name == "__import__" {
+            return Value::Qual("builtins.__import__".into());
+        }
+        for star in &self.star_imports {
+            let q = format!("{star}.{name}");
+            if self.index.knowledge.get(&q).is_some() || self.index.in_project(star) {
+                return Value::Qual(q);
+            }
+        }
+        Value::Unknown
+    }
+
+    /// Whether a call to this qualified name can matter: a known API, or project code.
+    fn relevant(&self, q: &str) -> bool {
+        self.index.knowledge.get(q).is_some() || self.index.in_project(q)
+    }
+
+    // ---- imports ---------------------------------------------------------------------------
+
+    /// The absolute module a relative import of `level` dots names.
+    fn resolve_relative(&self, level: u32, module: Option<&str>) -> Option<String> {
+        let mut base =
+            if self.summary.is_package { self.summary.module.as_str() } else { parent(&self.summary.module) };
+        for _ in 1..level {
+            if base.is_empty() {
+                return None;
+            }
+            base = parent(base);
+        }
+        Some(match (base.is_empty(), module) {
+            (true, Some(m)) => m.to_string(),
+            (true, None) => return None,
+            (false, Some(m)) => format!("{base}.{m}"),
+            (false, None) => base.to_string(),
+        })
+    }
+
+    /// An absolute import as Python resolves it when the file is run as a script: the
+    /// script's own directory is on `sys.path`, so `import util` beside `app.py` finds the
+    /// sibling module even when the project root is higher up.
+    fn absolutize(&self, name: &str) -> String {
+        let package =
+            if self.summary.is_package { self.summary.module.as_str() } else { parent(&self.summary.module) };
+        let first = name.split('.').next().unwrap_or(name);
+        if !package.is_empty() && !self.index.in_project(first) {
+            let sibling = format!("{package}.{name}");
+            if self.index.in_project(&format!("{package}.{first}")) {
+                return sibling;
+            }
+        }
+        name.to_string()
+    }
+
+    fn visit_import(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(imp) => {
+                for alias in &imp.names {
+                    let absolute = self.absolutize(alias.name.id.as_str());
+                    let name = absolute.as_str();
+                    self.push_event(
+                        alias.range,
+                        EventKind::Import { module: name.to_string(), names: Vec::new(), dynamic: false },
+                    );
+                    match &alias.asname {
+                        Some(asname) => self.bind(asname.id.as_str(), Value::Qual(name.to_string())),
+                        None => {
+                            // `import a.b` binds `a` (as the sibling-resolved name, if it was one).
+                            let written = alias.name.id.as_str();
+                            let first = written.split('.').next().unwrap_or(written);
+                            let bound = &name[..name.len() - written.len() + first.len()];
+                            self.bind(first, Value::Qual(bound.to_string()));
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(imp) => {
+                let module = if imp.level > 0 {
+                    self.resolve_relative(imp.level, imp.module.as_ref().map(|m| m.id.as_str()))
+                } else {
+                    imp.module.as_ref().map(|m| self.absolutize(m.id.as_str()))
+                };
+                let Some(module) = module else { return };
+                let names: Vec<String> =
+                    imp.names.iter().map(|a| a.name.id.to_string()).filter(|n| n != "*").collect();
+                self.push_event(imp.range, EventKind::Import { module: module.clone(), names, dynamic: false });
+                for alias in &imp.names {
+                    let name = alias.name.id.as_str();
+                    if name == "*" {
+                        self.star_imports.push(module.clone());
+                        continue;
+                    }
+                    let bound = alias.asname.as_ref().map_or(name, |a| a.id.as_str());
+                    self.bind(bound, Value::Qual(format!("{module}.{name}")));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- statements ------------------------------------------------------------------------
+
+    fn visit_function_def(&mut self, def: &'a StmtFunctionDef) {
+        for deco in &def.decorator_list {
+            self.eval(&deco.expression);
+        }
+        self.visit_parameter_defaults(&def.parameters);
+        let name = def.name.id.as_str();
+        let idx = self.new_function(format!("{}{}", self.qual_prefix, name), def.name.range);
+        let in_class = self.scopes.last().is_some_and(|s| s.is_class);
+        let class = if in_class { self.class_stack.last().copied() } else { None };
+        if let Some(c) = class {
+            self.summary.classes[c as usize].methods.insert(name.to_string(), idx);
+        }
+        let value = if self.sink.is_none() && !in_class {
+            Value::Qual(format!("{}.{}{}", self.summary.module, self.qual_prefix, name))
+        } else {
+            Value::Local(idx)
+        };
+        // Decorators are applied at definition time: `@register` calls `register(f)`.
+        for deco in def.decorator_list.iter().rev() {
+            let d = self.eval_quiet(&deco.expression);
+            if self.callable_is_relevant(&d) {
+                let args = CallArgs { positional: vec![value.clone()], keywords: Vec::new() };
+                self.push_event(deco.range, EventKind::Call { callee: d, args });
+            }
+        }
+        self.bind(name, value);
+        let qual_prefix = format!("{}{}.<locals>.", self.qual_prefix, name);
+        if let Some(level) = self.pending.last_mut() {
+            level.push(Pending {
+                idx,
+                body: PendingBody::Stmts(def.body.as_slice()),
+                parameters: Some(&def.parameters),
+                class,
+                qual_prefix,
+            });
+        }
+    }
+
+    fn new_function(&mut self, qualname: String, name_range: TextRange) -> FuncIdx {
+        let idx = self.summary.functions.len() as FuncIdx;
+        self.summary.functions.push(FunctionSummary {
+            qualname,
+            name_range,
+            class: None,
+            events: Vec::new(),
+        });
+        idx
+    }
+
+    fn visit_parameter_defaults(&mut self, params: &'a Parameters) {
+        for p in params.iter_non_variadic_params() {
+            if let Some(default) = &p.default {
+                self.eval(default);
+            }
+        }
+    }
+
+    fn visit_class_def(&mut self, def: &'a StmtClassDef) {
+        for deco in &def.decorator_list {
+            self.eval(&deco.expression);
+        }
+        let mut bases = Vec::new();
+        if let Some(args) = &def.arguments {
+            for base in args.args.iter() {
+                if let Value::Qual(q) = self.eval(base) {
+                    bases.push(q);
+                }
+            }
+            for kw in &args.keywords {
+                self.eval(&kw.value);
+            }
+        }
+        let name = def.name.id.as_str();
+        let qualname = format!("{}{}", self.qual_prefix, name);
+        let idx = self.summary.classes.len() as ClassIdx;
+        self.summary.classes.push(ClassSummary {
+            qualname: qualname.clone(),
+            name_range: def.name.range,
+            bases,
+            ..ClassSummary::default()
+        });
+        let saved_prefix = std::mem::replace(&mut self.qual_prefix, format!("{qualname}."));
+        self.class_stack.push(idx);
+        self.scopes.push(Scope { names: HashMap::new(), is_class: true });
+        for stmt in &def.body {
+            self.visit_stmt(stmt);
+        }
+        self.scopes.pop();
+        self.class_stack.pop();
+        self.qual_prefix = saved_prefix;
+        for f in self.summary.classes[idx as usize].methods.values() {
+            self.summary.functions[*f as usize].class = Some(idx);
+        }
+        self.bind(name, Value::Qual(format!("{}.{}", self.summary.module, qualname)));
+    }
+
+    fn visit_if(&mut self, stmt: &'a ast::StmtIf) {
+        if is_type_checking(&stmt.test) {
+            // Not a runtime edge: the body never runs. `else:` does.
+            for clause in &stmt.elif_else_clauses {
+                self.visit_clause(clause.test.as_ref(), &clause.body, false);
+            }
+            return;
+        }
+        let at_module_level = self.sink.is_none() && !self.scopes.last().is_some_and(|s| s.is_class);
+        let guard = if at_module_level { main_guard(&stmt.test) } else { None };
+        if guard.is_some() {
+            self.summary.has_main_guard = true;
+        }
+        self.eval(&stmt.test);
+        self.visit_clause(None, &stmt.body, guard == Some(true));
+        for clause in &stmt.elif_else_clauses {
+            // `if __name__ != "__main__": … else: <main>`
+            let main = guard == Some(false) && clause.test.is_none();
+            self.visit_clause(clause.test.as_ref(), &clause.body, main);
+        }
+    }
+
+    fn visit_clause(&mut self, test: Option<&'a Expr>, body: &'a [Stmt], main: bool) {
+        if let Some(test) = test {
+            if is_type_checking(test) {
+                return;
+            }
+            self.eval(test);
+        }
+        let saved = self.in_main_guard;
+        self.in_main_guard |= main;
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+        self.in_main_guard = saved;
+    }
+
+    fn visit_assign_target(&mut self, target: &'a Expr, value: Value) {
+        match target {
+            Expr::Name(n) => self.bind(n.id.as_str(), value),
+            Expr::Attribute(attr) => {
+                let receiver = self.eval_quiet(&attr.value);
+                let name = attr.attr.id.as_str();
+                match (&receiver, &value) {
+                    (Value::Instance(inst), Value::Bool(b)) if name == "daemon" => {
+                        self.daemon_by_handle.insert(inst.handle, *b);
+                    }
+                    (Value::SelfAttr { path, .. }, _) if path.is_empty() => {
+                        if let Some(c) = self.class_of_self(&receiver) {
+                            let class = &mut self.summary.classes[c as usize];
+                            match value {
+                                Value::Bool(b) if name == "daemon" => class.daemon = Some(b),
+                                Value::Instance(inst) => {
+                                    class.attrs.insert(name.to_string(), *inst);
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    (Value::SelfAttr { path, .. }, Value::Bool(b)) if path.len() == 1 && name == "daemon" => {
+                        if let Some(inst) = self.self_attr_instance(&receiver) {
+                            self.daemon_by_handle.insert(inst.handle, *b);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Expr::Tuple(t) => {
+                for elt in &t.elts {
+                    self.visit_assign_target(elt, Value::Unknown);
+                }
+            }
+            Expr::List(l) => {
+                for elt in &l.elts {
+                    self.visit_assign_target(elt, Value::Unknown);
+                }
+            }
+            Expr::Starred(s) => self.visit_assign_target(&s.value, Value::Unknown),
+            other => {
+                self.eval(other);
+            }
+        }
+    }
+
+    /// The class that `self` (or `self.a.b`) belongs to, in the method being walked.
+    fn class_of_self(&self, receiver: &Value) -> Option<ClassIdx> {
+        let Value::SelfAttr { class, .. } = receiver else { return None };
+        let rest = class.strip_prefix(&self.summary.module)?.strip_prefix('.')?;
+        self.summary.class_by_qualname(rest)
+    }
+
+    /// `self.x` where `self.x = SomeClass(...)` was seen already.
+    fn self_attr_instance(&self, value: &Value) -> Option<Instance> {
+        let Value::SelfAttr { path, .. } = value else { return None };
+        let first = path.first()?;
+        let c = self.class_of_self(value)?;
+        self.summary.classes[c as usize].attrs.get(first).map(|i| self.current(i))
+    }
+
+    fn visit_with(&mut self, with: &'a ast::StmtWith) {
+        let mut managers = Vec::new();
+        for item in &with.items {
+            let v = self.eval(&item.context_expr);
+            if let Some(target) = &item.optional_vars {
+                self.visit_assign_target(target, v.clone());
+            }
+            managers.push((item.range, v));
+        }
+        for stmt in &with.body {
+            self.visit_stmt(stmt);
+        }
+        for (range, manager) in managers.into_iter().rev() {
+            if let Value::Instance(inst) = &manager
+                && self.callable_is_relevant(&Value::Qual(inst.class.clone()))
+            {
+                let manager = Value::Instance(Box::new(self.current(inst)));
+                self.push_event(range, EventKind::WithExit { manager });
+            }
+        }
+    }
+
+    fn visit_for(&mut self, stmt: &'a ast::StmtFor) {
+        self.last_callee = None;
+        self.eval(&stmt.iter);
+        if let (Expr::Call(_), Some(callee)) = (&*stmt.iter, self.last_callee.take()) {
+            self.push_event(stmt.iter.range(), EventKind::Consume { callee });
+        }
+        self.visit_assign_target(&stmt.target, Value::Unknown);
+        for s in &stmt.body {
+            self.visit_stmt(s);
+        }
+        for s in &stmt.orelse {
+            self.visit_stmt(s);
+        }
+    }
+
+    // ---- expressions -----------------------------------------------------------------------
+
+    /// Evaluates without recording anything new (for re-reading an expression already
+    /// evaluated, such as a decorator or an assignment receiver).
+    fn eval_quiet(&mut self, expr: &'a Expr) -> Value {
+        match expr {
+            Expr::Name(n) => self.lookup(n.id.as_str()),
+            Expr::Attribute(a) => {
+                let base = self.eval_quiet(&a.value);
+                self.attribute(base, a.attr.id.as_str())
+            }
+            _ => Value::Unknown,
+        }
+    }
+
+    fn attribute(&self, base: Value, attr: &str) -> Value {
+        match base {
+            Value::Qual(q) => Value::Qual(format!("{q}.{attr}")),
+            Value::Instance(inst) => {
+                Value::BoundMethod { receiver: Box::new(self.current(&inst)), method: attr.to_string() }
+            }
+            Value::SelfAttr { class, mut path } => {
+                if path.len() == 1 {
+                    // `self.x.attr`: if `self.x` holds a known instance, it is a bound method.
+                    let holder = Value::SelfAttr { class: class.clone(), path: path.clone() };
+                    if let Some(inst) = self.self_attr_instance(&holder) {
+                        return Value::BoundMethod { receiver: Box::new(inst), method: attr.to_string() };
+                    }
+                }
+                path.push(attr.to_string());
+                Value::SelfAttr { class, path }
+            }
+            _ => Value::Unknown,
+        }
+    }
+
+    fn eval(&mut self, expr: &'a Expr) -> Value {
+        if self.depth >= MAX_VISIT_DEPTH {
+            self.report_too_deep(expr.range());
+            return Value::Unknown;
+        }
+        self.depth += 1;
+        let v = self.eval_inner(expr);
+        self.depth -= 1;
+        v
+    }
+
+    /// Past [`MAX_VISIT_DEPTH`] (generated code such as a 5,000-term `a + b + …`, which is
+    /// valid Python) the rest of the expression is not followed: what it calls is not seen.
+    fn report_too_deep(&mut self, _range: TextRange) {
+        self.too_deep_reported = true;
+    }
+
+    fn eval_inner(&mut self, expr: &'a Expr) -> Value {
+        match expr {
+            Expr::Name(n) => self.lookup(n.id.as_str()),
+            Expr::Attribute(a) => {
+                let base = self.eval(&a.value);
+                self.attribute(base, a.attr.id.as_str())
+            }
+            Expr::Call(call) => self.eval_call(call),
+            Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+            Expr::BooleanLiteral(b) => Value::Bool(b.value),
+            Expr::NoneLiteral(_) => Value::None,
+            Expr::Lambda(lambda) => {
+                if let Some(params) = &lambda.parameters {
+                    self.visit_parameter_defaults(params);
+                }
+                let idx = self.new_function(format!("{}<lambda>", self.qual_prefix), lambda.range);
+                let qual_prefix = format!("{}<lambda>.<locals>.", self.qual_prefix);
+                if let Some(level) = self.pending.last_mut() {
+                    level.push(Pending {
+                        idx,
+                        body: PendingBody::Lambda(&lambda.body),
+                        parameters: lambda.parameters.as_deref(),
+                        class: None,
+                        qual_prefix,
+                    });
+                }
+                Value::Local(idx)
+            }
+            Expr::Named(named) => {
+                let v = self.eval(&named.value);
+                self.visit_assign_target(&named.target, v.clone());
+                v
+            }
+            _ => {
+                walk_expr(self, expr);
+                Value::Unknown
+            }
+        }
+    }
+
+    fn eval_args(&mut self, arguments: &'a ast::Arguments) -> CallArgs {
+        let mut args = CallArgs::default();
+        for arg in arguments.args.iter() {
+            let v = self.eval(arg);
+            args.positional.push(if matches!(arg, Expr::Starred(_)) { Value::Unknown } else { v });
+        }
+        for kw in &arguments.keywords {
+            let v = self.eval(&kw.value);
+            if let Some(name) = &kw.arg {
+                args.keywords.push((name.id.to_string(), v));
+            }
+        }
+        args
+    }
+
+    fn callable_is_relevant(&self, callee: &Value) -> bool {
+        match callee {
+            Value::Qual(q) => self.relevant(q),
+            Value::Local(_) | Value::SelfAttr { .. } | Value::Partial(_) => true,
+            Value::BoundMethod { receiver, method } => {
+                self.index.knowledge.get(&format!("{}.{}", receiver.class, method)).is_some()
+                    || self.index.in_project(&receiver.class)
+            }
+            _ => false,
+        }
+    }
+
+    fn eval_call(&mut self, call: &'a ast::ExprCall) -> Value {
+        // `super().__init__(daemon=True)` in a Thread subclass sets the class's daemon flag.
+        if let Expr::Attribute(a) = &*call.func
+            && let Expr::Call(inner) = &*a.value
+            && matches!(&*inner.func, Expr::Name(n) if n.id.as_str() == "super")
+        {
+            let args = self.eval_args(&call.arguments);
+            if let (Some(Value::Bool(b)), Some(c)) = (args.get(None, Some("daemon")), self.class_stack_current()) {
+                self.summary.classes[c as usize].daemon = Some(*b);
+            }
+            return Value::Unknown;
+        }
+        let callee = self.eval(&call.func);
+        let args = self.eval_args(&call.arguments);
+        self.last_callee = None;
+        let range = call.range();
+
+        // Materialising an iterator of results: `list(ex.map(f, xs))`.
+        if let (Expr::Name(n), Some(Expr::Call(inner))) = (&*call.func, call.arguments.args.first())
+            && matches!(n.id.as_str(), "list" | "tuple" | "set" | "sorted" | "frozenset" | "sum" | "any" | "all")
+            && matches!(callee, Value::Unknown)
+            && let Expr::Call(_) = inner.func.as_ref()
+            && let Value::BoundMethod { .. } = self.eval_quiet(&inner.func)
+        {
+            let inner_callee = self.eval_quiet(&inner.func);
+            self.push_event(inner.range(), EventKind::Consume { callee: inner_callee });
+        }
+
+        let result = match &callee {
+            Value::Qual(q) => self.call_qualified(q, &callee, args, range),
+            Value::BoundMethod { receiver, method } => {
+                let receiver = receiver.clone();
+                self.call_method(&receiver, method, &callee, args, range)
+            }
+            Value::Local(_) | Value::Partial(_) | Value::SelfAttr { .. } => {
+                self.push_event(range, EventKind::Call { callee: callee.clone(), args });
+                Value::Unknown
+            }
+            _ => Value::Unknown,
+        };
+        self.last_callee = Some(callee);
+        result
+    }
+
+    /// The class of the method being walked (method bodies are walked after the class body,
+    /// so the function records it).
+    fn class_stack_current(&self) -> Option<ClassIdx> {
+        self.summary.functions[self.sink? as usize].class
+    }
+
+    fn call_qualified(&mut self, q: &str, callee: &Value, args: CallArgs, range: TextRange) -> Value {
+        let knowledge = self.index.knowledge;
+        if let Some(api) = knowledge.get(q) {
+            if api.has(EffectKind::Partial) {
+                let target = api.target.as_ref().and_then(|t| args.get(t.position, t.keyword.as_deref()));
+                return target.map_or(Value::Unknown, |t| Value::Partial(Box::new(t.clone())));
+            }
+            if api.has(EffectKind::Import) {
+                return self.dynamic_import(api, &args, range);
+            }
+            let start_method = if api.has(EffectKind::GetContext) {
+                api.method_arg.as_ref().and_then(|m| args.get(m.position, m.keyword.as_deref())).and_then(Value::as_str)
+            } else {
+                // `ProcessPoolExecutor(mp_context=ctx)` carries the context's start method.
+                match args.get(None, Some("mp_context")) {
+                    Some(Value::Instance(ctx)) => ctx.start_method.as_deref(),
+                    _ => None,
+                }
+            }
+            .map(str::to_string);
+            let class = match api.kind {
+                ApiKind::Class => Some(api.name.clone()),
+                _ => api.returns.clone(),
+            };
+            let ctor = args.clone();
+            self.push_event(range, EventKind::Call { callee: Value::Qual(api.name.clone()), args });
+            return match class {
+                Some(class) => {
+                    let handle = self.fresh_handle();
+                    Value::Instance(Box::new(Instance { class, ctor, handle, daemon: None, start_method }))
+                }
+                None => Value::Unknown,
+            };
+        }
+        if self.index.in_project(q) {
+            let ctor = args.clone();
+            self.push_event(range, EventKind::Call { callee: callee.clone(), args });
+            // It may be a class: keep what it makes trackable; the link step decides.
+            let handle = self.fresh_handle();
+            return Value::Instance(Box::new(Instance {
+                class: q.to_string(),
+                ctor,
+                handle,
+                daemon: None,
+                start_method: None,
+            }));
+        }
+        Value::Unknown
+    }
+
+    fn call_method(&mut self, receiver: &Instance, method: &str, callee: &Value, args: CallArgs, range: TextRange) -> Value {
+        let knowledge = self.index.knowledge;
+        let qualified = format!("{}.{}", receiver.class, method);
+        if let Some(api) = knowledge.get(&qualified) {
+            if api.has(EffectKind::SetDaemon) {
+                let flag = api.daemon.as_ref().and_then(|d| args.get(d.position, d.keyword.as_deref()));
+                if let Some(Value::Bool(b)) = flag {
+                    self.daemon_by_handle.insert(receiver.handle, *b);
+                }
+                return Value::Unknown;
+            }
+            let returns = api.returns.clone();
+            self.push_event(range, EventKind::Call { callee: callee.clone(), args: args.clone() });
+            return match returns {
+                // Results keep the receiver's handle (a future of the executor that runs it)
+                // and start method (a context's `Process`).
+                Some(class) => Value::Instance(Box::new(Instance {
+                    class,
+                    ctor: args,
+                    handle: receiver.handle,
+                    daemon: None,
+                    start_method: receiver.start_method.clone(),
+                })),
+                None => Value::Unknown,
+            };
+        }
+        if self.index.in_project(&receiver.class) {
+            self.push_event(range, EventKind::Call { callee: callee.clone(), args });
+        }
+        Value::Unknown
+    }
+
+    fn dynamic_import(&mut self, api: &crate::knowledge::Api, args: &CallArgs, range: TextRange) -> Value {
+        let name = api.module_arg.as_ref().and_then(|m| args.get(m.position, m.keyword.as_deref()));
+        let Some(Value::Str(name)) = name else {
+            self.push_event(range, EventKind::UnknownImport);
+            return Value::Unknown;
+        };
+        let module = if let Some(rest) = name.strip_prefix('.') {
+            let package = api.package_arg.as_ref().and_then(|p| args.get(p.position, p.keyword.as_deref()));
+            let Some(Value::Str(package)) = package else {
+                self.push_event(range, EventKind::UnknownImport);
+                return Value::Unknown;
+            };
+            // `import_module("..x", package="a.b")`: each extra dot climbs one package.
+            let extra = rest.len() - rest.trim_start_matches('.').len();
+            let mut base = package.as_str();
+            for _ in 0..extra {
+                base = parent(base);
+            }
+            let rest = rest.trim_start_matches('.');
+            match (base.is_empty(), rest.is_empty()) {
+                (true, _) => rest.to_string(),
+                (false, true) => base.to_string(),
+                (false, false) => format!("{base}.{rest}"),
+            }
+        } else {
+            self.absolutize(name)
+        };
+        self.push_event(range, EventKind::Import { module: module.clone(), names: Vec::new(), dynamic: true });
+        Value::Qual(module)
+    }
+}
+
+impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.depth >= MAX_VISIT_DEPTH {
+            self.report_too_deep(stmt.range());
+            return;
+        }
+        self.depth += 1;
+        match stmt {
+            Stmt::FunctionDef(def) => self.visit_function_def(def),
+            Stmt::ClassDef(def) => self.visit_class_def(def),
+            Stmt::Import(_) | Stmt::ImportFrom(_) => self.visit_import(stmt),
+            Stmt::If(s) => self.visit_if(s),
+            Stmt::With(w) => self.visit_with(w),
+            Stmt::For(f) => self.visit_for(f),
+            Stmt::Assign(a) => {
+                let v = self.eval(&a.value);
+                for target in &a.targets {
+                    self.visit_assign_target(target, v.clone());
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let Some(value) = &a.value {
+                    let v = self.eval(value);
+                    self.visit_assign_target(&a.target, v);
+                }
+            }
+            Stmt::AugAssign(a) => {
+                self.eval(&a.value);
+                self.visit_assign_target(&a.target, Value::Unknown);
+            }
+            _ => walk_stmt(self, stmt),
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        self.eval(expr);
+    }
+
+    // Annotations are not evaluated at run time under `from __future__ import annotations`
+    // and hold no calls worth tracking otherwise.
+    fn visit_annotation(&mut self, _expr: &'a Expr) {}
+}
+
+fn parent(module: &str) -> &str {
+    module.rfind('.').map_or("", |i| &module[..i])
+}
+
+/// `TYPE_CHECKING`, `typing.TYPE_CHECKING`, `t.TYPE_CHECKING` and `False`.
+fn is_type_checking(test: &Expr) -> bool {
+    match test {
+        Expr::Name(n) => n.id.as_str() == "TYPE_CHECKING",
+        Expr::Attribute(a) => a.attr.id.as_str() == "TYPE_CHECKING",
+        Expr::BooleanLiteral(b) => !b.value,
+        _ => false,
+    }
+}
+
+fn is_dunder_name(e: &Expr) -> bool {
+    matches!(e, Expr::Name(n) if n.id.as_str() == "__name__")
+}
+
+fn is_main_str(e: &Expr) -> bool {
+    match e {
+        Expr::StringLiteral(s) => s.value.to_str() == "__main__",
+        Expr::Tuple(t) => t.elts.iter().any(is_main_str),
+        Expr::List(l) => l.elts.iter().any(is_main_str),
+        Expr::Set(s) => s.elts.iter().any(is_main_str),
+        _ => false,
+    }
+}
+
+/// `Some(true)`: the body runs only as the main script; `Some(false)`: the body runs only
+/// when imported (so the `else:` is the main flow); `None`: not a main guard.
+fn main_guard(test: &Expr) -> Option<bool> {
+    match test {
+        Expr::Compare(cmp) if cmp.ops.len() == 1 => {
+            let (l, r) = (&*cmp.left, &cmp.comparators[0]);
+            let names_main = (is_dunder_name(l) && is_main_str(r)) || (is_main_str(l) && is_dunder_name(r));
+            if !names_main {
+                return None;
+            }
+            match cmp.ops[0] {
+                CmpOp::Eq | CmpOp::In | CmpOp::Is => Some(true),
+                CmpOp::NotEq | CmpOp::NotIn | CmpOp::IsNot => Some(false),
+                _ => None,
+            }
+        }
+        // `cond and __name__ == "__main__"`: the body still runs only as main.
+        Expr::BoolOp(b) if b.op == ast::BoolOp::And => {
+            b.values.iter().any(|v| main_guard(v) == Some(true)).then_some(true)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_scan_ignores_strings_and_comments() {
+        let deep = "(".repeat(MAX_NESTING + 1);
+        assert!(too_deep(&deep).is_some());
+        assert!(too_deep(&format!("x = '{deep}'\n# {deep}\ny = \"\"\"{deep}\"\"\"\n")).is_none());
+        assert!(too_deep(&"(".repeat(MAX_NESTING)).is_none());
+    }
+
+    #[test]
+    fn main_guard_spellings() {
+        let guard = |src: &str| {
+            let parsed = ruff_python_parser::parse_expression(src).unwrap();
+            main_guard(parsed.expr())
+        };
+        assert_eq!(guard("__name__ == '__main__'"), Some(true));
+        assert_eq!(guard("'__main__' == __name__"), Some(true));
+        assert_eq!(guard("__name__ in ('__main__',)"), Some(true));
+        assert_eq!(guard("x and __name__ == \"__main__\""), Some(true));
+        assert_eq!(guard("__name__ != '__main__'"), Some(false));
+        assert_eq!(guard("__name__ == 'other'"), None);
+        assert_eq!(guard("x or __name__ == '__main__'"), None);
+    }
+}
