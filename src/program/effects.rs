@@ -54,8 +54,9 @@ pub enum Effect {
         start_method: Option<StartMethod>,
         preexec_fn: bool,
     },
-    /// Modules whose import runs here, in order (parents first).
-    Import { modules: Vec<FileId>, dynamic: bool },
+    /// An import of `name`; `modules` are the project modules whose import runs, in order
+    /// (parents first) — empty for a module outside the project.
+    Import { name: String, modules: Vec<FileId>, dynamic: bool },
     /// A dynamic import whose module name is not a literal.
     UnknownImport,
     SetStartMethod { method: Option<StartMethod> },
@@ -114,10 +115,8 @@ impl Program {
         match &event.kind {
             EventKind::Import { module, names, dynamic } => {
                 let modules = self.import_targets(module, names);
-                if modules.is_empty() {
-                    return Vec::new();
-                }
-                vec![self.push_effect(body, event.range, Effect::Import { modules, dynamic: *dynamic })]
+                let effect = Effect::Import { name: module.clone(), modules, dynamic: *dynamic };
+                vec![self.push_effect(body, event.range, effect)]
             }
             EventKind::UnknownImport => vec![self.push_effect(body, event.range, Effect::UnknownImport)],
             EventKind::Call { callee, args } => {
@@ -244,6 +243,11 @@ impl Program {
                 MethodTarget::Project(f) => vec![Classified::Call(f)],
                 MethodTarget::Known(api) => self.classify(api, args, Some((origin, receiver)), Some((f2, c2))),
                 MethodTarget::None => Vec::new(),
+            },
+            // `t = make_thread(); t.join()`: the object the function returns.
+            Target::Function(f) => match &self.summary(f.file).functions[f.func as usize].returns {
+                Some(inst) if inst.class != receiver.class => self.method_call(f.file, inst, method, args),
+                _ => Vec::new(),
             },
             _ => Vec::new(),
         }

@@ -124,7 +124,8 @@ impl Program {
             }
             b.build().unwrap_or_default()
         };
-        let index = ProjectIndex { modules: &modules, knowledge: &knowledge };
+        let packages = ProjectIndex::packages_of(&modules);
+        let index = ProjectIndex { modules: &modules, packages: &packages, knowledge: &knowledge };
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
         let files: Vec<ProgramFile> = sources
             .into_par_iter()

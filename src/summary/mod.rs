@@ -115,6 +115,9 @@ pub struct FunctionSummary {
     pub name_range: TextRange,
     pub class: Option<ClassIdx>,
     pub events: Vec<Event>,
+    /// The first object this function returns that was constructed in it (a started
+    /// thread returned to the caller, who may join it).
+    pub returns: Option<Box<Instance>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -32,10 +32,25 @@ const MAX_VISIT_DEPTH: usize = 1_000;
 /// The names every module can see.
 pub struct ProjectIndex<'a> {
     pub modules: &'a HashSet<String>,
+    /// Every module name and every package above one (`a`, `a.b` for `a.b.c`), so namespace
+    /// packages without `__init__.py` count as packages.
+    pub packages: &'a HashSet<String>,
     pub knowledge: &'a Knowledge,
 }
 
 impl ProjectIndex<'_> {
+    /// Builds the set of [`ProjectIndex::packages`] from module names.
+    pub fn packages_of(modules: &HashSet<String>) -> HashSet<String> {
+        let mut out = HashSet::new();
+        for m in modules {
+            out.insert(m.clone());
+            for (i, _) in m.match_indices('.') {
+                out.insert(m[..i].to_string());
+            }
+        }
+        out
+    }
+
     /// Whether `name` or a prefix of it is a module of the project.
     fn in_project(&self, name: &str) -> bool {
         let mut end = name.len();
@@ -337,10 +352,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let package =
             if self.summary.is_package { self.summary.module.as_str() } else { parent(&self.summary.module) };
         let first = name.split('.').next().unwrap_or(name);
-        if !package.is_empty() && !self.index.in_project(first) {
-            let sibling = format!("{package}.{name}");
-            if self.index.in_project(&format!("{package}.{first}")) {
-                return sibling;
+        if !package.is_empty() && !self.index.packages.contains(first) {
+            if self.index.packages.contains(&format!("{package}.{first}")) {
+                return format!("{package}.{name}");
             }
         }
         name.to_string()
@@ -439,6 +453,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             name_range,
             class: None,
             events: Vec::new(),
+            returns: None,
         });
         idx
     }
@@ -934,6 +949,15 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                 if let Some(value) = &a.value {
                     let v = self.eval(value);
                     self.visit_assign_target(&a.target, v);
+                }
+            }
+            Stmt::Return(r) => {
+                if let Some(value) = &r.value {
+                    let v = self.eval(value);
+                    if let (Value::Instance(inst), Some(f)) = (v, self.sink) {
+                        let current = self.current(&inst);
+                        self.summary.functions[f as usize].returns.get_or_insert(Box::new(current));
+                    }
                 }
             }
             Stmt::AugAssign(a) => {

@@ -69,6 +69,16 @@ thread's import chain; otherwise it is a warning about slow, blocking imports.
 };
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
+    // A wait on an object that never started anything (an `Event`, a `Queue`) waits for
+    // whatever sets it: any thread started before it may be the one.
+    let started: HashSet<_> = program
+        .effects
+        .iter()
+        .filter_map(|e| match &e.effect {
+            Effect::ThreadStart { handle: Some(h), .. } => Some(*h),
+            _ => None,
+        })
+        .collect();
     for file in program.file_ids() {
         let hits = flow(program, file, Context::Import);
         let mut starts: Vec<&Hit> = Vec::new();
@@ -77,6 +87,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             match &program.effect(hit.effect).effect {
                 Effect::ThreadStart { .. } => starts.push(hit),
                 Effect::ThreadWait { handle, api } => {
+                    let handle = &handle.filter(|h| started.contains(h));
                     if reported_stmt == Some(hit.stmt) {
                         continue;
                     }
