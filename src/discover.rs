@@ -57,19 +57,32 @@ pub enum DiscoverError {
 fn glob_set(globs: &[String]) -> Result<GlobSet, DiscoverError> {
     let mut builder = GlobSetBuilder::new();
     for glob in globs {
-        let g = Glob::new(glob).map_err(|source| DiscoverError::Glob { glob: glob.clone(), source })?;
+        let g = Glob::new(glob).map_err(|source| DiscoverError::Glob {
+            glob: glob.clone(),
+            source,
+        })?;
         builder.add(g);
     }
-    builder.build().map_err(|source| DiscoverError::Glob { glob: globs.join(", "), source })
+    builder.build().map_err(|source| DiscoverError::Glob {
+        glob: globs.join(", "),
+        source,
+    })
 }
 
 /// The project root: the nearest ancestor of `start` holding a `pyproject.toml`, `setup.py`,
 /// `setup.cfg` or `.git`; else `start` itself (its parent for a file).
 pub fn find_project_root(start: &Path) -> PathBuf {
-    let start = if start.is_file() { start.parent().unwrap_or(start) } else { start };
+    let start = if start.is_file() {
+        start.parent().unwrap_or(start)
+    } else {
+        start
+    };
     let start = absolute(start);
     for dir in start.ancestors() {
-        if ["pyproject.toml", "setup.py", "setup.cfg", ".git"].iter().any(|m| dir.join(m).exists()) {
+        if ["pyproject.toml", "setup.py", "setup.cfg", ".git"]
+            .iter()
+            .any(|m| dir.join(m).exists())
+        {
             return dir.to_path_buf();
         }
     }
@@ -81,7 +94,9 @@ pub fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
     };
     let mut out = PathBuf::new();
     for c in joined.components() {
@@ -122,7 +137,11 @@ impl IgnoreStack {
         }
     }
     fn pop_to(&mut self, depth: usize) {
-        while self.layers.last().is_some_and(|(d, _)| *d != usize::MAX && *d >= depth) {
+        while self
+            .layers
+            .last()
+            .is_some_and(|(d, _)| *d != usize::MAX && *d >= depth)
+        {
             self.layers.pop();
         }
     }
@@ -133,7 +152,11 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovery, Dis
     let excludes = glob_set(&settings.exclude)?;
     let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     let project_root = find_project_root(&first);
-    let mut source_roots: Vec<PathBuf> = settings.src.iter().map(|p| absolute(&project_root.join(p))).collect();
+    let mut source_roots: Vec<PathBuf> = settings
+        .src
+        .iter()
+        .map(|p| absolute(&project_root.join(p)))
+        .collect();
     let src_dir = project_root.join("src");
     if src_dir.is_dir() {
         source_roots.push(src_dir);
@@ -143,12 +166,19 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovery, Dis
     source_roots.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     source_roots.dedup();
 
-    let mut out = Discovery { project_root: project_root.clone(), source_roots, ..Discovery::default() };
+    let mut out = Discovery {
+        project_root: project_root.clone(),
+        source_roots,
+        ..Discovery::default()
+    };
     for path in paths {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(_) if std::fs::symlink_metadata(path).is_ok() => {
-                out.skipped.push(Skipped { path: path.clone(), reason: "broken symbolic link".into() });
+                out.skipped.push(Skipped {
+                    path: path.clone(),
+                    reason: "broken symbolic link".into(),
+                });
                 continue;
             }
             Err(_) => return Err(DiscoverError::Missing(path.clone())),
@@ -159,7 +189,10 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovery, Dis
             // Named explicitly: always checked, whatever its extension or the excludes say.
             push_file(&mut out, path, true);
         } else {
-            out.skipped.push(Skipped { path: path.clone(), reason: "not a regular file".into() });
+            out.skipped.push(Skipped {
+                path: path.clone(),
+                reason: "not a regular file".into(),
+            });
         }
     }
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -185,13 +218,22 @@ fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
             }
         }
     }
-    let mut it = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    let mut it = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
     while let Some(entry) = it.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {
-                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
-                out.skipped.push(Skipped { path, reason: err.to_string() });
+                let path = err
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
+                out.skipped.push(Skipped {
+                    path,
+                    reason: err.to_string(),
+                });
                 continue;
             }
         };
@@ -218,8 +260,14 @@ fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
         // Symlinked files are followed only when they point at a regular file.
         match std::fs::metadata(path) {
             Ok(m) if m.is_file() => push_file(out, path, false),
-            Ok(_) => out.skipped.push(Skipped { path: path.to_path_buf(), reason: "not a regular file".into() }),
-            Err(e) => out.skipped.push(Skipped { path: path.to_path_buf(), reason: e.to_string() }),
+            Ok(_) => out.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: "not a regular file".into(),
+            }),
+            Err(e) => out.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }),
         }
     }
 }
@@ -227,7 +275,12 @@ fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
 fn push_file(out: &mut Discovery, path: &Path, explicit: bool) {
     let abs = absolute(path);
     let (module, is_package) = module_name(&abs, &out.source_roots);
-    out.files.push(FoundFile { path: path.to_path_buf(), module, is_package, explicit });
+    out.files.push(FoundFile {
+        path: path.to_path_buf(),
+        module,
+        is_package,
+        explicit,
+    });
 }
 
 /// The module name of a file: its path relative to the most specific source root, dotted.
@@ -238,8 +291,10 @@ pub fn module_name(abs: &Path, roots: &[PathBuf]) -> (String, bool) {
         Some(r) => r.to_path_buf(),
         None => PathBuf::from(abs.file_name().unwrap_or_default()),
     };
-    let mut parts: Vec<String> =
-        relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     if let Some(last) = parts.last_mut()
         && let Some(stem) = last.strip_suffix(".py")
     {
@@ -249,7 +304,14 @@ pub fn module_name(abs: &Path, roots: &[PathBuf]) -> (String, bool) {
         parts.pop();
     }
     let name = parts.join(".");
-    (if name.is_empty() { "__init__".to_string() } else { name }, is_package)
+    (
+        if name.is_empty() {
+            "__init__".to_string()
+        } else {
+            name
+        },
+        is_package,
+    )
 }
 
 #[cfg(test)]
@@ -259,9 +321,21 @@ mod tests {
     #[test]
     fn module_names_from_roots() {
         let roots = vec![PathBuf::from("/p/src"), PathBuf::from("/p")];
-        assert_eq!(module_name(Path::new("/p/src/pkg/a.py"), &roots), ("pkg.a".into(), false));
-        assert_eq!(module_name(Path::new("/p/src/pkg/__init__.py"), &roots), ("pkg".into(), true));
-        assert_eq!(module_name(Path::new("/p/main.py"), &roots), ("main".into(), false));
-        assert_eq!(module_name(Path::new("/elsewhere/x.py"), &roots), ("x".into(), false));
+        assert_eq!(
+            module_name(Path::new("/p/src/pkg/a.py"), &roots),
+            ("pkg.a".into(), false)
+        );
+        assert_eq!(
+            module_name(Path::new("/p/src/pkg/__init__.py"), &roots),
+            ("pkg".into(), true)
+        );
+        assert_eq!(
+            module_name(Path::new("/p/main.py"), &roots),
+            ("main".into(), false)
+        );
+        assert_eq!(
+            module_name(Path::new("/elsewhere/x.py"), &roots),
+            ("x".into(), false)
+        );
     }
 }

@@ -8,7 +8,10 @@ use serde::Deserialize;
 
 const BUILTIN: &[(&str, &str)] = &[
     ("rules/stdlib.toml", include_str!("../rules/stdlib.toml")),
-    ("rules/libraries.toml", include_str!("../rules/libraries.toml")),
+    (
+        "rules/libraries.toml",
+        include_str!("../rules/libraries.toml"),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -116,9 +119,17 @@ pub enum KnowledgeError {
         source: std::io::Error,
     },
     #[error("{path}:{line}: {message}")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
     #[error("{path}: entry `{name}`: {message}")]
-    Invalid { path: String, name: String, message: String },
+    Invalid {
+        path: String,
+        name: String,
+        message: String,
+    },
 }
 
 /// All known APIs by qualified name (aliases included).
@@ -139,8 +150,10 @@ impl Knowledge {
         }
         for path in user_files {
             let path = path.as_ref();
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| KnowledgeError::Read { path: path.display().to_string(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| KnowledgeError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
             k.add_text(&path.display().to_string(), &text)?;
         }
         Ok(k)
@@ -152,8 +165,15 @@ impl Knowledge {
 
     fn add_text(&mut self, path: &str, text: &str) -> Result<(), KnowledgeError> {
         let file: KnowledgeFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1)).unwrap_or(1);
-            KnowledgeError::Parse { path: path.to_string(), line, message: e.message().to_string() }
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .unwrap_or(1);
+            KnowledgeError::Parse {
+                path: path.to_string(),
+                line,
+                message: e.message().to_string(),
+            }
         })?;
         for api in file.api {
             validate(path, &api)?;
@@ -188,7 +208,11 @@ impl Knowledge {
 
 fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
     let fail = |message: &str| {
-        Err(KnowledgeError::Invalid { path: path.to_string(), name: api.name.clone(), message: message.to_string() })
+        Err(KnowledgeError::Invalid {
+            path: path.to_string(),
+            name: api.name.clone(),
+            message: message.to_string(),
+        })
     };
     if api.has(EffectKind::ProcessSpawn) && api.spawn.is_none() {
         return fail("a process-spawn entry needs `spawn`");
@@ -196,7 +220,9 @@ fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
     if api.has(EffectKind::Import) && api.module_arg.is_none() {
         return fail("an import entry needs `module-arg`");
     }
-    if (api.has(EffectKind::GetContext) || api.has(EffectKind::SetStartMethod)) && api.method_arg.is_none() {
+    if (api.has(EffectKind::GetContext) || api.has(EffectKind::SetStartMethod))
+        && api.method_arg.is_none()
+    {
         return fail("a get-context or set-start-method entry needs `method-arg`");
     }
     if api.has(EffectKind::Partial) && api.target.is_none() {
@@ -215,8 +241,15 @@ mod tests {
         let start = k.get("threading.Thread.start").expect("Thread.start");
         assert!(start.has(EffectKind::ThreadStart));
         assert!(k.get("os.fork").unwrap().has(EffectKind::ProcessSpawn));
-        assert_eq!(k.get("subprocess.Popen").unwrap().spawn, Some(SpawnKind::Exec));
-        assert!(k.get("importlib.import_module").unwrap().has(EffectKind::Import));
+        assert_eq!(
+            k.get("subprocess.Popen").unwrap().spawn,
+            Some(SpawnKind::Exec)
+        );
+        assert!(
+            k.get("importlib.import_module")
+                .unwrap()
+                .has(EffectKind::Import)
+        );
         assert!(k.knows_root("threading"));
         assert!(!k.knows_root("requests"));
     }
@@ -224,9 +257,14 @@ mod tests {
     #[test]
     fn bad_user_file_names_file_and_line() {
         let mut k = Knowledge::default();
-        let err = k.add_text("mine.toml", "[[api]]\nname = \"x.y\"\nbogus = 1\n").unwrap_err();
+        let err = k
+            .add_text("mine.toml", "[[api]]\nname = \"x.y\"\nbogus = 1\n")
+            .unwrap_err();
         let msg = err.to_string();
-        let line = msg.strip_prefix("mine.toml:").and_then(|r| r.split(':').next()).and_then(|n| n.parse::<usize>().ok());
+        let line = msg
+            .strip_prefix("mine.toml:")
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse::<usize>().ok());
         assert!(matches!(line, Some(1..=3)), "{msg}");
         assert!(msg.contains("bogus"), "{msg}");
     }
@@ -234,7 +272,12 @@ mod tests {
     #[test]
     fn process_spawn_without_kind_is_rejected() {
         let mut k = Knowledge::default();
-        let err = k.add_text("mine.toml", "[[api]]\nname = \"x.y\"\neffects = [\"process-spawn\"]\n").unwrap_err();
+        let err = k
+            .add_text(
+                "mine.toml",
+                "[[api]]\nname = \"x.y\"\neffects = [\"process-spawn\"]\n",
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("needs `spawn`"));
     }
 }

@@ -41,14 +41,35 @@ pub enum Error {
 
 /// Discovers, parses, links and checks.
 pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
+    // FORKLINT_TIMING=1 prints how long each phase took (for the benchmark's investigations).
+    let timing = std::env::var_os("FORKLINT_TIMING").is_some();
+    let t0 = std::time::Instant::now();
     let knowledge = Knowledge::load(&settings.knowledge_files)?;
     let found = discover::discover(paths, &settings)?;
+    let t1 = std::time::Instant::now();
     let mut skipped = found.skipped;
     let program = Program::build(found.files, knowledge, settings);
-    skipped.extend(program.unreadable.iter().map(|u| Skipped { path: u.path.clone(), reason: u.reason.clone() }));
+    let t2 = std::time::Instant::now();
+    skipped.extend(program.unreadable.iter().map(|u| Skipped {
+        path: u.path.clone(),
+        reason: u.reason.clone(),
+    }));
     let mut diagnostics = rules::check_all(&program);
+    if timing {
+        eprintln!(
+            "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects",
+            t1 - t0,
+            t2 - t1,
+            t2.elapsed(),
+            program.effects.len()
+        );
+    }
     if !program.settings.show_info {
         diagnostics.retain(|d| d.severity > diagnostic::Severity::Info);
     }
-    Ok(CheckOutcome { program, diagnostics, skipped })
+    Ok(CheckOutcome {
+        program,
+        diagnostics,
+        skipped,
+    })
 }

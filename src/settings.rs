@@ -162,9 +162,15 @@ mod tests {
 
     #[test]
     fn parses_versions_in_three_spellings() {
-        assert_eq!("py314".parse::<PythonVersion>().unwrap(), PythonVersion::PY314);
+        assert_eq!(
+            "py314".parse::<PythonVersion>().unwrap(),
+            PythonVersion::PY314
+        );
         assert_eq!("3.8".parse::<PythonVersion>().unwrap(), PythonVersion::PY38);
-        assert_eq!("312".parse::<PythonVersion>().unwrap(), PythonVersion::PY312);
+        assert_eq!(
+            "312".parse::<PythonVersion>().unwrap(),
+            PythonVersion::PY312
+        );
         assert!("py27".parse::<PythonVersion>().is_err());
         assert!("py315".parse::<PythonVersion>().is_err());
         assert!("python".parse::<PythonVersion>().is_err());
@@ -175,7 +181,10 @@ mod tests {
         use Platform::*;
         let v = |m| PythonVersion::new(3, m);
         assert_eq!(StartMethod::default_for(v(13), Linux), StartMethod::Fork);
-        assert_eq!(StartMethod::default_for(v(14), Linux), StartMethod::Forkserver);
+        assert_eq!(
+            StartMethod::default_for(v(14), Linux),
+            StartMethod::Forkserver
+        );
         assert_eq!(StartMethod::default_for(v(8), Macos), StartMethod::Spawn);
         assert_eq!(StartMethod::default_for(v(12), Windows), StartMethod::Spawn);
     }

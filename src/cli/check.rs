@@ -90,8 +90,14 @@ impl CheckArgs {
 pub fn run(args: CheckArgs) -> u8 {
     // The parser and the summariser recurse; nesting is bounded before parsing, and a large
     // stack keeps the bound far from the limit (the memory is reserved, not committed).
-    let _ = rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024).build_global();
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(64 * 1024 * 1024)
+        .build_global();
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let outcome = match crate::check(&paths, args.settings()) {
         Ok(o) => o,
         Err(e) => {
@@ -116,7 +122,12 @@ pub fn run(args: CheckArgs) -> u8 {
             OutputFormat::Text => text::render(program, d, color),
             OutputFormat::Concise => {
                 let (line, col) = text::position(program, d.primary.file, d.primary.range);
-                format!("{}:{line}:{col}: {} {}\n", program.file(d.primary.file).path.display(), d.code, d.message)
+                format!(
+                    "{}:{line}:{col}: {} {}\n",
+                    program.file(d.primary.file).path.display(),
+                    d.code,
+                    d.message
+                )
             }
         };
         // A closed pipe (`forklint check | head`) is not an error worth a panic.
@@ -125,8 +136,19 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     if !args.quiet {
-        let _ = writeln!(stdout, "{}", report::summary_line(&outcome.diagnostics, program.files.len()));
+        let _ = writeln!(
+            stdout,
+            "{}",
+            report::summary_line(&outcome.diagnostics, program.files.len())
+        );
     }
-    let found = outcome.diagnostics.iter().any(|d| d.severity > Severity::Info);
-    if found && !args.exit_zero { super::EXIT_FINDINGS } else { super::EXIT_CLEAN }
+    let found = outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.severity > Severity::Info);
+    if found && !args.exit_zero {
+        super::EXIT_FINDINGS
+    } else {
+        super::EXIT_CLEAN
+    }
 }

@@ -34,7 +34,12 @@ pub fn run(args: DebugArgs) -> u8 {
             };
             let p = &outcome.program;
             for f in p.file_ids() {
-                println!("== {} ({:?})\n{:#?}", p.file(f).path.display(), p.file(f).role, p.summary(f));
+                println!(
+                    "== {} ({:?})\n{:#?}",
+                    p.file(f).path.display(),
+                    p.file(f).role,
+                    p.summary(f)
+                );
                 println!("body resolved: {:?}", p.body_events[f.0 as usize]);
             }
             for (i, e) in p.effects.iter().enumerate() {
@@ -43,7 +48,11 @@ pub fn run(args: DebugArgs) -> u8 {
             super::EXIT_CLEAN
         }
         DebugCommand::ParseOnly { paths } => {
-            let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
             let found = match crate::discover::discover(&paths, &Settings::default()) {
                 Ok(f) => f,
                 Err(e) => {
@@ -56,7 +65,10 @@ pub fn run(args: DebugArgs) -> u8 {
                 .par_iter()
                 .map(|f| match std::fs::read_to_string(&f.path) {
                     Ok(text) => {
-                        let p = ruff_python_parser::parse_unchecked_source(&text, ruff_python_ast::PySourceType::Python);
+                        let p = ruff_python_parser::parse_unchecked_source(
+                            &text,
+                            ruff_python_ast::PySourceType::Python,
+                        );
                         (1, usize::from(!p.errors().is_empty()))
                     }
                     Err(_) => (0, 0),

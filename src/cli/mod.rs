@@ -14,7 +14,11 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "forklint", version, about = "Find the Python thread, fork and import-time hazards that hang programs at random.")]
+#[command(
+    name = "forklint",
+    version,
+    about = "Find the Python thread, fork and import-time hazards that hang programs at random."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,7 +40,11 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAN };
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

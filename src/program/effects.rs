@@ -7,8 +7,8 @@ use crate::knowledge::{Api, ApiKind, EffectKind, SpawnKind};
 use crate::settings::StartMethod;
 use crate::summary::{CallArgs, ClassIdx, Event, EventKind, Handle, Instance, Value};
 
-use super::resolve::{FnRef, MethodTarget, Target};
 use super::Program;
+use super::resolve::{FnRef, MethodTarget, Target};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EffectId(pub u32);
@@ -56,12 +56,21 @@ pub enum Effect {
     },
     /// An import of `name`; `modules` are the project modules whose import runs, in order
     /// (parents first) — empty for a module outside the project.
-    Import { name: String, modules: Vec<FileId>, dynamic: bool },
+    Import {
+        name: String,
+        modules: Vec<FileId>,
+        dynamic: bool,
+    },
     /// A dynamic import whose module name is not a literal.
     UnknownImport,
-    SetStartMethod { method: Option<StartMethod> },
+    SetStartMethod {
+        method: Option<StartMethod>,
+    },
     /// Effects later rule families read (subinterpreters, at-exit registrations, signals).
-    Other { api: String, kind: EffectKind },
+    Other {
+        api: String,
+        kind: EffectKind,
+    },
 }
 
 /// An effect and where it happens.
@@ -85,7 +94,8 @@ impl Program {
         let mut fn_events = Vec::with_capacity(self.files.len());
         for i in 0..self.files.len() {
             let file = FileId(i as u32);
-            let body: Vec<Vec<Resolved>> = self.summary(file)
+            let body: Vec<Vec<Resolved>> = self
+                .summary(file)
                 .body
                 .clone()
                 .iter()
@@ -95,9 +105,17 @@ impl Program {
             let n = self.summary(file).functions.len();
             let mut per_fn = Vec::with_capacity(n);
             for func in 0..n {
-                let f = FnRef { file, func: func as u32 };
+                let f = FnRef {
+                    file,
+                    func: func as u32,
+                };
                 let events = self.summary(file).functions[func].events.clone();
-                per_fn.push(events.iter().map(|e| self.resolve_event(file, Body::Function(f), e)).collect());
+                per_fn.push(
+                    events
+                        .iter()
+                        .map(|e| self.resolve_event(file, Body::Function(f), e))
+                        .collect(),
+                );
             }
             fn_events.push(per_fn);
         }
@@ -107,18 +125,32 @@ impl Program {
 
     fn push_effect(&mut self, body: Body, range: TextRange, effect: Effect) -> Resolved {
         let id = EffectId(self.effects.len() as u32);
-        self.effects.push(EffectSite { body, range, effect });
+        self.effects.push(EffectSite {
+            body,
+            range,
+            effect,
+        });
         Resolved::Effect(id)
     }
 
     fn resolve_event(&mut self, file: FileId, body: Body, event: &Event) -> Vec<Resolved> {
         match &event.kind {
-            EventKind::Import { module, names, dynamic } => {
+            EventKind::Import {
+                module,
+                names,
+                dynamic,
+            } => {
                 let modules = self.import_targets(module, names);
-                let effect = Effect::Import { name: module.clone(), modules, dynamic: *dynamic };
+                let effect = Effect::Import {
+                    name: module.clone(),
+                    modules,
+                    dynamic: *dynamic,
+                };
                 vec![self.push_effect(body, event.range, effect)]
             }
-            EventKind::UnknownImport => vec![self.push_effect(body, event.range, Effect::UnknownImport)],
+            EventKind::UnknownImport => {
+                vec![self.push_effect(body, event.range, Effect::UnknownImport)]
+            }
             EventKind::Call { callee, args } => {
                 let effects = self.call_effects(file, callee, args);
                 effects
@@ -129,7 +161,9 @@ impl Program {
                     })
                     .collect()
             }
-            EventKind::WithExit { manager: Value::Instance(inst) } => {
+            EventKind::WithExit {
+                manager: Value::Instance(inst),
+            } => {
                 let exit = match self.resolve_qual(&inst.class) {
                     Target::Known(api) => api.exit_effect,
                     Target::Class(f2, c2) => self.known_base(f2, c2).and_then(|a| a.exit_effect),
@@ -139,7 +173,11 @@ impl Program {
                     Some(EffectKind::ThreadWait) => {
                         let api = format!("{}.__exit__", inst.class);
                         let handle = Some((file, inst.handle));
-                        vec![self.push_effect(body, event.range, Effect::ThreadWait { api, handle })]
+                        vec![self.push_effect(
+                            body,
+                            event.range,
+                            Effect::ThreadWait { api, handle },
+                        )]
                     }
                     _ => Vec::new(),
                 }
@@ -147,10 +185,21 @@ impl Program {
             EventKind::WithExit { .. } => Vec::new(),
             EventKind::Consume { callee } => {
                 // Iterating `executor.map(...)` waits for the pool's results.
-                let starts_pool = self.call_effects(file, callee, &CallArgs::default()).iter().any(|c| {
-                    matches!(c, Classified::Effect(Effect::ThreadStart { pooled: true, .. }))
-                        || matches!(c, Classified::Effect(Effect::ProcessSpawn { kind: SpawnKind::Multiprocessing, .. }))
-                });
+                let starts_pool = self
+                    .call_effects(file, callee, &CallArgs::default())
+                    .iter()
+                    .any(|c| {
+                        matches!(
+                            c,
+                            Classified::Effect(Effect::ThreadStart { pooled: true, .. })
+                        ) || matches!(
+                            c,
+                            Classified::Effect(Effect::ProcessSpawn {
+                                kind: SpawnKind::Multiprocessing,
+                                ..
+                            })
+                        )
+                    });
                 let handle = match callee {
                     Value::BoundMethod { receiver, .. } => Some((file, receiver.handle)),
                     _ => None,
@@ -199,7 +248,9 @@ impl Program {
             },
             Value::Local(f) => vec![Classified::Call(FnRef { file, func: *f })],
             Value::Partial(inner) => self.call_effects(file, inner, args),
-            Value::BoundMethod { receiver, method } => self.method_call(file, receiver, method, args),
+            Value::BoundMethod { receiver, method } => {
+                self.method_call(file, receiver, method, args)
+            }
             Value::SelfAttr { class, path } => match (self.resolve_qual(class), path.as_slice()) {
                 (Target::Class(f2, c2), [method]) => match self.lookup_method(f2, c2, method) {
                     MethodTarget::Project(f) => vec![Classified::Call(f)],
@@ -226,27 +277,41 @@ impl Program {
                 // A subclass of a known class without its own `__init__`: the known
                 // constructor's effects (a `multiprocessing.Pool` subclass starts threads).
                 match self.known_base(file, class) {
-                    Some(api) if api.kind == ApiKind::Class => self.classify(api, args, None, Some((file, class))),
+                    Some(api) if api.kind == ApiKind::Class => {
+                        self.classify(api, args, None, Some((file, class)))
+                    }
                     _ => Vec::new(),
                 }
             }
         }
     }
 
-    fn method_call(&self, origin: FileId, receiver: &Instance, method: &str, args: &CallArgs) -> Vec<Classified> {
+    fn method_call(
+        &self,
+        origin: FileId,
+        receiver: &Instance,
+        method: &str,
+        args: &CallArgs,
+    ) -> Vec<Classified> {
         match self.resolve_qual(&receiver.class) {
-            Target::Known(class_api) => match self.knowledge.get(&format!("{}.{method}", class_api.name)) {
-                Some(api) => self.classify(api, args, Some((origin, receiver)), None),
-                None => Vec::new(),
-            },
+            Target::Known(class_api) => {
+                match self.knowledge.get(&format!("{}.{method}", class_api.name)) {
+                    Some(api) => self.classify(api, args, Some((origin, receiver)), None),
+                    None => Vec::new(),
+                }
+            }
             Target::Class(f2, c2) => match self.lookup_method(f2, c2, method) {
                 MethodTarget::Project(f) => vec![Classified::Call(f)],
-                MethodTarget::Known(api) => self.classify(api, args, Some((origin, receiver)), Some((f2, c2))),
+                MethodTarget::Known(api) => {
+                    self.classify(api, args, Some((origin, receiver)), Some((f2, c2)))
+                }
                 MethodTarget::None => Vec::new(),
             },
             // `t = make_thread(); t.join()`: the object the function returns.
             Target::Function(f) => match &self.summary(f.file).functions[f.func as usize].returns {
-                Some(inst) if inst.class != receiver.class => self.method_call(f.file, inst, method, args),
+                Some(inst) if inst.class != receiver.class => {
+                    self.method_call(f.file, inst, method, args)
+                }
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -277,7 +342,9 @@ impl Program {
                     let daemon = arg_bool(args, api.daemon.as_ref())
                         .or_else(|| receiver.and_then(|(_, r)| r.daemon))
                         .or_else(|| {
-                            receiver.and_then(|(_, r)| arg_bool(&r.ctor, class_api.and_then(|c| c.daemon.as_ref())))
+                            receiver.and_then(|(_, r)| {
+                                arg_bool(&r.ctor, class_api.and_then(|c| c.daemon.as_ref()))
+                            })
                         })
                         .or_else(|| subclass.and_then(|(f, c)| self.class_daemon(f, c)))
                         .or(api.daemon_default)
@@ -297,7 +364,9 @@ impl Program {
                     }
                     if targets.is_empty()
                         && let Some((f, c)) = subclass
-                        && let Some(run) = class_api.and_then(|a| a.run_method.as_deref()).or(Some("run"))
+                        && let Some(run) = class_api
+                            .and_then(|a| a.run_method.as_deref())
+                            .or(Some("run"))
                         && let MethodTarget::Project(t) = self.lookup_method(f, c, run)
                     {
                         targets.push(t);
@@ -323,7 +392,8 @@ impl Program {
                             _ => None,
                         })
                         .and_then(StartMethod::parse);
-                    let preexec_fn = matches!(args.get(None, Some("preexec_fn")), Some(v) if *v != Value::None);
+                    let preexec_fn =
+                        matches!(args.get(None, Some("preexec_fn")), Some(v) if *v != Value::None);
                     Effect::ProcessSpawn {
                         api: api.name.clone(),
                         kind: api.spawn.unwrap_or(SpawnKind::Exec),
@@ -340,7 +410,10 @@ impl Program {
                         .and_then(StartMethod::parse);
                     Effect::SetStartMethod { method }
                 }
-                other => Effect::Other { api: api.name.clone(), kind: *other },
+                other => Effect::Other {
+                    api: api.name.clone(),
+                    kind: *other,
+                },
             };
             out.push(Classified::Effect(effect));
         }

@@ -56,7 +56,8 @@ pub struct ProgramFile {
 
 impl ProgramFile {
     pub fn line_index(&self) -> &LineIndex {
-        self.line_index.get_or_init(|| LineIndex::from_source_text(&self.text))
+        self.line_index
+            .get_or_init(|| LineIndex::from_source_text(&self.text))
     }
     /// 1-based line and column (in characters) of an offset.
     pub fn line_col(&self, offset: ruff_text_size::TextSize) -> (usize, usize) {
@@ -96,7 +97,8 @@ pub struct Source {
 impl Program {
     /// Reads, parses and summarises `found` in parallel, then links the summaries.
     pub fn build(found: Vec<FoundFile>, knowledge: Knowledge, settings: Settings) -> Program {
-        let read: Vec<Result<Source, Unreadable>> = found.into_par_iter().map(read_source).collect();
+        let read: Vec<Result<Source, Unreadable>> =
+            found.into_par_iter().map(read_source).collect();
         let mut sources = Vec::new();
         let mut unreadable = Vec::new();
         for r in read {
@@ -125,7 +127,11 @@ impl Program {
             b.build().unwrap_or_default()
         };
         let packages = ProjectIndex::packages_of(&modules);
-        let index = ProjectIndex { modules: &modules, packages: &packages, knowledge: &knowledge };
+        let index = ProjectIndex {
+            modules: &modules,
+            packages: &packages,
+            knowledge: &knowledge,
+        };
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
         let files: Vec<ProgramFile> = sources
             .into_par_iter()
@@ -134,7 +140,10 @@ impl Program {
                 let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");
                 let is_entry = entry.is_match(&s.found.path)
                     || s.found.path.file_name().is_some_and(|n| entry.is_match(n));
-                let role = if is_dunder_main || is_entry || (summary.has_shebang && !summary.has_main_guard) {
+                let role = if is_dunder_main
+                    || is_entry
+                    || (summary.has_shebang && !summary.has_main_guard)
+                {
                     FileRole::Script
                 } else {
                     FileRole::Module
@@ -155,7 +164,9 @@ impl Program {
         let mut by_module = HashMap::new();
         for (i, f) in files.iter().enumerate() {
             // Two files with one module name (a stray copy): the first, in path order, wins.
-            by_module.entry(f.summary.module.clone()).or_insert(FileId(i as u32));
+            by_module
+                .entry(f.summary.module.clone())
+                .or_insert(FileId(i as u32));
         }
         let mut program = Program {
             files,
@@ -168,8 +179,17 @@ impl Program {
             fn_events: Vec::new(),
             reach: reach::Reach::default(),
         };
+        let t = std::time::Instant::now();
         program.resolve_all();
+        let t_resolve = t.elapsed();
         program.reach = reach::Reach::compute(&program);
+        if std::env::var_os("FORKLINT_TIMING").is_some() {
+            eprintln!(
+                "timing: resolve {t_resolve:?}, reach {:?} ({} reach entries)",
+                t.elapsed() - t_resolve,
+                program.reach.total_entries()
+            );
+        }
         program
     }
 
@@ -183,7 +203,11 @@ impl Program {
 
     /// Where a module-body event runs.
     pub fn context(&self, file: FileId, in_main_guard: bool) -> Context {
-        if in_main_guard || self.file(file).role == FileRole::Script { Context::Main } else { Context::Import }
+        if in_main_guard || self.file(file).role == FileRole::Script {
+            Context::Main
+        } else {
+            Context::Import
+        }
     }
 
     /// The effects a function performs, itself or through the functions it calls, in the order
@@ -215,10 +239,14 @@ impl Program {
 
     /// The start method in force for a multiprocessing start: explicit at the call, else set
     /// process-wide earlier in the same module, else the default of the target cell.
-    pub fn start_method(&self, explicit: Option<StartMethod>, set_in_module: Option<StartMethod>) -> StartMethod {
-        explicit
-            .or(set_in_module)
-            .unwrap_or_else(|| StartMethod::default_for(self.settings.target_version, self.settings.platform))
+    pub fn start_method(
+        &self,
+        explicit: Option<StartMethod>,
+        set_in_module: Option<StartMethod>,
+    ) -> StartMethod {
+        explicit.or(set_in_module).unwrap_or_else(|| {
+            StartMethod::default_for(self.settings.target_version, self.settings.platform)
+        })
     }
 
     /// Modules whose import runs, transitively, when `file` is imported.
@@ -278,13 +306,22 @@ impl Program {
 fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
     match std::fs::read(&found.path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Source { found, text: Arc::from(text) }),
+            Ok(text) => Ok(Source {
+                found,
+                text: Arc::from(text),
+            }),
             Err(e) => Err(Unreadable {
                 path: found.path,
-                reason: format!("not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                reason: format!(
+                    "not valid UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
             }),
         },
-        Err(e) => Err(Unreadable { path: found.path, reason: e.to_string() }),
+        Err(e) => Err(Unreadable {
+            path: found.path,
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -305,7 +342,9 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
                 is_package: s.found.is_package,
                 syntax_errors: vec![summary::SyntaxProblem {
                     range: TextRange::default(),
-                    message: format!("internal error while analysing this file (please report it): {what}"),
+                    message: format!(
+                        "internal error while analysing this file (please report it): {what}"
+                    ),
                 }],
                 ..ModuleSummary::default()
             }

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use ruff_text_size::TextRange;
 
+use super::Program;
 use super::effects::{Body, EffectId, Resolved};
 use super::resolve::FnRef;
-use super::Program;
 
 #[derive(Default)]
 pub struct Reach {
@@ -28,6 +28,16 @@ impl Reach {
         &self.lists[i]
     }
 
+    /// Entries over all distinct lists (for measuring).
+    pub fn total_entries(&self) -> usize {
+        let mut seen = HashSet::new();
+        self.lists
+            .iter()
+            .filter(|l| seen.insert(l.as_ptr()))
+            .map(|l| l.len())
+            .sum()
+    }
+
     pub fn compute(program: &Program) -> Reach {
         let mut offsets = Vec::with_capacity(program.files.len());
         let mut total = 0;
@@ -39,7 +49,10 @@ impl Reach {
         let mut fn_of = Vec::with_capacity(total);
         for (file, per_fn) in program.fn_events.iter().enumerate() {
             for func in 0..per_fn.len() {
-                fn_of.push(FnRef { file: crate::diagnostic::FileId(file as u32), func: func as u32 });
+                fn_of.push(FnRef {
+                    file: crate::diagnostic::FileId(file as u32),
+                    func: func as u32,
+                });
             }
         }
         let events = |n: usize| -> &[Vec<Resolved>] {
@@ -47,10 +60,14 @@ impl Reach {
             &program.fn_events[f.file.0 as usize][f.func as usize]
         };
         let succ = |n: usize| -> Vec<usize> {
-            events(n).iter().flatten().filter_map(|r| match r {
-                Resolved::Call(f) => Some(node(*f)),
-                Resolved::Effect(_) => None,
-            }).collect()
+            events(n)
+                .iter()
+                .flatten()
+                .filter_map(|r| match r {
+                    Resolved::Call(f) => Some(node(*f)),
+                    Resolved::Effect(_) => None,
+                })
+                .collect()
         };
 
         let sccs = tarjan(total, &succ);
@@ -167,7 +184,9 @@ pub struct CallStep {
 /// The shortest chain of calls from `from` into the function holding `target` (empty when
 /// `from` holds it itself).
 pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> {
-    let Body::Function(goal) = target else { return Vec::new() };
+    let Body::Function(goal) = target else {
+        return Vec::new();
+    };
     if from == goal {
         return Vec::new();
     }
@@ -176,13 +195,24 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
     let mut seen = HashSet::from([from]);
     while let Some(f) = queue.pop_front() {
         let summary = &program.summary(f.file).functions[f.func as usize];
-        for (event, resolved) in summary.events.iter().zip(&program.fn_events[f.file.0 as usize][f.func as usize]) {
+        for (event, resolved) in summary
+            .events
+            .iter()
+            .zip(&program.fn_events[f.file.0 as usize][f.func as usize])
+        {
             for r in resolved {
                 let Resolved::Call(callee) = r else { continue };
                 if !seen.insert(*callee) {
                     continue;
                 }
-                prev.insert(*callee, CallStep { caller: f, range: event.range, callee: *callee });
+                prev.insert(
+                    *callee,
+                    CallStep {
+                        caller: f,
+                        range: event.range,
+                        callee: *callee,
+                    },
+                );
                 if *callee == goal {
                     let mut path = Vec::new();
                     let mut at = goal;

@@ -87,10 +87,14 @@ impl Program {
                 MethodTarget::None => Target::Unknown,
             };
         }
-        let (head, tail) = rest.split_once('.').map_or((rest, None), |(h, t)| (h, Some(t)));
+        let (head, tail) = rest
+            .split_once('.')
+            .map_or((rest, None), |(h, t)| (h, Some(t)));
         match (s.exports.get(head), tail) {
             (Some(Value::Qual(q2)), None) => self.resolve_qual_at(q2, depth + 1),
-            (Some(Value::Qual(q2)), Some(t)) => self.resolve_qual_at(&format!("{q2}.{t}"), depth + 1),
+            (Some(Value::Qual(q2)), Some(t)) => {
+                self.resolve_qual_at(&format!("{q2}.{t}"), depth + 1)
+            }
             (Some(Value::Local(f)), None) => Target::Function(FnRef { file, func: *f }),
             (Some(Value::Instance(inst)), Some(method)) if !method.contains('.') => {
                 Target::InstanceMethod(file, inst, method.to_string())
@@ -105,7 +109,13 @@ impl Program {
         self.lookup_method_at(file, class, method, 0)
     }
 
-    fn lookup_method_at(&self, file: FileId, class: ClassIdx, method: &str, depth: usize) -> MethodTarget<'_> {
+    fn lookup_method_at(
+        &self,
+        file: FileId,
+        class: ClassIdx,
+        method: &str,
+        depth: usize,
+    ) -> MethodTarget<'_> {
         if depth > MAX_RESOLVE_DEPTH {
             return MethodTarget::None;
         }
@@ -162,10 +172,13 @@ impl Program {
             if summary.daemon.is_some() {
                 return summary.daemon;
             }
-            current = summary.bases.iter().find_map(|b| match self.resolve_qual(b) {
-                Target::Class(f2, c2) => Some((f2, c2)),
-                _ => None,
-            });
+            current = summary
+                .bases
+                .iter()
+                .find_map(|b| match self.resolve_qual(b) {
+                    Target::Class(f2, c2) => Some((f2, c2)),
+                    _ => None,
+                });
         }
         None
     }
@@ -184,13 +197,16 @@ impl Program {
             Value::Local(f) => vec![FnRef { file, func: *f }],
             Value::Qual(q) => match self.resolve_qual(q) {
                 Target::Function(f) => vec![f],
-                Target::InstanceMethod(f2, inst, m) => self.instance_method(f2, inst, &m).into_iter().collect(),
+                Target::InstanceMethod(f2, inst, m) => {
+                    self.instance_method(f2, inst, &m).into_iter().collect()
+                }
                 _ => Vec::new(),
             },
             Value::Partial(inner) => self.callable_targets_at(file, inner, depth + 1),
-            Value::BoundMethod { receiver, method } => {
-                self.instance_method(file, receiver, method).into_iter().collect()
-            }
+            Value::BoundMethod { receiver, method } => self
+                .instance_method(file, receiver, method)
+                .into_iter()
+                .collect(),
             Value::SelfAttr { class, path } if path.len() == 1 => match self.resolve_qual(class) {
                 Target::Class(f2, c2) => match self.lookup_method(f2, c2, &path[0]) {
                     MethodTarget::Project(f) => vec![f],

@@ -8,9 +8,15 @@ use crate::diagnostic::{Diagnostic, Severity};
 
 /// "Found 3 hazards in 2 files." — or the all-clear.
 pub fn summary_line(diagnostics: &[Diagnostic], files_checked: usize) -> String {
-    let shown: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.severity > Severity::Info).collect();
+    let shown: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.severity > Severity::Info)
+        .collect();
     if shown.is_empty() {
-        return format!("All checks passed ({files_checked} {} checked).", plural(files_checked, "file", "files"));
+        return format!(
+            "All checks passed ({files_checked} {} checked).",
+            plural(files_checked, "file", "files")
+        );
     }
     let files: BTreeSet<_> = shown.iter().map(|d| d.primary.file).collect();
     format!(

@@ -36,19 +36,39 @@ fn window<'a>(program: &'a Program, loc: &Location) -> Window<'a> {
     let line_text = &text[line_range];
     let line_text = line_text.trim_end_matches(['\n', '\r']);
     let rel_start = usize::from(start - line_range.start()).min(line_text.len());
-    let end = loc.range.end().min(line_range.start() + TextSize::of(line_text));
+    let end = loc
+        .range
+        .end()
+        .min(line_range.start() + TextSize::of(line_text));
     let rel_end = usize::from(end.max(start) - line_range.start()).max(rel_start);
     // An empty span (an error at end of input) still gets a caret.
-    let rel_end = if rel_end == rel_start { (rel_start + 1).min(line_text.len().max(rel_start)) } else { rel_end };
-    Window { origin: file.path.display().to_string(), source: line_text, line_start: line.get(), span: rel_start..rel_end }
+    let rel_end = if rel_end == rel_start {
+        (rel_start + 1).min(line_text.len().max(rel_start))
+    } else {
+        rel_end
+    };
+    Window {
+        origin: file.path.display().to_string(),
+        source: line_text,
+        line_start: line.get(),
+        span: rel_start..rel_end,
+    }
 }
 
 /// Renders one diagnostic.
 pub fn render(program: &Program, d: &Diagnostic, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let id = format!("{} {}", d.code, d.name);
     let primary = window(program, &d.primary);
-    let trace: Vec<Window> = d.trace.iter().map(|s| window(program, &s.location)).collect();
+    let trace: Vec<Window> = d
+        .trace
+        .iter()
+        .map(|s| window(program, &s.location))
+        .collect();
     let mut message = level(d.severity).title(&d.message).id(&id).snippet(
         Snippet::source(primary.source)
             .line_start(primary.line_start)
@@ -75,6 +95,10 @@ pub fn render(program: &Program, d: &Diagnostic, color: bool) -> String {
 }
 
 /// `path:line:col` of a location, 1-based.
-pub fn position(program: &Program, file: crate::diagnostic::FileId, range: TextRange) -> (usize, usize) {
+pub fn position(
+    program: &Program,
+    file: crate::diagnostic::FileId,
+    range: TextRange,
+) -> (usize, usize) {
     program.file(file).line_col(range.start())
 }

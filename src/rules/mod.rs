@@ -64,7 +64,10 @@ pub static RULES: &[&Rule] = &[
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
 /// Runs every rule and returns the findings sorted by file, position and code.
@@ -76,7 +79,11 @@ pub fn check_all(program: &Program) -> Vec<Diagnostic> {
         }
     }
     out.sort_by(|a, b| {
-        (a.primary.file, a.primary.range.start(), a.code).cmp(&(b.primary.file, b.primary.range.start(), b.code))
+        (a.primary.file, a.primary.range.start(), a.code).cmp(&(
+            b.primary.file,
+            b.primary.range.start(),
+            b.code,
+        ))
     });
     out.dedup_by(|a, b| a.code == b.code && a.primary == b.primary);
     out
@@ -93,8 +100,17 @@ mod tests {
             assert!(seen.insert(r.code), "duplicate code {}", r.code);
             assert!(seen.insert(r.name), "duplicate name {}", r.name);
             assert!(r.code.len() == 5 && r.code.starts_with("FL"), "{}", r.code);
-            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
-            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+            assert!(
+                r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                r.name
+            );
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+            ] {
                 assert!(r.doc.contains(section), "{} doc lacks {section}", r.code);
             }
         }

@@ -47,10 +47,16 @@ pub enum Value {
     Local(FuncIdx),
     Instance(Box<Instance>),
     /// `instance.method` (not yet called).
-    BoundMethod { receiver: Box<Instance>, method: String },
+    BoundMethod {
+        receiver: Box<Instance>,
+        method: String,
+    },
     /// `self.a.b…` inside a method of `class` (resolved at link: a method, or an attribute
     /// holding an instance assigned in some method).
-    SelfAttr { class: QName, path: Vec<String> },
+    SelfAttr {
+        class: QName,
+        path: Vec<String>,
+    },
     /// `functools.partial(inner, …)`.
     Partial(Box<Value>),
     Str(String),
@@ -75,10 +81,38 @@ pub struct CallArgs {
 }
 
 impl CallArgs {
+    /// Keeps only what the link step can use (callables, booleans, literal strings,
+    /// contexts): summaries of large projects hold many calls, and most arguments are
+    /// expressions nothing downstream reads.
+    pub fn trimmed(mut self) -> Self {
+        fn useful(v: &Value) -> bool {
+            !matches!(v, Value::Unknown | Value::None)
+        }
+        for v in &mut self.positional {
+            if let Value::Instance(inst) = v
+                && inst.start_method.is_none() {
+                    *v = Value::Unknown;
+                }
+        }
+        while self.positional.last().is_some_and(|v| !useful(v)) {
+            self.positional.pop();
+        }
+        self.keywords
+            .retain(|(k, v)| useful(v) || k == "preexec_fn");
+        self.positional.shrink_to_fit();
+        self.keywords.shrink_to_fit();
+        self
+    }
+
     /// The argument passed at `position` or as `keyword`, if any.
     pub fn get(&self, position: Option<usize>, keyword: Option<&str>) -> Option<&Value> {
         keyword
-            .and_then(|k| self.keywords.iter().find(|(name, _)| name == k).map(|(_, v)| v))
+            .and_then(|k| {
+                self.keywords
+                    .iter()
+                    .find(|(name, _)| name == k)
+                    .map(|(_, v)| v)
+            })
             .or_else(|| position.and_then(|p| self.positional.get(p)))
     }
 }
@@ -87,7 +121,11 @@ impl CallArgs {
 pub enum EventKind {
     /// An import that runs module `module` and, for `from module import names`, the names
     /// that are submodules. `dynamic` marks `importlib.import_module`/`__import__` forms.
-    Import { module: QName, names: Vec<String>, dynamic: bool },
+    Import {
+        module: QName,
+        names: Vec<String>,
+        dynamic: bool,
+    },
     /// `importlib.import_module(x)` with a name that is not a literal.
     UnknownImport,
     /// A call whose meaning the link step decides.
@@ -153,14 +191,17 @@ pub struct ModuleSummary {
     pub has_main_guard: bool,
     pub has_shebang: bool,
     pub syntax_errors: Vec<SyntaxProblem>,
+    /// `qualname` → function / class, for lookups from other modules.
+    pub function_index: HashMap<String, FuncIdx>,
+    pub class_index: HashMap<String, ClassIdx>,
 }
 
 impl ModuleSummary {
     /// The function of this module with global qualified name `module.rest`, if any.
     pub fn function_by_qualname(&self, rest: &str) -> Option<FuncIdx> {
-        self.functions.iter().position(|f| f.qualname == rest).map(|i| i as FuncIdx)
+        self.function_index.get(rest).copied()
     }
     pub fn class_by_qualname(&self, rest: &str) -> Option<ClassIdx> {
-        self.classes.iter().position(|c| c.qualname == rest).map(|i| i as ClassIdx)
+        self.class_index.get(rest).copied()
     }
 }

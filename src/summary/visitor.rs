@@ -68,7 +68,12 @@ impl ProjectIndex<'_> {
 
 /// Parses `source` and summarises it. Never panics on any input it is given; syntax errors
 /// are recorded in the summary (and the module is then summarised from what did parse).
-pub fn summarize(source: &str, module: &str, is_package: bool, index: &ProjectIndex<'_>) -> ModuleSummary {
+pub fn summarize(
+    source: &str,
+    module: &str,
+    is_package: bool,
+    index: &ProjectIndex<'_>,
+) -> ModuleSummary {
     let mut summary = ModuleSummary {
         module: module.to_string(),
         is_package,
@@ -78,19 +83,38 @@ pub fn summarize(source: &str, module: &str, is_package: bool, index: &ProjectIn
     if let Some(offset) = too_deep(source) {
         summary.syntax_errors.push(SyntaxProblem {
             range: TextRange::empty(TextSize::new(offset as u32)),
-            message: format!("too many nested parentheses (more than {MAX_NESTING}); Python refuses this file"),
+            message: format!(
+                "too many nested parentheses (more than {MAX_NESTING}); Python refuses this file"
+            ),
         });
         return summary;
     }
     let parsed = parse_unchecked_source(source, PySourceType::Python);
     if let Some(err) = parsed.errors().first() {
-        summary.syntax_errors.push(SyntaxProblem { range: err.location, message: err.error.to_string() });
+        summary.syntax_errors.push(SyntaxProblem {
+            range: err.location,
+            message: err.error.to_string(),
+        });
         // A module Python cannot compile never runs: summarising the recovered tree would
         // report effects of code that cannot execute.
         return summary;
     }
     let mut v = ModuleVisitor::new(&mut summary, index);
     v.visit_module(parsed.syntax().body.as_slice());
+    // A name defined twice (`if win: def f() … else: def f()`) resolves to its first
+    // definition: deterministic, though a call may run either.
+    for (i, f) in summary.functions.iter().enumerate() {
+        summary
+            .function_index
+            .entry(f.qualname.clone())
+            .or_insert(i as FuncIdx);
+    }
+    for (i, c) in summary.classes.iter().enumerate() {
+        summary
+            .class_index
+            .entry(c.qualname.clone())
+            .or_insert(i as ClassIdx);
+    }
     summary
 }
 
@@ -114,7 +138,10 @@ fn too_deep(source: &str) -> Option<usize> {
                         i += 2;
                         continue;
                     }
-                    if bytes[i] == q && (!triple || (bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q))) {
+                    if bytes[i] == q
+                        && (!triple
+                            || (bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q)))
+                    {
                         i += if triple { 3 } else { 1 };
                         break;
                     }
@@ -185,10 +212,17 @@ struct ModuleVisitor<'s, 'i, 'a> {
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn new(summary: &'s mut ModuleSummary, index: &'i ProjectIndex<'i>) -> Self {
         let mut module_scope = Scope::default();
-        let package =
-            if summary.is_package { summary.module.clone() } else { parent(&summary.module).to_string() };
-        module_scope.names.insert("__name__".into(), Value::Str(summary.module.clone()));
-        module_scope.names.insert("__package__".into(), Value::Str(package));
+        let package = if summary.is_package {
+            summary.module.clone()
+        } else {
+            parent(&summary.module).to_string()
+        };
+        module_scope
+            .names
+            .insert("__name__".into(), Value::Str(summary.module.clone()));
+        module_scope
+            .names
+            .insert("__package__".into(), Value::Str(package));
         Self {
             summary,
             index,
@@ -235,10 +269,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         },
                         _ => Value::Unknown,
                     };
-                    scope.names.insert(param.parameter.name.id.to_string(), value);
+                    scope
+                        .names
+                        .insert(param.parameter.name.id.to_string(), value);
                 }
                 for param in [&params.vararg, &params.kwarg].into_iter().flatten() {
-                    scope.names.insert(param.name.id.to_string(), Value::Unknown);
+                    scope
+                        .names
+                        .insert(param.name.id.to_string(), Value::Unknown);
                 }
             }
             self.scopes.push(scope);
@@ -262,13 +300,21 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     fn class_qname(&self, class: ClassIdx) -> QName {
-        format!("{}.{}", self.summary.module, self.summary.classes[class as usize].qualname)
+        format!(
+            "{}.{}",
+            self.summary.module, self.summary.classes[class as usize].qualname
+        )
     }
 
     // ---- events ----------------------------------------------------------------------------
 
     fn push_event(&mut self, range: TextRange, kind: EventKind) {
-        let event = Event { range, kind, in_main_guard: self.in_main_guard, stmt: self.stmt };
+        let event = Event {
+            range,
+            kind,
+            in_main_guard: self.in_main_guard,
+            stmt: self.stmt,
+        };
         match self.sink {
             None => self.summary.body.push(event),
             Some(f) => self.summary.functions[f as usize].events.push(event),
@@ -329,8 +375,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// The absolute module a relative import of `level` dots names.
     fn resolve_relative(&self, level: u32, module: Option<&str>) -> Option<String> {
-        let mut base =
-            if self.summary.is_package { self.summary.module.as_str() } else { parent(&self.summary.module) };
+        let mut base = if self.summary.is_package {
+            self.summary.module.as_str()
+        } else {
+            parent(&self.summary.module)
+        };
         for _ in 1..level {
             if base.is_empty() {
                 return None;
@@ -349,14 +398,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// script's own directory is on `sys.path`, so `import util` beside `app.py` finds the
     /// sibling module even when the project root is higher up.
     fn absolutize(&self, name: &str) -> String {
-        let package =
-            if self.summary.is_package { self.summary.module.as_str() } else { parent(&self.summary.module) };
+        let package = if self.summary.is_package {
+            self.summary.module.as_str()
+        } else {
+            parent(&self.summary.module)
+        };
         let first = name.split('.').next().unwrap_or(name);
-        if !package.is_empty() && !self.index.packages.contains(first) {
-            if self.index.packages.contains(&format!("{package}.{first}")) {
+        if !package.is_empty() && !self.index.packages.contains(first)
+            && self.index.packages.contains(&format!("{package}.{first}")) {
                 return format!("{package}.{name}");
             }
-        }
         name.to_string()
     }
 
@@ -368,10 +419,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     let name = absolute.as_str();
                     self.push_event(
                         alias.range,
-                        EventKind::Import { module: name.to_string(), names: Vec::new(), dynamic: false },
+                        EventKind::Import {
+                            module: name.to_string(),
+                            names: Vec::new(),
+                            dynamic: false,
+                        },
                     );
                     match &alias.asname {
-                        Some(asname) => self.bind(asname.id.as_str(), Value::Qual(name.to_string())),
+                        Some(asname) => {
+                            self.bind(asname.id.as_str(), Value::Qual(name.to_string()))
+                        }
                         None => {
                             // `import a.b` binds `a` (as the sibling-resolved name, if it was one).
                             let written = alias.name.id.as_str();
@@ -389,9 +446,20 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     imp.module.as_ref().map(|m| self.absolutize(m.id.as_str()))
                 };
                 let Some(module) = module else { return };
-                let names: Vec<String> =
-                    imp.names.iter().map(|a| a.name.id.to_string()).filter(|n| n != "*").collect();
-                self.push_event(imp.range, EventKind::Import { module: module.clone(), names, dynamic: false });
+                let names: Vec<String> = imp
+                    .names
+                    .iter()
+                    .map(|a| a.name.id.to_string())
+                    .filter(|n| n != "*")
+                    .collect();
+                self.push_event(
+                    imp.range,
+                    EventKind::Import {
+                        module: module.clone(),
+                        names,
+                        dynamic: false,
+                    },
+                );
                 for alias in &imp.names {
                     let name = alias.name.id.as_str();
                     if name == "*" {
@@ -416,12 +484,21 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let name = def.name.id.as_str();
         let idx = self.new_function(format!("{}{}", self.qual_prefix, name), def.name.range);
         let in_class = self.scopes.last().is_some_and(|s| s.is_class);
-        let class = if in_class { self.class_stack.last().copied() } else { None };
+        let class = if in_class {
+            self.class_stack.last().copied()
+        } else {
+            None
+        };
         if let Some(c) = class {
-            self.summary.classes[c as usize].methods.insert(name.to_string(), idx);
+            self.summary.classes[c as usize]
+                .methods
+                .insert(name.to_string(), idx);
         }
         let value = if self.sink.is_none() && !in_class {
-            Value::Qual(format!("{}.{}{}", self.summary.module, self.qual_prefix, name))
+            Value::Qual(format!(
+                "{}.{}{}",
+                self.summary.module, self.qual_prefix, name
+            ))
         } else {
             Value::Local(idx)
         };
@@ -429,7 +506,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         for deco in def.decorator_list.iter().rev() {
             let d = self.eval_quiet(&deco.expression);
             if self.callable_is_relevant(&d) {
-                let args = CallArgs { positional: vec![value.clone()], keywords: Vec::new() };
+                let args = CallArgs {
+                    positional: vec![value.clone()],
+                    keywords: Vec::new(),
+                };
                 self.push_event(deco.range, EventKind::Call { callee: d, args });
             }
         }
@@ -492,7 +572,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         });
         let saved_prefix = std::mem::replace(&mut self.qual_prefix, format!("{qualname}."));
         self.class_stack.push(idx);
-        self.scopes.push(Scope { names: HashMap::new(), is_class: true });
+        self.scopes.push(Scope {
+            names: HashMap::new(),
+            is_class: true,
+        });
         for stmt in &def.body {
             self.visit_stmt(stmt);
         }
@@ -502,7 +585,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         for f in self.summary.classes[idx as usize].methods.values() {
             self.summary.functions[*f as usize].class = Some(idx);
         }
-        self.bind(name, Value::Qual(format!("{}.{}", self.summary.module, qualname)));
+        self.bind(
+            name,
+            Value::Qual(format!("{}.{}", self.summary.module, qualname)),
+        );
     }
 
     fn visit_if(&mut self, stmt: &'a ast::StmtIf) {
@@ -513,8 +599,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             return;
         }
-        let at_module_level = self.sink.is_none() && !self.scopes.last().is_some_and(|s| s.is_class);
-        let guard = if at_module_level { main_guard(&stmt.test) } else { None };
+        let at_module_level =
+            self.sink.is_none() && !self.scopes.last().is_some_and(|s| s.is_class);
+        let guard = if at_module_level {
+            main_guard(&stmt.test)
+        } else {
+            None
+        };
         if guard.is_some() {
             self.summary.has_main_guard = true;
         }
@@ -564,7 +655,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                             }
                         }
                     }
-                    (Value::SelfAttr { path, .. }, Value::Bool(b)) if path.len() == 1 && name == "daemon" => {
+                    (Value::SelfAttr { path, .. }, Value::Bool(b))
+                        if path.len() == 1 && name == "daemon" =>
+                    {
                         if let Some(inst) = self.self_attr_instance(&receiver) {
                             self.daemon_by_handle.insert(inst.handle, *b);
                         }
@@ -591,17 +684,31 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// The class that `self` (or `self.a.b`) belongs to, in the method being walked.
     fn class_of_self(&self, receiver: &Value) -> Option<ClassIdx> {
-        let Value::SelfAttr { class, .. } = receiver else { return None };
-        let rest = class.strip_prefix(&self.summary.module)?.strip_prefix('.')?;
-        self.summary.class_by_qualname(rest)
+        let Value::SelfAttr { class, .. } = receiver else {
+            return None;
+        };
+        let rest = class
+            .strip_prefix(&self.summary.module)?
+            .strip_prefix('.')?;
+        // The index is built when the module is done; classes are few, a scan is fine here.
+        self.summary
+            .classes
+            .iter()
+            .position(|c| c.qualname == rest)
+            .map(|i| i as ClassIdx)
     }
 
     /// `self.x` where `self.x = SomeClass(...)` was seen already.
     fn self_attr_instance(&self, value: &Value) -> Option<Instance> {
-        let Value::SelfAttr { path, .. } = value else { return None };
+        let Value::SelfAttr { path, .. } = value else {
+            return None;
+        };
         let first = path.first()?;
         let c = self.class_of_self(value)?;
-        self.summary.classes[c as usize].attrs.get(first).map(|i| self.current(i))
+        self.summary.classes[c as usize]
+            .attrs
+            .get(first)
+            .map(|i| self.current(i))
     }
 
     fn visit_with(&mut self, with: &'a ast::StmtWith) {
@@ -659,15 +766,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn attribute(&self, base: Value, attr: &str) -> Value {
         match base {
             Value::Qual(q) => Value::Qual(format!("{q}.{attr}")),
-            Value::Instance(inst) => {
-                Value::BoundMethod { receiver: Box::new(self.current(&inst)), method: attr.to_string() }
-            }
+            Value::Instance(inst) => Value::BoundMethod {
+                receiver: Box::new(self.current(&inst)),
+                method: attr.to_string(),
+            },
             Value::SelfAttr { class, mut path } => {
                 if path.len() == 1 {
                     // `self.x.attr`: if `self.x` holds a known instance, it is a bound method.
-                    let holder = Value::SelfAttr { class: class.clone(), path: path.clone() };
+                    let holder = Value::SelfAttr {
+                        class: class.clone(),
+                        path: path.clone(),
+                    };
                     if let Some(inst) = self.self_attr_instance(&holder) {
-                        return Value::BoundMethod { receiver: Box::new(inst), method: attr.to_string() };
+                        return Value::BoundMethod {
+                            receiver: Box::new(inst),
+                            method: attr.to_string(),
+                        };
                     }
                 }
                 path.push(attr.to_string());
@@ -738,7 +852,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let mut args = CallArgs::default();
         for arg in arguments.args.iter() {
             let v = self.eval(arg);
-            args.positional.push(if matches!(arg, Expr::Starred(_)) { Value::Unknown } else { v });
+            args.positional.push(if matches!(arg, Expr::Starred(_)) {
+                Value::Unknown
+            } else {
+                v
+            });
         }
         for kw in &arguments.keywords {
             let v = self.eval(&kw.value);
@@ -754,7 +872,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             Value::Qual(q) => self.relevant(q),
             Value::Local(_) | Value::SelfAttr { .. } | Value::Partial(_) => true,
             Value::BoundMethod { receiver, method } => {
-                self.index.knowledge.get(&format!("{}.{}", receiver.class, method)).is_some()
+                self.index
+                    .knowledge
+                    .get(&format!("{}.{}", receiver.class, method))
+                    .is_some()
                     || self.index.in_project(&receiver.class)
             }
             _ => false,
@@ -768,7 +889,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             && matches!(&*inner.func, Expr::Name(n) if n.id.as_str() == "super")
         {
             let args = self.eval_args(&call.arguments);
-            if let (Some(Value::Bool(b)), Some(c)) = (args.get(None, Some("daemon")), self.class_stack_current()) {
+            if let (Some(Value::Bool(b)), Some(c)) =
+                (args.get(None, Some("daemon")), self.class_stack_current())
+            {
                 self.summary.classes[c as usize].daemon = Some(*b);
             }
             return Value::Unknown;
@@ -780,13 +903,21 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
         // Materialising an iterator of results: `list(ex.map(f, xs))`.
         if let (Expr::Name(n), Some(Expr::Call(inner))) = (&*call.func, call.arguments.args.first())
-            && matches!(n.id.as_str(), "list" | "tuple" | "set" | "sorted" | "frozenset" | "sum" | "any" | "all")
+            && matches!(
+                n.id.as_str(),
+                "list" | "tuple" | "set" | "sorted" | "frozenset" | "sum" | "any" | "all"
+            )
             && matches!(callee, Value::Unknown)
             && let Expr::Call(_) = inner.func.as_ref()
             && let Value::BoundMethod { .. } = self.eval_quiet(&inner.func)
         {
             let inner_callee = self.eval_quiet(&inner.func);
-            self.push_event(inner.range(), EventKind::Consume { callee: inner_callee });
+            self.push_event(
+                inner.range(),
+                EventKind::Consume {
+                    callee: inner_callee,
+                },
+            );
         }
 
         let result = match &callee {
@@ -796,7 +927,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 self.call_method(&receiver, method, &callee, args, range)
             }
             Value::Local(_) | Value::Partial(_) | Value::SelfAttr { .. } => {
-                self.push_event(range, EventKind::Call { callee: callee.clone(), args });
+                self.push_event(
+                    range,
+                    EventKind::Call {
+                        callee: callee.clone(),
+                        args,
+                    },
+                );
                 Value::Unknown
             }
             _ => Value::Unknown,
@@ -811,18 +948,30 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.summary.functions[self.sink? as usize].class
     }
 
-    fn call_qualified(&mut self, q: &str, callee: &Value, args: CallArgs, range: TextRange) -> Value {
+    fn call_qualified(
+        &mut self,
+        q: &str,
+        callee: &Value,
+        args: CallArgs,
+        range: TextRange,
+    ) -> Value {
         let knowledge = self.index.knowledge;
         if let Some(api) = knowledge.get(q) {
             if api.has(EffectKind::Partial) {
-                let target = api.target.as_ref().and_then(|t| args.get(t.position, t.keyword.as_deref()));
+                let target = api
+                    .target
+                    .as_ref()
+                    .and_then(|t| args.get(t.position, t.keyword.as_deref()));
                 return target.map_or(Value::Unknown, |t| Value::Partial(Box::new(t.clone())));
             }
             if api.has(EffectKind::Import) {
                 return self.dynamic_import(api, &args, range);
             }
             let start_method = if api.has(EffectKind::GetContext) {
-                api.method_arg.as_ref().and_then(|m| args.get(m.position, m.keyword.as_deref())).and_then(Value::as_str)
+                api.method_arg
+                    .as_ref()
+                    .and_then(|m| args.get(m.position, m.keyword.as_deref()))
+                    .and_then(Value::as_str)
             } else {
                 // `ProcessPoolExecutor(mp_context=ctx)` carries the context's start method.
                 match args.get(None, Some("mp_context")) {
@@ -836,18 +985,37 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 _ => api.returns.clone(),
             };
             let ctor = args.clone();
-            self.push_event(range, EventKind::Call { callee: Value::Qual(api.name.clone()), args });
+            self.push_event(
+                range,
+                EventKind::Call {
+                    callee: Value::Qual(api.name.clone()),
+                    args,
+                },
+            );
             return match class {
                 Some(class) => {
                     let handle = self.fresh_handle();
-                    Value::Instance(Box::new(Instance { class, ctor, handle, daemon: None, start_method }))
+                    Value::Instance(Box::new(Instance {
+                        class,
+                        ctor,
+                        handle,
+                        daemon: None,
+                        start_method,
+                    }))
                 }
                 None => Value::Unknown,
             };
         }
         if self.index.in_project(q) {
+            let args = args.trimmed();
             let ctor = args.clone();
-            self.push_event(range, EventKind::Call { callee: callee.clone(), args });
+            self.push_event(
+                range,
+                EventKind::Call {
+                    callee: callee.clone(),
+                    args,
+                },
+            );
             // It may be a class: keep what it makes trackable; the link step decides.
             let handle = self.fresh_handle();
             return Value::Instance(Box::new(Instance {
@@ -861,19 +1029,35 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         Value::Unknown
     }
 
-    fn call_method(&mut self, receiver: &Instance, method: &str, callee: &Value, args: CallArgs, range: TextRange) -> Value {
+    fn call_method(
+        &mut self,
+        receiver: &Instance,
+        method: &str,
+        callee: &Value,
+        args: CallArgs,
+        range: TextRange,
+    ) -> Value {
         let knowledge = self.index.knowledge;
         let qualified = format!("{}.{}", receiver.class, method);
         if let Some(api) = knowledge.get(&qualified) {
             if api.has(EffectKind::SetDaemon) {
-                let flag = api.daemon.as_ref().and_then(|d| args.get(d.position, d.keyword.as_deref()));
+                let flag = api
+                    .daemon
+                    .as_ref()
+                    .and_then(|d| args.get(d.position, d.keyword.as_deref()));
                 if let Some(Value::Bool(b)) = flag {
                     self.daemon_by_handle.insert(receiver.handle, *b);
                 }
                 return Value::Unknown;
             }
             let returns = api.returns.clone();
-            self.push_event(range, EventKind::Call { callee: callee.clone(), args: args.clone() });
+            self.push_event(
+                range,
+                EventKind::Call {
+                    callee: callee.clone(),
+                    args: args.clone(),
+                },
+            );
             return match returns {
                 // Results keep the receiver's handle (a future of the executor that runs it)
                 // and start method (a context's `Process`).
@@ -888,19 +1072,36 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             };
         }
         if self.index.in_project(&receiver.class) {
-            self.push_event(range, EventKind::Call { callee: callee.clone(), args });
+            self.push_event(
+                range,
+                EventKind::Call {
+                    callee: callee.clone(),
+                    args: args.trimmed(),
+                },
+            );
         }
         Value::Unknown
     }
 
-    fn dynamic_import(&mut self, api: &crate::knowledge::Api, args: &CallArgs, range: TextRange) -> Value {
-        let name = api.module_arg.as_ref().and_then(|m| args.get(m.position, m.keyword.as_deref()));
+    fn dynamic_import(
+        &mut self,
+        api: &crate::knowledge::Api,
+        args: &CallArgs,
+        range: TextRange,
+    ) -> Value {
+        let name = api
+            .module_arg
+            .as_ref()
+            .and_then(|m| args.get(m.position, m.keyword.as_deref()));
         let Some(Value::Str(name)) = name else {
             self.push_event(range, EventKind::UnknownImport);
             return Value::Unknown;
         };
         let module = if let Some(rest) = name.strip_prefix('.') {
-            let package = api.package_arg.as_ref().and_then(|p| args.get(p.position, p.keyword.as_deref()));
+            let package = api
+                .package_arg
+                .as_ref()
+                .and_then(|p| args.get(p.position, p.keyword.as_deref()));
             let Some(Value::Str(package)) = package else {
                 self.push_event(range, EventKind::UnknownImport);
                 return Value::Unknown;
@@ -920,7 +1121,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         } else {
             self.absolutize(name)
         };
-        self.push_event(range, EventKind::Import { module: module.clone(), names: Vec::new(), dynamic: true });
+        self.push_event(
+            range,
+            EventKind::Import {
+                module: module.clone(),
+                names: Vec::new(),
+                dynamic: true,
+            },
+        );
         Value::Qual(module)
     }
 }
@@ -956,7 +1164,9 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                     let v = self.eval(value);
                     if let (Value::Instance(inst), Some(f)) = (v, self.sink) {
                         let current = self.current(&inst);
-                        self.summary.functions[f as usize].returns.get_or_insert(Box::new(current));
+                        self.summary.functions[f as usize]
+                            .returns
+                            .get_or_insert(Box::new(current));
                     }
                 }
             }
@@ -1012,7 +1222,8 @@ fn main_guard(test: &Expr) -> Option<bool> {
     match test {
         Expr::Compare(cmp) if cmp.ops.len() == 1 => {
             let (l, r) = (&*cmp.left, &cmp.comparators[0]);
-            let names_main = (is_dunder_name(l) && is_main_str(r)) || (is_main_str(l) && is_dunder_name(r));
+            let names_main =
+                (is_dunder_name(l) && is_main_str(r)) || (is_main_str(l) && is_dunder_name(r));
             if !names_main {
                 return None;
             }
@@ -1023,9 +1234,11 @@ fn main_guard(test: &Expr) -> Option<bool> {
             }
         }
         // `cond and __name__ == "__main__"`: the body still runs only as main.
-        Expr::BoolOp(b) if b.op == ast::BoolOp::And => {
-            b.values.iter().any(|v| main_guard(v) == Some(true)).then_some(true)
-        }
+        Expr::BoolOp(b) if b.op == ast::BoolOp::And => b
+            .values
+            .iter()
+            .any(|v| main_guard(v) == Some(true))
+            .then_some(true),
         _ => None,
     }
 }

@@ -41,7 +41,9 @@ All. forklint parses with Ruff's parser, which accepts the syntax of every suppo
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
-        let Some(problem) = program.summary(file).syntax_errors.first() else { continue };
+        let Some(problem) = program.summary(file).syntax_errors.first() else {
+            continue;
+        };
         out.push(syntax_diagnostic(file, problem));
     }
 }
@@ -52,7 +54,10 @@ fn syntax_diagnostic(file: FileId, problem: &crate::summary::SyntaxProblem) -> D
         name: RULE.name,
         severity: RULE.severity,
         message: format!("syntax error: {}", problem.message),
-        primary: Location { file, range: problem.range },
+        primary: Location {
+            file,
+            range: problem.range,
+        },
         label: problem.message.clone(),
         trace: Vec::new(),
         help: None,

@@ -2,7 +2,9 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::program::{Context, Effect, Program};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{at_event, chain, describe, first_per_statement, flow, importer_step, loc, module_name, snippet};
+use super::{
+    at_event, chain, describe, first_per_statement, flow, importer_step, loc, module_name, snippet,
+};
 
 pub static RULE: Rule = Rule {
     code: "FL101",
@@ -69,7 +71,8 @@ All versions and platforms.
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
         let hits = flow(program, file, Context::Import);
-        for hit in first_per_statement(&hits, program, |e| matches!(e, Effect::ThreadStart { .. })) {
+        for hit in first_per_statement(&hits, program, |e| matches!(e, Effect::ThreadStart { .. }))
+        {
             let effect = &program.effect(hit.effect).effect;
             let site = program.effect(hit.effect);
             let call = snippet(program, file, program.event_range(file, hit.event));
@@ -81,7 +84,10 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     loc(program, site.body.file(), site.range)
                 )
             } else {
-                format!("`{call}` {} while `{module}` is being imported", describe(effect))
+                format!(
+                    "`{call}` {} while `{module}` is being imported",
+                    describe(effect)
+                )
             };
             let mut d = at_event(&RULE, program, &hit, message, "runs at import time".into());
             d.trace = chain(program, &hit, "thread started here");

@@ -75,7 +75,9 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         .effects
         .iter()
         .filter_map(|e| match &e.effect {
-            Effect::ThreadStart { handle: Some(h), .. } => Some(*h),
+            Effect::ThreadStart {
+                handle: Some(h), ..
+            } => Some(*h),
             _ => None,
         })
         .collect();
@@ -91,10 +93,17 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     if reported_stmt == Some(hit.stmt) {
                         continue;
                     }
-                    let matching = starts.iter().rev().find(|s| match (&program.effect(s.effect).effect, handle) {
-                        (_, None) => true,
-                        (Effect::ThreadStart { handle: Some(h), .. }, Some(w)) => h == w,
-                        _ => false,
+                    let matching = starts.iter().rev().find(|s| {
+                        match (&program.effect(s.effect).effect, handle) {
+                            (_, None) => true,
+                            (
+                                Effect::ThreadStart {
+                                    handle: Some(h), ..
+                                },
+                                Some(w),
+                            ) => h == w,
+                            _ => false,
+                        }
                     });
                     let Some(start) = matching else { continue };
                     reported_stmt = Some(hit.stmt);
@@ -123,13 +132,24 @@ fn diagnostic(program: &Program, file: FileId, wait: &Hit, start: &Hit, api: &st
     );
     d.trace = chain(program, wait, "waits here");
     d.trace.push(Step {
-        location: Location { file: start_site.body.file(), range: start_site.range },
+        location: Location {
+            file: start_site.body.file(),
+            range: start_site.range,
+        },
         message: "the thread is started here".into(),
     });
     if let Some((site_file, range, imported)) = deadlock {
         d.severity = Severity::Error;
-        d.message.push_str(&format!("; the thread imports `{imported}`, which is still being imported: the import deadlocks"));
-        d.trace.push(Step { location: Location { file: site_file, range }, message: format!("the thread imports `{imported}` here") });
+        d.message.push_str(&format!(
+            "; the thread imports `{imported}`, which is still being imported: the import deadlocks"
+        ));
+        d.trace.push(Step {
+            location: Location {
+                file: site_file,
+                range,
+            },
+            message: format!("the thread imports `{imported}` here"),
+        });
     } else {
         d.notes.push("on Python 3.3+ this deadlocks if the thread imports a module that is still being imported; on Python 2 any import or fork in the thread deadlocks".into());
     }
@@ -139,8 +159,14 @@ fn diagnostic(program: &Program, file: FileId, wait: &Hit, start: &Hit, api: &st
 
 /// Where the thread imports a module in the waiting thread's import chain: the module
 /// itself, a package above it, or a module that imports it (RULES.md FL102 severity).
-fn deadlock_import(program: &Program, file: FileId, start: &Hit) -> Option<(FileId, ruff_text_size::TextRange, String)> {
-    let Effect::ThreadStart { targets, .. } = &program.effect(start.effect).effect else { return None };
+fn deadlock_import(
+    program: &Program,
+    file: FileId,
+    start: &Hit,
+) -> Option<(FileId, ruff_text_size::TextRange, String)> {
+    let Effect::ThreadStart { targets, .. } = &program.effect(start.effect).effect else {
+        return None;
+    };
     if targets.is_empty() {
         return None;
     }
@@ -155,11 +181,17 @@ fn deadlock_import(program: &Program, file: FileId, start: &Hit) -> Option<(File
     for target in targets {
         for id in thread_effects(program, *target) {
             let site = program.effect(id);
-            let Effect::Import { modules, .. } = &site.effect else { continue };
+            let Effect::Import { modules, .. } = &site.effect else {
+                continue;
+            };
             // The import runs these modules, and everything they import in turn.
             let closure = program.import_closure(modules.iter().copied());
             if let Some(hit) = closure.iter().find(|m| locked.contains(m)) {
-                return Some((site.body.file(), site.range, module_name(program, *hit).to_string()));
+                return Some((
+                    site.body.file(),
+                    site.range,
+                    module_name(program, *hit).to_string(),
+                ));
             }
         }
     }

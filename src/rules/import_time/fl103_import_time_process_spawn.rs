@@ -2,7 +2,9 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::program::{Context, Effect, Program};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{at_event, chain, describe, first_per_statement, flow, importer_step, loc, module_name, snippet};
+use super::{
+    at_event, chain, describe, first_per_statement, flow, importer_step, loc, module_name, snippet,
+};
 
 pub static RULE: Rule = Rule {
     code: "FL103",
@@ -53,16 +55,27 @@ All versions and platforms, as a side effect. A deadlock on Python 2.
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
         let hits = flow(program, file, Context::Import);
-        for hit in first_per_statement(&hits, program, |e| matches!(e, Effect::ProcessSpawn { .. })) {
+        for hit in first_per_statement(&hits, program, |e| matches!(e, Effect::ProcessSpawn { .. }))
+        {
             let site = program.effect(hit.effect);
             let call = snippet(program, file, program.event_range(file, hit.event));
             let module = module_name(program, file);
-            let where_ = if hit.via.is_some() { format!(" (at {})", loc(program, site.body.file(), site.range)) } else { String::new() };
-            let message = format!("`{call}` {} while `{module}` is being imported{where_}", describe(&site.effect));
+            let where_ = if hit.via.is_some() {
+                format!(" (at {})", loc(program, site.body.file(), site.range))
+            } else {
+                String::new()
+            };
+            let message = format!(
+                "`{call}` {} while `{module}` is being imported{where_}",
+                describe(&site.effect)
+            );
             let mut d = at_event(&RULE, program, &hit, message, "runs at import time".into());
             d.trace = chain(program, &hit, "process started here");
             d.trace.extend(importer_step(program, file));
-            d.help = Some("create the process from a function the entry point calls; cache results lazily".into());
+            d.help = Some(
+                "create the process from a function the entry point calls; cache results lazily"
+                    .into(),
+            );
             out.push(d);
         }
     }

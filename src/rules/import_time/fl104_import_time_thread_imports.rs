@@ -59,7 +59,9 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
         let mut last_stmt = None;
         for hit in flow(program, file, Context::Import) {
-            let Effect::ThreadStart { targets, .. } = &program.effect(hit.effect).effect else { continue };
+            let Effect::ThreadStart { targets, .. } = &program.effect(hit.effect).effect else {
+                continue;
+            };
             if last_stmt == Some(hit.stmt) {
                 continue;
             }
@@ -67,10 +69,17 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 program
                     .reach(*t)
                     .iter()
-                    .find(|id| matches!(program.effect(**id).effect, Effect::Import { .. } | Effect::UnknownImport))
+                    .find(|id| {
+                        matches!(
+                            program.effect(**id).effect,
+                            Effect::Import { .. } | Effect::UnknownImport
+                        )
+                    })
                     .map(|id| (*t, *id))
             });
-            let Some((target, import)) = found else { continue };
+            let Some((target, import)) = found else {
+                continue;
+            };
             last_stmt = Some(hit.stmt);
             let site = program.effect(import);
             let call = snippet(program, file, program.event_range(file, hit.event));
@@ -80,15 +89,34 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 function_name(program, target),
                 loc(program, site.body.file(), site.range)
             );
-            let mut d = at_event(&RULE, program, &hit, message, "thread started at import time".into());
+            let mut d = at_event(
+                &RULE,
+                program,
+                &hit,
+                message,
+                "thread started at import time".into(),
+            );
             d.trace = chain(program, &hit, "thread started here");
             for step in program.call_path(target, import) {
                 d.trace.push(Step {
-                    location: Location { file: step.caller.file, range: step.range },
-                    message: format!("`{}` calls `{}`", function_name(program, step.caller), function_name(program, step.callee)),
+                    location: Location {
+                        file: step.caller.file,
+                        range: step.range,
+                    },
+                    message: format!(
+                        "`{}` calls `{}`",
+                        function_name(program, step.caller),
+                        function_name(program, step.callee)
+                    ),
                 });
             }
-            d.trace.push(Step { location: Location { file: site.body.file(), range: site.range }, message: "the thread imports here".into() });
+            d.trace.push(Step {
+                location: Location {
+                    file: site.body.file(),
+                    range: site.range,
+                },
+                message: "the thread imports here".into(),
+            });
             d.help = Some("import at the top of the target's module (before the thread starts), or start the thread from `main()` instead of at import time".into());
             out.push(d);
         }

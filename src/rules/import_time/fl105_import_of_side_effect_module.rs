@@ -62,7 +62,10 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         .file_ids()
         .map(|f| {
             flow(program, f, Context::Import).into_iter().find(|h| {
-                matches!(program.effect(h.effect).effect, Effect::ThreadStart { .. } | Effect::ProcessSpawn { .. })
+                matches!(
+                    program.effect(h.effect).effect,
+                    Effect::ThreadStart { .. } | Effect::ProcessSpawn { .. }
+                )
             })
         })
         .collect();
@@ -71,25 +74,44 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         for i in 0..program.summary(file).body.len() {
             for (id, _) in program.event_effects(file, i) {
                 let site = program.effect(id);
-                let Effect::Import { modules, .. } = &site.effect else { continue };
+                let Effect::Import { modules, .. } = &site.effect else {
+                    continue;
+                };
                 for &imported in modules {
                     if imported == file || !seen.insert((id, imported)) {
                         continue;
                     }
-                    let Some(hazard) = &hazards[imported.0 as usize] else { continue };
-                    out.push(diagnostic(program, site.body.file(), site.range, imported, hazard));
+                    let Some(hazard) = &hazards[imported.0 as usize] else {
+                        continue;
+                    };
+                    out.push(diagnostic(
+                        program,
+                        site.body.file(),
+                        site.range,
+                        imported,
+                        hazard,
+                    ));
                 }
             }
         }
     }
 }
 
-fn diagnostic(program: &Program, file: FileId, range: ruff_text_size::TextRange, imported: FileId, hazard: &Hit) -> Diagnostic {
+fn diagnostic(
+    program: &Program,
+    file: FileId,
+    range: ruff_text_size::TextRange,
+    imported: FileId,
+    hazard: &Hit,
+) -> Diagnostic {
     let effect_site = program.effect(hazard.effect);
     let what = describe(&effect_site.effect);
     let name = module_name(program, imported);
     let mut trace = vec![Step {
-        location: Location { file: imported, range: program.event_range(imported, hazard.event) },
+        location: Location {
+            file: imported,
+            range: program.event_range(imported, hazard.event),
+        },
         message: format!("`{name}` {what} at import time"),
     }];
     trace.extend(chain(program, hazard, "here"));
@@ -104,7 +126,9 @@ fn diagnostic(program: &Program, file: FileId, range: ruff_text_size::TextRange,
         primary: Location { file, range },
         label: format!("`{name}` is imported here"),
         trace,
-        help: Some(format!("have `{name}` expose `main()`/`start()` and call it explicitly after the import")),
+        help: Some(format!(
+            "have `{name}` expose `main()`/`start()` and call it explicitly after the import"
+        )),
         notes: Vec::new(),
         fix: None,
     }

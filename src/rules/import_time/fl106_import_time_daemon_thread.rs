@@ -59,15 +59,31 @@ All. Import fails outright in isolated subinterpreters on 3.12+.
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
         let hits = flow(program, file, Context::Import);
-        let daemon = |e: &Effect| matches!(e, Effect::ThreadStart { daemon: Some(true), .. });
+        let daemon = |e: &Effect| {
+            matches!(
+                e,
+                Effect::ThreadStart {
+                    daemon: Some(true),
+                    ..
+                }
+            )
+        };
         for hit in first_per_statement(&hits, program, daemon) {
-            let Effect::ThreadStart { api, .. } = &program.effect(hit.effect).effect else { continue };
+            let Effect::ThreadStart { api, .. } = &program.effect(hit.effect).effect else {
+                continue;
+            };
             let call = snippet(program, file, program.event_range(file, hit.event));
             let message = format!(
                 "`{call}` starts a daemon thread (`{api}`) while `{}` is being imported",
                 module_name(program, file)
             );
-            let mut d = at_event(&RULE, program, &hit, message, "daemon thread started at import time".into());
+            let mut d = at_event(
+                &RULE,
+                program,
+                &hit,
+                message,
+                "daemon thread started at import time".into(),
+            );
             d.trace = chain(program, &hit, "daemon thread started here");
             d.help = Some("give the thread an explicit start/stop lifecycle: a non-daemon thread with a stop `Event`, started from `main()` and joined before exit".into());
             out.push(d);

@@ -77,7 +77,12 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         for hit in unguarded_flow(program, file) {
             match &program.effect(hit.effect).effect {
                 Effect::SetStartMethod { method } => set_in_module = method.or(set_in_module),
-                Effect::ProcessSpawn { kind: SpawnKind::Multiprocessing, start_method, api, .. } => {
+                Effect::ProcessSpawn {
+                    kind: SpawnKind::Multiprocessing,
+                    start_method,
+                    api,
+                    ..
+                } => {
                     let method = program.start_method(*start_method, set_in_module);
                     if !method.reimports_main() || last_stmt == Some(hit.stmt) {
                         continue;
@@ -97,7 +102,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     let message = format!(
                         "`{call}` starts a process (`{api}`) outside the `__main__` guard; {why}, so every child re-runs this line when it re-imports the script"
                     );
-                    let mut d = at_event(&RULE, program, &hit, message, "outside the main guard".into());
+                    let mut d = at_event(
+                        &RULE,
+                        program,
+                        &hit,
+                        message,
+                        "outside the main guard".into(),
+                    );
                     d.trace = chain(program, &hit, "process started here");
                     d.help = Some("move the entry code into `def main(): …` and call it under `if __name__ == \"__main__\":`".into());
                     out.push(d);

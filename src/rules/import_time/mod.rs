@@ -31,7 +31,9 @@ pub struct Hit {
 
 /// The effects a module's top level reaches in `context`, in execution order.
 pub fn flow(program: &Program, file: FileId, context: Context) -> Vec<Hit> {
-    flow_where(program, file, |p, e| p.context(file, e.in_main_guard) == context)
+    flow_where(program, file, |p, e| {
+        p.context(file, e.in_main_guard) == context
+    })
 }
 
 /// The effects reached by top-level code outside any `__main__` guard (what a spawn child
@@ -40,24 +42,40 @@ pub fn unguarded_flow(program: &Program, file: FileId) -> Vec<Hit> {
     flow_where(program, file, |_, e| !e.in_main_guard)
 }
 
-fn flow_where(program: &Program, file: FileId, keep: impl Fn(&Program, &crate::summary::Event) -> bool) -> Vec<Hit> {
+fn flow_where(
+    program: &Program,
+    file: FileId,
+    keep: impl Fn(&Program, &crate::summary::Event) -> bool,
+) -> Vec<Hit> {
     let mut out = Vec::new();
     for (i, event) in program.summary(file).body.iter().enumerate() {
         if !keep(program, event) {
             continue;
         }
         for (effect, via) in program.event_effects(file, i) {
-            out.push(Hit { file, event: i, stmt: event.stmt, effect, via });
+            out.push(Hit {
+                file,
+                event: i,
+                stmt: event.stmt,
+                effect,
+                via,
+            });
         }
     }
     out
 }
 
 /// The first hit per top-level statement that satisfies `pred`.
-pub fn first_per_statement(hits: &[Hit], program: &Program, pred: impl Fn(&Effect) -> bool) -> Vec<Hit> {
+pub fn first_per_statement(
+    hits: &[Hit],
+    program: &Program,
+    pred: impl Fn(&Effect) -> bool,
+) -> Vec<Hit> {
     let mut out: Vec<Hit> = Vec::new();
     for h in hits {
-        if pred(&program.effect(h.effect).effect) && out.last().is_none_or(|last| last.stmt != h.stmt) {
+        if pred(&program.effect(h.effect).effect)
+            && out.last().is_none_or(|last| last.stmt != h.stmt)
+        {
             out.push(*h);
         }
     }
@@ -86,7 +104,9 @@ pub fn loc(program: &Program, file: FileId, range: TextRange) -> String {
 }
 
 pub fn function_name(program: &Program, f: FnRef) -> String {
-    program.summary(f.file).functions[f.func as usize].qualname.clone()
+    program.summary(f.file).functions[f.func as usize]
+        .qualname
+        .clone()
 }
 
 pub fn module_name(program: &Program, file: FileId) -> &str {
@@ -100,13 +120,26 @@ pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
     if let Some(via) = hit.via {
         for step in program.call_path(via, hit.effect) {
             steps.push(Step {
-                location: Location { file: step.caller.file, range: step.range },
-                message: format!("`{}` calls `{}`", function_name(program, step.caller), function_name(program, step.callee)),
+                location: Location {
+                    file: step.caller.file,
+                    range: step.range,
+                },
+                message: format!(
+                    "`{}` calls `{}`",
+                    function_name(program, step.caller),
+                    function_name(program, step.callee)
+                ),
             });
         }
     }
     if site.body.file() != hit.file || hit.via.is_some() {
-        steps.push(Step { location: Location { file: site.body.file(), range: site.range }, message: effect_label.to_string() });
+        steps.push(Step {
+            location: Location {
+                file: site.body.file(),
+                range: site.range,
+            },
+            message: effect_label.to_string(),
+        });
     }
     steps
 }
@@ -124,7 +157,10 @@ pub fn importer_step(program: &Program, file: FileId) -> Option<Step> {
                     && modules.contains(&file)
                 {
                     return Some(Step {
-                        location: Location { file: site.body.file(), range: site.range },
+                        location: Location {
+                            file: site.body.file(),
+                            range: site.range,
+                        },
                         message: format!("`{}` is imported here", module_name(program, file)),
                     });
                 }
@@ -135,13 +171,22 @@ pub fn importer_step(program: &Program, file: FileId) -> Option<Step> {
 }
 
 /// A diagnostic at a module-body event, with the rule's metadata filled in.
-pub fn at_event(rule: &Rule, program: &Program, hit: &Hit, message: String, label: String) -> Diagnostic {
+pub fn at_event(
+    rule: &Rule,
+    program: &Program,
+    hit: &Hit,
+    message: String,
+    label: String,
+) -> Diagnostic {
     Diagnostic {
         code: rule.code,
         name: rule.name,
         severity: rule.severity,
         message,
-        primary: Location { file: hit.file, range: program.event_range(hit.file, hit.event) },
+        primary: Location {
+            file: hit.file,
+            range: program.event_range(hit.file, hit.event),
+        },
         label,
         trace: Vec::new(),
         help: None,
@@ -153,8 +198,12 @@ pub fn at_event(rule: &Rule, program: &Program, hit: &Hit, message: String, labe
 /// How an effect reads in a message.
 pub fn describe(effect: &Effect) -> String {
     match effect {
-        Effect::ThreadStart { api, pooled: true, .. } => format!("runs work on a thread pool (`{api}`)"),
-        Effect::ThreadStart { api, library: true, .. } => format!("starts library threads (`{api}`)"),
+        Effect::ThreadStart {
+            api, pooled: true, ..
+        } => format!("runs work on a thread pool (`{api}`)"),
+        Effect::ThreadStart {
+            api, library: true, ..
+        } => format!("starts library threads (`{api}`)"),
         Effect::ThreadStart { api, .. } => format!("starts a thread (`{api}`)"),
         Effect::ThreadWait { api, .. } => format!("waits for a thread (`{api}`)"),
         Effect::ProcessSpawn { api, .. } => format!("starts a process (`{api}`)"),

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Benchmark: forklint check on the CPython standard library (release build), against a
+# parse-only floor measured in the same run (same discovery, same parser, same parallelism,
+# nothing else). Prints wall time and peak RSS of each, and their ratio.
+#   scripts/bench.sh [RUNS]      (default 3 runs each; the best is reported)
+# Targets (2-core machine): analysis within 1.5x the floor, peak RSS under 150 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-3}"
+shared="${FORKLINT_SHARED:-../shared}"
+corpus_root="${FORKLINT_CORPUS:-$HOME/.cache/forklint-corpus}"
+bash "$shared/bench/make-corpus.sh" "$corpus_root" >/dev/null
+corpus="$corpus_root/stdlib"
+[ -x /usr/bin/time ] || { echo "error: /usr/bin/time is needed for peak RSS (apt-get install time)" >&2; exit 2; }
+cargo build --release --locked --quiet
+bin="$PWD/target/release/forklint"
+files=$(find "$corpus" -name '*.py' | wc -l)
+
+# measure LABEL CMD...: best wall seconds and peak RSS (KiB) over $runs runs.
+measure() {
+  local label="$1"; shift
+  local best_wall="" best_rss=""
+  for _ in $(seq "$runs"); do
+    local log; log=$(mktemp)
+    /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>&1 || true
+    read -r wall rss <"$log"; rm -f "$log"
+    if [ -z "$best_wall" ] || awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall; fi
+    if [ -z "$best_rss" ] || [ "$rss" -lt "$best_rss" ]; then best_rss=$rss; fi
+  done
+  printf '%-12s wall %6.2f s   peak RSS %6.1f MiB\n' "$label" "$best_wall" "$(awk "BEGIN{print $best_rss/1024}")"
+  eval "${label//-/_}_wall=$best_wall; ${label//-/_}_rss=$best_rss"
+}
+
+echo "corpus: $corpus ($files .py files), $(nproc) cores, best of $runs runs"
+measure parse-only "$bin" debug parse-only "$corpus"
+measure check "$bin" check --quiet --exit-zero --output-format concise "$corpus"
+ratio=$(awk "BEGIN{printf \"%.2f\", $check_wall/$parse_only_wall}")
+echo "ratio check/parse-only: ${ratio}x (target <= 1.5x); check peak RSS $(awk "BEGIN{printf \"%.1f\", $check_rss/1024}") MiB (target < 150 MiB)"
+findings=$("$bin" check --quiet --exit-zero --output-format concise "$corpus" | wc -l)
+echo "findings on the standard library: $findings"
+"$bin" check --quiet --exit-zero --output-format concise "$corpus" | awk '{print $2}' | sort | uniq -c | sort -rn
