@@ -248,7 +248,8 @@ fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
                 it.skip_current_dir();
                 continue;
             }
-            stack.push_dir(depth + 1, path);
+            // Rooted at the absolute directory: matches are asked with absolute paths.
+            stack.push_dir(depth, &abs);
             continue;
         }
         if path.extension().is_none_or(|e| e != "py") {

@@ -94,11 +94,7 @@ fn run_forklint(dir: &Path, extra: &[String]) -> (BTreeSet<Finding>, String) {
         else {
             panic!("unparseable line: {line}");
         };
-        let code = rest
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_string();
+        let code = rest.split_whitespace().next().unwrap_or("").to_string();
         let rel = Path::new(path)
             .strip_prefix(dir)
             .unwrap_or(Path::new(path))

@@ -90,9 +90,10 @@ impl CallArgs {
         }
         for v in &mut self.positional {
             if let Value::Instance(inst) = v
-                && inst.start_method.is_none() {
-                    *v = Value::Unknown;
-                }
+                && inst.start_method.is_none()
+            {
+                *v = Value::Unknown;
+            }
         }
         while self.positional.last().is_some_and(|v| !useful(v)) {
             self.positional.pop();

@@ -404,10 +404,12 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             parent(&self.summary.module)
         };
         let first = name.split('.').next().unwrap_or(name);
-        if !package.is_empty() && !self.index.packages.contains(first)
-            && self.index.packages.contains(&format!("{package}.{first}")) {
-                return format!("{package}.{name}");
-            }
+        if !package.is_empty()
+            && !self.index.packages.contains(first)
+            && self.index.packages.contains(&format!("{package}.{first}"))
+        {
+            return format!("{package}.{name}");
+        }
         name.to_string()
     }
 
