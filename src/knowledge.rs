@@ -1,7 +1,7 @@
 //! The knowledge base: what known APIs do, loaded from `rules/*.toml` (compiled in) and from
 //! user files. Rule code speaks in effects; only this table knows API names.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use serde::Deserialize;

@@ -39,6 +39,18 @@ pub enum Error {
     Knowledge(#[from] knowledge::KnowledgeError),
 }
 
+/// Resident and peak memory of this process, for `FORKLINT_TIMING` reports (Linux only).
+pub fn memory_report() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?".to_string(), |v| v.trim().to_string())
+    };
+    format!("rss {} (peak {})", field("VmRSS:"), field("VmHWM:"))
+}
+
 /// Discovers, parses, links and checks.
 pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
     // FORKLINT_TIMING=1 prints how long each phase took (for the benchmark's investigations).
@@ -57,11 +69,12 @@ pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Erro
     let mut diagnostics = rules::check_all(&program);
     if timing {
         eprintln!(
-            "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects",
+            "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects; {}",
             t1 - t0,
             t2 - t1,
             t2.elapsed(),
-            program.effects.len()
+            program.effects.len(),
+            memory_report()
         );
     }
     if !program.settings.show_info {

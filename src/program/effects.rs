@@ -1,5 +1,6 @@
 //! Events → effects. The only place where a known API's table entry becomes an effect.
 
+use rayon::prelude::*;
 use ruff_text_size::TextRange;
 
 use crate::diagnostic::FileId;
@@ -88,52 +89,91 @@ pub enum Resolved {
     Effect(EffectId),
 }
 
+/// Effects found while resolving one file, numbered from 0 within the file; renumbered when
+/// the files are merged.
+#[derive(Default)]
+struct FileResolution {
+    body: Vec<Vec<Resolved>>,
+    functions: Vec<Vec<Vec<Resolved>>>,
+    effects: Vec<EffectSite>,
+}
+
 impl Program {
+    /// Resolves every event of every file. Files are independent (each reads only the
+    /// summaries, which are final), so they are resolved in parallel and merged in file order,
+    /// which keeps effect ids deterministic.
     pub(super) fn resolve_all(&mut self) {
-        let mut body_events = Vec::with_capacity(self.files.len());
-        let mut fn_events = Vec::with_capacity(self.files.len());
-        for i in 0..self.files.len() {
-            let file = FileId(i as u32);
-            let body: Vec<Vec<Resolved>> = self
-                .summary(file)
-                .body
-                .clone()
-                .iter()
-                .map(|e| self.resolve_event(file, Body::Module(file), e))
-                .collect();
-            body_events.push(body);
-            let n = self.summary(file).functions.len();
-            let mut per_fn = Vec::with_capacity(n);
-            for func in 0..n {
-                let f = FnRef {
-                    file,
-                    func: func as u32,
-                };
-                let events = self.summary(file).functions[func].events.clone();
-                per_fn.push(
-                    events
-                        .iter()
-                        .map(|e| self.resolve_event(file, Body::Function(f), e))
-                        .collect(),
-                );
-            }
-            fn_events.push(per_fn);
+        let per_file: Vec<FileResolution> = (0..self.files.len())
+            .into_par_iter()
+            .map(|i| self.resolve_file(FileId(i as u32)))
+            .collect();
+        let total: usize = per_file.iter().map(|r| r.effects.len()).sum();
+        let mut effects = Vec::with_capacity(total);
+        let mut body_events = Vec::with_capacity(per_file.len());
+        let mut fn_events = Vec::with_capacity(per_file.len());
+        for mut r in per_file {
+            let offset = effects.len() as u32;
+            let renumber = |events: &mut Vec<Resolved>| {
+                for e in events {
+                    if let Resolved::Effect(id) = e {
+                        id.0 += offset;
+                    }
+                }
+            };
+            r.body.iter_mut().for_each(renumber);
+            r.functions.iter_mut().flatten().for_each(renumber);
+            effects.append(&mut r.effects);
+            body_events.push(r.body);
+            fn_events.push(r.functions);
         }
+        self.effects = effects;
         self.body_events = body_events;
         self.fn_events = fn_events;
     }
 
-    fn push_effect(&mut self, body: Body, range: TextRange, effect: Effect) -> Resolved {
-        let id = EffectId(self.effects.len() as u32);
-        self.effects.push(EffectSite {
-            body,
-            range,
-            effect,
-        });
-        Resolved::Effect(id)
+    fn resolve_file(&self, file: FileId) -> FileResolution {
+        let summary = self.summary(file);
+        let mut out = FileResolution::default();
+        out.body = summary
+            .body
+            .iter()
+            .map(|e| self.resolve_event(file, Body::Module(file), e, &mut out.effects))
+            .collect();
+        out.functions = summary
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(func, summary)| {
+                let body = Body::Function(FnRef {
+                    file,
+                    func: func as u32,
+                });
+                summary
+                    .events
+                    .iter()
+                    .map(|e| self.resolve_event(file, body, e, &mut out.effects))
+                    .collect()
+            })
+            .collect();
+        out
     }
 
-    fn resolve_event(&mut self, file: FileId, body: Body, event: &Event) -> Vec<Resolved> {
+    fn resolve_event(
+        &self,
+        file: FileId,
+        body: Body,
+        event: &Event,
+        effects: &mut Vec<EffectSite>,
+    ) -> Vec<Resolved> {
+        let mut push_effect = |effect: Effect| {
+            let id = EffectId(effects.len() as u32);
+            effects.push(EffectSite {
+                body,
+                range: event.range,
+                effect,
+            });
+            Resolved::Effect(id)
+        };
         match &event.kind {
             EventKind::Import {
                 module,
@@ -146,18 +186,16 @@ impl Program {
                     modules,
                     dynamic: *dynamic,
                 };
-                vec![self.push_effect(body, event.range, effect)]
+                vec![push_effect(effect)]
             }
-            EventKind::UnknownImport => {
-                vec![self.push_effect(body, event.range, Effect::UnknownImport)]
-            }
+            EventKind::UnknownImport => vec![push_effect(Effect::UnknownImport)],
             EventKind::Call { callee, args } => {
-                let effects = self.call_effects(file, callee, args);
-                effects
+                let classified = self.call_effects(file, callee, args);
+                classified
                     .into_iter()
                     .map(|e| match e {
                         Classified::Call(f) => Resolved::Call(f),
-                        Classified::Effect(eff) => self.push_effect(body, event.range, eff),
+                        Classified::Effect(eff) => push_effect(eff),
                     })
                     .collect()
             }
@@ -173,11 +211,7 @@ impl Program {
                     Some(EffectKind::ThreadWait) => {
                         let api = format!("{}.__exit__", inst.class);
                         let handle = Some((file, inst.handle));
-                        vec![self.push_effect(
-                            body,
-                            event.range,
-                            Effect::ThreadWait { api, handle },
-                        )]
+                        vec![push_effect(Effect::ThreadWait { api, handle })]
                     }
                     _ => Vec::new(),
                 }
@@ -206,7 +240,7 @@ impl Program {
                 };
                 if starts_pool {
                     let api = "iterating results".to_string();
-                    vec![self.push_effect(body, event.range, Effect::ThreadWait { api, handle })]
+                    vec![push_effect(Effect::ThreadWait { api, handle })]
                 } else {
                     Vec::new()
                 }

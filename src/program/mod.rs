@@ -5,7 +5,7 @@ mod effects;
 mod reach;
 mod resolve;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -161,7 +161,7 @@ impl Program {
                 }
             })
             .collect();
-        let mut by_module = HashMap::new();
+        let mut by_module = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             // Two files with one module name (a stray copy): the first, in path order, wins.
             by_module
@@ -179,15 +179,19 @@ impl Program {
             fn_events: Vec::new(),
             reach: reach::Reach::default(),
         };
+        if std::env::var_os("FORKLINT_TIMING").is_some() {
+            eprintln!("timing: summarised, {}", crate::memory_report());
+        }
         let t = std::time::Instant::now();
         program.resolve_all();
         let t_resolve = t.elapsed();
         program.reach = reach::Reach::compute(&program);
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             eprintln!(
-                "timing: resolve {t_resolve:?}, reach {:?} ({} reach entries)",
+                "timing: resolve {t_resolve:?}, reach {:?} ({} reach entries), {}",
                 t.elapsed() - t_resolve,
-                program.reach.total_entries()
+                program.reach.total_entries(),
+                crate::memory_report()
             );
         }
         program
@@ -251,7 +255,7 @@ impl Program {
 
     /// Modules whose import runs, transitively, when `file` is imported.
     pub fn import_closure(&self, roots: impl IntoIterator<Item = FileId>) -> HashSet<FileId> {
-        let mut seen: HashSet<FileId> = HashSet::new();
+        let mut seen: HashSet<FileId> = HashSet::default();
         let mut stack: Vec<FileId> = roots.into_iter().collect();
         while let Some(f) = stack.pop() {
             if !seen.insert(f) {
@@ -273,7 +277,7 @@ impl Program {
 
     /// Modules that import `file`, directly or transitively, at import time or from a main flow.
     pub fn importers_closure(&self, file: FileId) -> HashSet<FileId> {
-        let mut importers: HashMap<FileId, Vec<FileId>> = HashMap::new();
+        let mut importers: HashMap<FileId, Vec<FileId>> = HashMap::default();
         for f in self.file_ids() {
             for i in 0..self.summary(f).body.len() {
                 for (id, _) in self.event_effects(f, i) {
@@ -285,7 +289,7 @@ impl Program {
                 }
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut stack = vec![file];
         while let Some(f) = stack.pop() {
             for &imp in importers.get(&f).map(Vec::as_slice).unwrap_or(&[]) {

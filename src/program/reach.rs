@@ -6,7 +6,8 @@
 //! function: the chain for a reported finding is rebuilt by a breadth-first search over call
 //! edges, which costs nothing for the (many) effects that are never reported.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use ruff_text_size::TextRange;
@@ -30,7 +31,7 @@ impl Reach {
 
     /// Entries over all distinct lists (for measuring).
     pub fn total_entries(&self) -> usize {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         self.lists
             .iter()
             .filter(|l| seen.insert(l.as_ptr()))
@@ -81,7 +82,7 @@ impl Reach {
         let mut lists: Vec<Arc<[EffectId]>> = vec![empty; total];
         // Tarjan yields components callees-first, so every callee outside a component is done.
         for (c, members) in sccs.iter().enumerate() {
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             let mut list = Vec::new();
             let mut members_sorted = members.clone();
             members_sorted.sort_unstable();
@@ -190,9 +191,9 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
     if from == goal {
         return Vec::new();
     }
-    let mut prev: HashMap<FnRef, CallStep> = HashMap::new();
+    let mut prev: HashMap<FnRef, CallStep> = HashMap::default();
     let mut queue = VecDeque::from([from]);
-    let mut seen = HashSet::from([from]);
+    let mut seen: HashSet<FnRef> = std::iter::once(from).collect();
     while let Some(f) = queue.pop_front() {
         let summary = &program.summary(f.file).functions[f.func as usize];
         for (event, resolved) in summary

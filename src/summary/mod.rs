@@ -7,7 +7,7 @@
 
 mod visitor;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_text_size::TextRange;
 

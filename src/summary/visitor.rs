@@ -5,7 +5,7 @@
 //! bindings (as they do when Python calls the function) and closures see their enclosing
 //! function's locals. Every node is still visited exactly once.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{
@@ -41,7 +41,7 @@ pub struct ProjectIndex<'a> {
 impl ProjectIndex<'_> {
     /// Builds the set of [`ProjectIndex::packages`] from module names.
     pub fn packages_of(modules: &HashSet<String>) -> HashSet<String> {
-        let mut out = HashSet::new();
+        let mut out = HashSet::default();
         for m in modules {
             out.insert(m.clone());
             for (i, _) in m.match_indices('.') {
@@ -234,7 +234,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             stmt: 0,
             in_main_guard: false,
             next_handle: 0,
-            daemon_by_handle: HashMap::new(),
+            daemon_by_handle: HashMap::default(),
             star_imports: Vec::new(),
             depth: 0,
             too_deep_reported: false,
@@ -575,7 +575,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let saved_prefix = std::mem::replace(&mut self.qual_prefix, format!("{qualname}."));
         self.class_stack.push(idx);
         self.scopes.push(Scope {
-            names: HashMap::new(),
+            names: HashMap::default(),
             is_class: true,
         });
         for stmt in &def.body {

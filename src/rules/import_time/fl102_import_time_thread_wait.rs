@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
 use crate::program::{Context, Effect, FnRef, Program};

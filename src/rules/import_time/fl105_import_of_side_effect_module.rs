@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
 use crate::program::{Context, Effect, Program};
@@ -70,7 +70,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         })
         .collect();
     for file in program.file_ids() {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for i in 0..program.summary(file).body.len() {
             for (id, _) in program.event_effects(file, i) {
                 let site = program.effect(id);
