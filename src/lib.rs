@@ -51,8 +51,32 @@ pub fn memory_report() -> String {
     format!("rss {} (peak {})", field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Discovers, parses, links and checks.
+/// Stack of each analysis thread. The parser recurses once per nesting level of an expression
+/// (about 64 bytes a level) and statements are capped at [`summary::MAX_STATEMENT_BYTES`]
+/// (1 MiB, so at most 64 MiB of parser stack); the visitor adds at most
+/// [`summary::MAX_VISIT_DEPTH`] levels of its own. The memory is reserved, not used.
+pub const ANALYSIS_STACK_BYTES: usize = 192 << 20;
+
+/// The thread pool every phase runs in. All work runs inside it — including a single file,
+/// which rayon would otherwise process on the calling thread and its smaller stack.
+pub fn analysis_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(ANALYSIS_STACK_BYTES)
+            .thread_name(|i| format!("forklint-{i}"))
+            .build()
+            // Only thread creation can fail here; without threads nothing can be analysed.
+            .expect("cannot start analysis threads")
+    })
+}
+
+/// Discovers, parses, links and checks, on the [`analysis_pool`].
 pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
+    analysis_pool().install(|| check_in_pool(paths, settings))
+}
+
+fn check_in_pool(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
     // FORKLINT_TIMING=1 prints how long each phase took (for the benchmark's investigations).
     let timing = std::env::var_os("FORKLINT_TIMING").is_some();
     let t0 = std::time::Instant::now();

@@ -509,10 +509,6 @@ fn long_left_leaning_sum_does_not_crash() {
 
 /// Nesting that is not made of brackets: the bracket bound does not see it.
 #[test]
-#[ignore = "bug: non-bracket nesting (unary `-`, `not`, `.a` chains, `()` call chains, \
-            `[0]` subscripts, `**`, ternaries, `await`, `lambda:`) is unbounded; 100,000 levels \
-            overflow the stack (SIGABRT) — with a single file the work runs on the 8 MiB main \
-            thread, not the 64 MiB rayon pool"]
 fn deep_non_bracket_nesting_does_not_crash() {
     let n = 100_000;
     let cases = [
@@ -539,19 +535,41 @@ fn deep_non_bracket_nesting_does_not_crash() {
     assert!(failures.is_empty(), "crashed:\n{}", failures.join("\n"));
 }
 
+/// The parser's stack need grows with one statement's length; the cap keeps it inside the
+/// worker stack. Just under the cap must be analysed without a crash, over it is reported.
+#[test]
+fn statement_length_cap_bounds_parser_stack() {
+    let cap = forklint::summary::MAX_STATEMENT_BYTES;
+    let under = format!("x = {}1\n", "-".repeat(cap - 16));
+    let dir = project(&[("under.py", &under)]);
+    let run = concise(dir.path(), &[]);
+    run.assert_finished_cleanly();
+    assert!(
+        run.stderr.contains("nested more than 4000 levels deep"),
+        "{}",
+        run.describe()
+    );
+    let over = format!("x = {}1\n", "-".repeat(cap + 16));
+    let dir = project(&[("over.py", &over), ("app.py", THREAD_AT_IMPORT)]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stderr.contains("over.py:1:1: a single statement longer than 1 MiB"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stdout.contains("app.py"), "{}", run.describe());
+}
+
 #[cfg(unix)]
 #[test]
-#[ignore = "bug: nested lambdas cost quadratic time and memory in the summariser \
-            (src/summary/visitor.rs: each level builds a `qual_prefix` string of \
-            `<lambda>.<locals>.` repeated depth times); 8,000 levels take 1.2 GB, 100,000 are \
-            OOM-killed at 24 GB"]
 fn deeply_nested_lambdas_use_bounded_memory() {
     let dir = project(&[
         ("deep.py", &format!("x = {}1\n", "lambda: ".repeat(20_000))),
         ("other.py", "y = 1\n"),
     ]);
-    // A 160 kB file must not need more than 2 GiB of address space (two 64 MiB worker stacks
-    // fit easily). Without the limit the bug would eat the machine's memory.
+    // A 160 kB file must not need more than 2 GiB of address space (two 192 MiB worker stacks
+    // fit easily). Without the bound on name prefixes this took 1.2 GB per 8,000 levels.
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")

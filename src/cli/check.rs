@@ -88,11 +88,6 @@ impl CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
-    // The parser and the summariser recurse; nesting is bounded before parsing, and a large
-    // stack keeps the bound far from the limit (the memory is reserved, not committed).
-    let _ = rayon::ThreadPoolBuilder::new()
-        .stack_size(64 * 1024 * 1024)
-        .build_global();
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -115,6 +110,16 @@ pub fn run(args: CheckArgs) -> u8 {
     if !args.quiet {
         for s in &outcome.skipped {
             eprintln!("warning: skipped {}: {}", s.path.display(), s.reason);
+        }
+        for f in program.file_ids() {
+            if let Some(incomplete) = &program.summary(f).incomplete {
+                let (line, col) = program.file(f).line_col(incomplete.range.start());
+                eprintln!(
+                    "warning: {}:{line}:{col}: {}",
+                    program.file(f).path.display(),
+                    incomplete.reason
+                );
+            }
         }
     }
     for d in &outcome.diagnostics {

@@ -60,9 +60,11 @@ pub fn run(args: DebugArgs) -> u8 {
                     return super::EXIT_ERROR;
                 }
             };
-            let (parsed, errors): (usize, usize) = found
-                .files
-                .par_iter()
+            // Same pool, same parallelism as `check`.
+            let parse_all = || {
+                found
+                    .files
+                    .par_iter()
                 .map(|f| match std::fs::read_to_string(&f.path) {
                     Ok(text) => {
                         let p = ruff_python_parser::parse_unchecked_source(
@@ -73,7 +75,9 @@ pub fn run(args: DebugArgs) -> u8 {
                     }
                     Err(_) => (0, 0),
                 })
-                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+                    .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+            };
+            let (parsed, errors): (usize, usize) = crate::analysis_pool().install(parse_all);
             println!("parsed {parsed} files ({errors} with syntax errors)");
             super::EXIT_CLEAN
         }

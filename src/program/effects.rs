@@ -89,12 +89,67 @@ pub enum Resolved {
     Effect(EffectId),
 }
 
+/// What each event of one body (a module body or a function) resolved to, stored flat:
+/// event `i` is `items[starts[i]..starts[i + 1]]`. One allocation per body instead of one
+/// per event keeps large projects small.
+#[derive(Clone, Debug, Default)]
+pub struct ResolvedEvents {
+    starts: Vec<u32>,
+    items: Vec<Resolved>,
+    /// Source range of each event (function bodies only: a module body's events stay in its
+    /// summary, which the rules read).
+    ranges: Vec<TextRange>,
+}
+
+impl ResolvedEvents {
+    /// What event `i` resolved to (nothing for an index past the end).
+    pub fn get(&self, i: usize) -> &[Resolved] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Each event's resolutions, in event order.
+    pub fn iter(&self) -> impl Iterator<Item = &[Resolved]> + '_ {
+        self.starts
+            .windows(2)
+            .map(|w| &self.items[w[0] as usize..w[1] as usize])
+    }
+
+    /// Each event's source range with its resolutions (function bodies).
+    pub fn with_ranges(&self) -> impl Iterator<Item = (TextRange, &[Resolved])> + '_ {
+        self.ranges.iter().copied().zip(self.iter())
+    }
+
+    /// Every resolution of the body, in event order.
+    pub fn all(&self) -> &[Resolved] {
+        &self.items
+    }
+
+    fn begin_event(&mut self) {
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+    }
+
+    fn end_event(&mut self) {
+        self.starts.push(self.items.len() as u32);
+    }
+
+    fn shrink(&mut self) {
+        self.starts.shrink_to_fit();
+        self.items.shrink_to_fit();
+        self.ranges.shrink_to_fit();
+    }
+}
+
 /// Effects found while resolving one file, numbered from 0 within the file; renumbered when
 /// the files are merged.
 #[derive(Default)]
 struct FileResolution {
-    body: Vec<Vec<Resolved>>,
-    functions: Vec<Vec<Vec<Resolved>>>,
+    body: ResolvedEvents,
+    functions: Vec<ResolvedEvents>,
     effects: Vec<EffectSite>,
 }
 
@@ -102,10 +157,26 @@ impl Program {
     /// Resolves every event of every file. Files are independent (each reads only the
     /// summaries, which are final), so they are resolved in parallel and merged in file order,
     /// which keeps effect ids deterministic.
+    ///
+    /// Function events are moved out of the summaries and dropped as each file is done: once
+    /// resolved, only their ranges are needed (to show a chain), and on a large project they
+    /// are most of the memory. Module-body events stay: the rules read them.
     pub(super) fn resolve_all(&mut self) {
-        let per_file: Vec<FileResolution> = (0..self.files.len())
+        let function_events: Vec<Vec<Vec<Event>>> = self
+            .files
+            .iter_mut()
+            .map(|f| {
+                f.summary
+                    .functions
+                    .iter_mut()
+                    .map(|func| std::mem::take(&mut func.events))
+                    .collect()
+            })
+            .collect();
+        let per_file: Vec<FileResolution> = function_events
             .into_par_iter()
-            .map(|i| self.resolve_file(FileId(i as u32)))
+            .enumerate()
+            .map(|(i, events)| self.resolve_file(FileId(i as u32), events))
             .collect();
         let total: usize = per_file.iter().map(|r| r.effects.len()).sum();
         let mut effects = Vec::with_capacity(total);
@@ -113,15 +184,15 @@ impl Program {
         let mut fn_events = Vec::with_capacity(per_file.len());
         for mut r in per_file {
             let offset = effects.len() as u32;
-            let renumber = |events: &mut Vec<Resolved>| {
-                for e in events {
+            let renumber = |events: &mut ResolvedEvents| {
+                for e in &mut events.items {
                     if let Resolved::Effect(id) = e {
                         id.0 += offset;
                     }
                 }
             };
-            r.body.iter_mut().for_each(renumber);
-            r.functions.iter_mut().flatten().for_each(renumber);
+            renumber(&mut r.body);
+            r.functions.iter_mut().for_each(renumber);
             effects.append(&mut r.effects);
             body_events.push(r.body);
             fn_events.push(r.functions);
@@ -131,28 +202,37 @@ impl Program {
         self.fn_events = fn_events;
     }
 
-    fn resolve_file(&self, file: FileId) -> FileResolution {
+    /// Resolves one file: its module body (from its summary) and its functions' events
+    /// (moved out of the summary, consumed here).
+    fn resolve_file(&self, file: FileId, function_events: Vec<Vec<Event>>) -> FileResolution {
         let summary = self.summary(file);
         let mut out = FileResolution::default();
-        out.body = summary
-            .body
-            .iter()
-            .map(|e| self.resolve_event(file, Body::Module(file), e, &mut out.effects))
-            .collect();
-        out.functions = summary
-            .functions
-            .iter()
+        let resolve_body = |body: Body,
+                            events: &[Event],
+                            keep_ranges: bool,
+                            effects: &mut Vec<EffectSite>| {
+            let mut resolved = ResolvedEvents::default();
+            for e in events {
+                resolved.begin_event();
+                self.resolve_event(file, body, e, effects, &mut resolved.items);
+                resolved.end_event();
+                if keep_ranges {
+                    resolved.ranges.push(e.range);
+                }
+            }
+            resolved.shrink();
+            resolved
+        };
+        out.body = resolve_body(Body::Module(file), &summary.body, false, &mut out.effects);
+        out.functions = function_events
+            .into_iter()
             .enumerate()
-            .map(|(func, summary)| {
+            .map(|(func, events)| {
                 let body = Body::Function(FnRef {
                     file,
                     func: func as u32,
                 });
-                summary
-                    .events
-                    .iter()
-                    .map(|e| self.resolve_event(file, body, e, &mut out.effects))
-                    .collect()
+                resolve_body(body, &events, true, &mut out.effects)
             })
             .collect();
         out
@@ -164,7 +244,8 @@ impl Program {
         body: Body,
         event: &Event,
         effects: &mut Vec<EffectSite>,
-    ) -> Vec<Resolved> {
+        out: &mut Vec<Resolved>,
+    ) {
         let mut push_effect = |effect: Effect| {
             let id = EffectId(effects.len() as u32);
             effects.push(EffectSite {
@@ -186,18 +267,17 @@ impl Program {
                     modules,
                     dynamic: *dynamic,
                 };
-                vec![push_effect(effect)]
+                out.push(push_effect(effect));
             }
-            EventKind::UnknownImport => vec![push_effect(Effect::UnknownImport)],
+            EventKind::UnknownImport => out.push(push_effect(Effect::UnknownImport)),
             EventKind::Call { callee, args } => {
+                let no_args = CallArgs::default();
+                let args = args.as_deref().unwrap_or(&no_args);
                 let classified = self.call_effects(file, callee, args);
-                classified
-                    .into_iter()
-                    .map(|e| match e {
-                        Classified::Call(f) => Resolved::Call(f),
-                        Classified::Effect(eff) => push_effect(eff),
-                    })
-                    .collect()
+                out.extend(classified.into_iter().map(|e| match e {
+                    Classified::Call(f) => Resolved::Call(f),
+                    Classified::Effect(eff) => push_effect(eff),
+                }));
             }
             EventKind::WithExit {
                 manager: Value::Instance(inst),
@@ -211,12 +291,12 @@ impl Program {
                     Some(EffectKind::ThreadWait) => {
                         let api = format!("{}.__exit__", inst.class);
                         let handle = Some((file, inst.handle));
-                        vec![push_effect(Effect::ThreadWait { api, handle })]
+                        out.push(push_effect(Effect::ThreadWait { api, handle }));
                     }
-                    _ => Vec::new(),
+                    _ => {}
                 }
             }
-            EventKind::WithExit { .. } => Vec::new(),
+            EventKind::WithExit { .. } => {}
             EventKind::Consume { callee } => {
                 // Iterating `executor.map(...)` waits for the pool's results.
                 let starts_pool = self
@@ -240,9 +320,7 @@ impl Program {
                 };
                 if starts_pool {
                     let api = "iterating results".to_string();
-                    vec![push_effect(Effect::ThreadWait { api, handle })]
-                } else {
-                    Vec::new()
+                    out.push(push_effect(Effect::ThreadWait { api, handle }));
                 }
             }
         }
@@ -285,18 +363,23 @@ impl Program {
             Value::BoundMethod { receiver, method } => {
                 self.method_call(file, receiver, method, args)
             }
-            Value::SelfAttr { class, path } => match (self.resolve_qual(class), path.as_slice()) {
-                (Target::Class(f2, c2), [method]) => match self.lookup_method(f2, c2, method) {
+            Value::SelfAttr { class, path } => match path.as_slice() {
+                [method] => match self.lookup_method(file, *class, method) {
                     MethodTarget::Project(f) => vec![Classified::Call(f)],
-                    MethodTarget::Known(api) => self.classify(api, args, None, Some((f2, c2))),
+                    MethodTarget::Known(api) => {
+                        self.classify(api, args, None, Some((file, *class)))
+                    }
                     MethodTarget::None => Vec::new(),
                 },
-                (Target::Class(f2, c2), [attr, method]) => {
-                    match self.summary(f2).classes[c2 as usize].attrs.get(attr) {
-                        Some(inst) => self.method_call(f2, inst, method, args),
-                        None => Vec::new(),
-                    }
-                }
+                [attr, method] => match self
+                    .summary(file)
+                    .classes
+                    .get(*class as usize)
+                    .and_then(|c| c.attrs.get(attr))
+                {
+                    Some(inst) => self.method_call(file, inst, method, args),
+                    None => Vec::new(),
+                },
                 _ => Vec::new(),
             },
             _ => Vec::new(),

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
-pub use effects::{Effect, EffectId, EffectSite, Resolved};
+pub use effects::{Effect, EffectId, EffectSite, Resolved, ResolvedEvents};
 pub use reach::CallStep;
 pub use resolve::{FnRef, MethodTarget, Target};
 
@@ -45,7 +45,12 @@ pub enum Context {
 
 pub struct ProgramFile {
     pub path: PathBuf,
-    pub text: Arc<str>,
+    /// The source, when it is kept (editor buffers); otherwise read again from disk the
+    /// first time a diagnostic needs it. Keeping every file's text would be a fifth of the
+    /// memory on a large project, for the few files that get a finding.
+    text: std::sync::OnceLock<Arc<str>>,
+    /// Length and hash of the text that was analysed, to notice a file changed on disk since.
+    analysed: (usize, u64),
     pub summary: ModuleSummary,
     pub role: FileRole,
     /// Can run as the entry script (has a main guard, a shebang, or is configured as entry).
@@ -55,15 +60,56 @@ pub struct ProgramFile {
 }
 
 impl ProgramFile {
+    /// The source text that was analysed. Read again from disk when it was not kept; if the
+    /// file has changed or vanished since, the current contents (or nothing) are returned and
+    /// [`ProgramFile::text_changed`] says so. Offsets into it must be clamped, never trusted.
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            std::fs::read(&self.path)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map_or_else(|| Arc::from(""), Arc::from)
+        })
+    }
+
+    /// Whether the text on disk is no longer the text that was analysed.
+    pub fn text_changed(&self) -> bool {
+        let text = self.text();
+        (text.len(), text_hash(text)) != self.analysed
+    }
+
     pub fn line_index(&self) -> &LineIndex {
         self.line_index
-            .get_or_init(|| LineIndex::from_source_text(&self.text))
+            .get_or_init(|| LineIndex::from_source_text(self.text()))
     }
-    /// 1-based line and column (in characters) of an offset.
+
+    /// 1-based line and column (in characters) of an offset (clamped to the text, and to a
+    /// character boundary, should the file have changed since it was analysed).
     pub fn line_col(&self, offset: ruff_text_size::TextSize) -> (usize, usize) {
-        let lc = self.line_index().line_column(offset, &self.text);
+        let text = self.text();
+        let mut offset = usize::from(offset).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let lc = self
+            .line_index()
+            .line_column(ruff_text_size::TextSize::new(offset as u32), text);
         (lc.line.get(), lc.column.get())
     }
+
+    /// The text of `range`, or `""` when it no longer fits the text.
+    pub fn slice(&self, range: TextRange) -> &str {
+        self.text()
+            .get(usize::from(range.start())..usize::from(range.end()))
+            .unwrap_or("")
+    }
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// A file that could not be read; reported and skipped.
@@ -82,9 +128,9 @@ pub struct Program {
     /// Every effect the project's code can perform, by id.
     pub effects: Vec<EffectSite>,
     /// Resolved events of each module body, parallel to `summary.body`.
-    pub body_events: Vec<Vec<Vec<Resolved>>>,
+    pub body_events: Vec<ResolvedEvents>,
     /// Resolved events of each function, `[file][func][event]`.
-    pub fn_events: Vec<Vec<Vec<Vec<Resolved>>>>,
+    pub fn_events: Vec<Vec<ResolvedEvents>>,
     reach: reach::Reach,
 }
 
@@ -92,13 +138,20 @@ pub struct Program {
 pub struct Source {
     pub found: FoundFile,
     pub text: Arc<str>,
+    /// Keep the text in memory after analysis (an editor buffer, which is not on disk as
+    /// such); otherwise it is read again from disk when a diagnostic needs it.
+    pub keep_text: bool,
 }
 
 impl Program {
     /// Reads, parses and summarises `found` in parallel, then links the summaries.
     pub fn build(found: Vec<FoundFile>, knowledge: Knowledge, settings: Settings) -> Program {
+        let t = std::time::Instant::now();
         let read: Vec<Result<Source, Unreadable>> =
             found.into_par_iter().map(read_source).collect();
+        if std::env::var_os("FORKLINT_TIMING").is_some() {
+            eprintln!("timing: read {:?}", t.elapsed());
+        }
         let mut sources = Vec::new();
         let mut unreadable = Vec::new();
         for r in read {
@@ -132,6 +185,7 @@ impl Program {
             packages: &packages,
             knowledge: &knowledge,
         };
+        let t_summarise = std::time::Instant::now();
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
         let files: Vec<ProgramFile> = sources
             .into_par_iter()
@@ -150,9 +204,15 @@ impl Program {
                 };
                 let can_be_entry =
                     !is_dunder_main && (is_entry || summary.has_main_guard || summary.has_shebang);
+                let analysed = (s.text.len(), text_hash(&s.text));
+                let text = std::sync::OnceLock::new();
+                if s.keep_text {
+                    let _ = text.set(s.text);
+                }
                 ProgramFile {
                     path: s.found.path,
-                    text: s.text,
+                    text,
+                    analysed,
                     summary,
                     role,
                     can_be_entry,
@@ -180,7 +240,11 @@ impl Program {
             reach: reach::Reach::default(),
         };
         if std::env::var_os("FORKLINT_TIMING").is_some() {
-            eprintln!("timing: summarised, {}", crate::memory_report());
+            eprintln!(
+                "timing: summarised {:?}, {}",
+                t_summarise.elapsed(),
+                crate::memory_report()
+            );
         }
         let t = std::time::Instant::now();
         program.resolve_all();
@@ -227,7 +291,7 @@ impl Program {
     /// The effects reached by one module-body event: its own, and those of what it calls.
     pub fn event_effects(&self, file: FileId, event: usize) -> Vec<(EffectId, Option<FnRef>)> {
         let mut out = Vec::new();
-        for r in &self.body_events[file.0 as usize][event] {
+        for r in self.body_events[file.0 as usize].get(event) {
             match r {
                 Resolved::Effect(id) => out.push((*id, None)),
                 Resolved::Call(f) => out.extend(self.reach(*f).iter().map(|id| (*id, Some(*f)))),
@@ -313,6 +377,7 @@ fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
             Ok(text) => Ok(Source {
                 found,
                 text: Arc::from(text),
+                keep_text: false,
             }),
             Err(e) => Err(Unreadable {
                 path: found.path,

@@ -56,14 +56,13 @@ impl Reach {
                 });
             }
         }
-        let events = |n: usize| -> &[Vec<Resolved>] {
+        let events = |n: usize| -> &[Resolved] {
             let f = fn_of[n];
-            &program.fn_events[f.file.0 as usize][f.func as usize]
+            program.fn_events[f.file.0 as usize][f.func as usize].all()
         };
         let succ = |n: usize| -> Vec<usize> {
             events(n)
                 .iter()
-                .flatten()
                 .filter_map(|r| match r {
                     Resolved::Call(f) => Some(node(*f)),
                     Resolved::Effect(_) => None,
@@ -87,7 +86,7 @@ impl Reach {
             let mut members_sorted = members.clone();
             members_sorted.sort_unstable();
             for &m in &members_sorted {
-                for r in events(m).iter().flatten() {
+                for r in events(m) {
                     match r {
                         Resolved::Effect(id) => {
                             if seen.insert(*id) {
@@ -195,11 +194,7 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
     let mut queue = VecDeque::from([from]);
     let mut seen: HashSet<FnRef> = std::iter::once(from).collect();
     while let Some(f) = queue.pop_front() {
-        let summary = &program.summary(f.file).functions[f.func as usize];
-        for (event, resolved) in summary
-            .events
-            .iter()
-            .zip(&program.fn_events[f.file.0 as usize][f.func as usize])
+        for (range, resolved) in program.fn_events[f.file.0 as usize][f.func as usize].with_ranges()
         {
             for r in resolved {
                 let Resolved::Call(callee) = r else { continue };
@@ -210,7 +205,7 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
                     *callee,
                     CallStep {
                         caller: f,
-                        range: event.range,
+                        range,
                         callee: *callee,
                     },
                 );

@@ -119,7 +119,11 @@ impl Program {
         if depth > MAX_RESOLVE_DEPTH {
             return MethodTarget::None;
         }
-        let c = &self.summary(file).classes[class as usize];
+        // `get`: a `self` value carried into another module's call may name a class index of
+        // its own module; a miss is an unknown method, never a panic.
+        let Some(c) = self.summary(file).classes.get(class as usize) else {
+            return MethodTarget::None;
+        };
         if let Some(&f) = c.methods.get(method) {
             return MethodTarget::Project(FnRef { file, func: f });
         }
@@ -149,7 +153,10 @@ impl Program {
         if depth > MAX_RESOLVE_DEPTH {
             return None;
         }
-        for base in &self.summary(file).classes[class as usize].bases {
+        let Some(c) = self.summary(file).classes.get(class as usize) else {
+            return None;
+        };
+        for base in &c.bases {
             match self.resolve_qual_at(base, depth + 1) {
                 Target::Known(api) => return Some(api),
                 Target::Class(f2, c2) => {
@@ -168,7 +175,7 @@ impl Program {
         let mut current = Some((file, class));
         for _ in 0..MAX_RESOLVE_DEPTH {
             let (f, c) = current?;
-            let summary = &self.summary(f).classes[c as usize];
+            let summary = self.summary(f).classes.get(c as usize)?;
             if summary.daemon.is_some() {
                 return summary.daemon;
             }
@@ -207,13 +214,12 @@ impl Program {
                 .instance_method(file, receiver, method)
                 .into_iter()
                 .collect(),
-            Value::SelfAttr { class, path } if path.len() == 1 => match self.resolve_qual(class) {
-                Target::Class(f2, c2) => match self.lookup_method(f2, c2, &path[0]) {
+            Value::SelfAttr { class, path } if path.len() == 1 => {
+                match self.lookup_method(file, *class, &path[0]) {
                     MethodTarget::Project(f) => vec![f],
                     _ => Vec::new(),
-                },
-                _ => Vec::new(),
-            },
+                }
+            }
             _ => Vec::new(),
         }
     }

@@ -26,7 +26,7 @@ struct Window<'a> {
 
 fn window<'a>(program: &'a Program, loc: &Location) -> Window<'a> {
     let file = program.file(loc.file);
-    let text: &str = &file.text;
+    let text: &str = file.text();
     let index = file.line_index();
     let start = loc.range.start().min(TextSize::of(text));
     let line = index.line_index(start);

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ruff_text_size::TextRange;
 
-pub use visitor::{MAX_NESTING, ProjectIndex, summarize};
+pub use visitor::{MAX_NESTING, MAX_STATEMENT_BYTES, MAX_VISIT_DEPTH, ProjectIndex, summarize};
 
 /// A dotted qualified name: `threading.Thread.start`, `app.util.start_worker`.
 pub type QName = String;
@@ -51,10 +51,11 @@ pub enum Value {
         receiver: Box<Instance>,
         method: String,
     },
-    /// `self.a.b…` inside a method of `class` (resolved at link: a method, or an attribute
-    /// holding an instance assigned in some method).
+    /// `self.a.b…` inside a method of class `class` of the module this value was made in
+    /// (resolved at link: a method, or an attribute holding an instance assigned in some
+    /// method). An index, not a name: `self.m()` is the commonest call in real code.
     SelfAttr {
-        class: QName,
+        class: ClassIdx,
         path: Vec<String>,
     },
     /// `functools.partial(inner, …)`.
@@ -105,6 +106,11 @@ impl CallArgs {
         self
     }
 
+    /// Boxed for an event, or `None` when nothing is left to keep.
+    pub fn boxed(self) -> Option<Box<CallArgs>> {
+        (!self.positional.is_empty() || !self.keywords.is_empty()).then(|| Box::new(self))
+    }
+
     /// The argument passed at `position` or as `keyword`, if any.
     pub fn get(&self, position: Option<usize>, keyword: Option<&str>) -> Option<&Value> {
         keyword
@@ -129,8 +135,12 @@ pub enum EventKind {
     },
     /// `importlib.import_module(x)` with a name that is not a literal.
     UnknownImport,
-    /// A call whose meaning the link step decides.
-    Call { callee: Value, args: CallArgs },
+    /// A call whose meaning the link step decides. Arguments are kept only when the link
+    /// step can use some (see [`CallArgs::trimmed`]); most calls have none worth keeping.
+    Call {
+        callee: Value,
+        args: Option<Box<CallArgs>>,
+    },
     /// Leaving `with manager:` (an executor's `__exit__` waits for its workers).
     WithExit { manager: Value },
     /// Iterating or materialising the result of this call (`for r in ex.map(...)`).
@@ -172,6 +182,13 @@ pub struct ClassSummary {
     pub daemon: Option<bool>,
 }
 
+/// Where the analysis of a file stopped short, and why (shown as a warning).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incomplete {
+    pub range: TextRange,
+    pub reason: String,
+}
+
 /// A syntax error (or an input the parser must not be given) at a location.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyntaxProblem {
@@ -192,6 +209,9 @@ pub struct ModuleSummary {
     pub has_main_guard: bool,
     pub has_shebang: bool,
     pub syntax_errors: Vec<SyntaxProblem>,
+    /// Where and why analysis of this file stopped early (nesting past [`MAX_VISIT_DEPTH`],
+    /// a statement too long to parse safely): what follows was not analysed.
+    pub incomplete: Option<Incomplete>,
     /// `qualname` → function / class, for lookups from other modules.
     pub function_index: HashMap<String, FuncIdx>,
     pub class_index: HashMap<String, ClassIdx>,
@@ -206,3 +226,4 @@ impl ModuleSummary {
         self.class_index.get(rest).copied()
     }
 }
+

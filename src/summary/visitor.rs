@@ -15,8 +15,8 @@ use ruff_python_parser::parse_unchecked_source;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
-    CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle, Instance,
-    ModuleSummary, QName, SyntaxProblem, Value,
+    CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle,
+    Incomplete, Instance, ModuleSummary, QName, SyntaxProblem, Value,
 };
 use crate::knowledge::{ApiKind, EffectKind, Knowledge};
 
@@ -26,8 +26,20 @@ use crate::knowledge::{ApiKind, EffectKind, Knowledge};
 /// recursive-descent parser's stack bounded.
 pub const MAX_NESTING: usize = 200;
 
-/// Deepest statement/expression recursion the visitor follows (far beyond real code).
-const MAX_VISIT_DEPTH: usize = 1_000;
+/// Deepest statement/expression/definition nesting the visitor follows. CPython itself stops
+/// near 3,000 (3.11 refuses `-`, `.a`, `**`, `lambda:` or `a + ` nested 2,993 deep with
+/// `MemoryError`/`RecursionError` at compile time), so real code is far below this; past it
+/// the rest is not followed and the file gets a warning ([`ModuleSummary::incomplete`]).
+/// Every level costs a few stack frames: the worker stacks are sized for this bound.
+pub const MAX_VISIT_DEPTH: usize = 4_000;
+
+/// Longest qualified-name prefix built for nested definitions. `lambda: lambda: …` would
+/// otherwise cost quadratic memory (each level repeats its parents' names); past this, nested
+/// definitions keep their parent's prefix.
+const MAX_QUAL_PREFIX: usize = 512;
+
+/// Longest string literal kept as a value (module names, start methods, `__main__`).
+const MAX_STRING_VALUE: usize = 256;
 
 /// The names every module can see.
 pub struct ProjectIndex<'a> {
@@ -80,14 +92,28 @@ pub fn summarize(
         has_shebang: source.starts_with("#!"),
         ..ModuleSummary::default()
     };
-    if let Some(offset) = too_deep(source) {
-        summary.syntax_errors.push(SyntaxProblem {
-            range: TextRange::empty(TextSize::new(offset as u32)),
-            message: format!(
-                "too many nested parentheses (more than {MAX_NESTING}); Python refuses this file"
-            ),
-        });
-        return summary;
+    match prescan(source) {
+        Prescan::Fine => {}
+        Prescan::TooManyBrackets(offset) => {
+            summary.syntax_errors.push(SyntaxProblem {
+                range: TextRange::empty(TextSize::new(offset as u32)),
+                message: format!(
+                    "too many nested parentheses (more than {MAX_NESTING}); Python refuses this \
+                     file"
+                ),
+            });
+            return summary;
+        }
+        Prescan::StatementTooLong(offset) => {
+            summary.incomplete = Some(Incomplete {
+                range: TextRange::empty(TextSize::new(offset as u32)),
+                reason: format!(
+                    "a single statement longer than {} MiB; forklint did not analyse this file",
+                    MAX_STATEMENT_BYTES >> 20
+                ),
+            });
+            return summary;
+        }
     }
     let parsed = parse_unchecked_source(source, PySourceType::Python);
     if let Some(err) = parsed.errors().first() {
@@ -118,16 +144,64 @@ pub fn summarize(
     summary
 }
 
-/// Byte offset where bracket nesting first exceeds [`MAX_NESTING`], skipping strings and
-/// comments. A linear scan, so it cannot itself be defeated by nesting.
-fn too_deep(source: &str) -> Option<usize> {
-    let bytes = source.as_bytes();
-    let (mut i, mut depth) = (0usize, 0usize);
+/// What a linear scan of the raw text finds before the parser is trusted with it.
+#[derive(Debug, PartialEq)]
+enum Prescan {
+    Fine,
+    /// Byte offset where bracket nesting first exceeds [`MAX_NESTING`].
+    TooManyBrackets(usize),
+    /// A single statement longer than [`MAX_STATEMENT_BYTES`], starting at this offset.
+    StatementTooLong(usize),
+}
+
+/// Longest single statement handed to the parser. The parser recurses once per nesting level
+/// of an expression (`- - - … 1`, `2 ** 2 ** …`), using about 64 bytes of stack each, and a
+/// statement of N bytes nests at most N levels: a bound on statement length is a bound on the
+/// stack the parser can need, whatever the statement is made of. 1 MiB of one statement needs
+/// at most 64 MiB; the worker stacks are sized for that. Real code, even generated tables,
+/// stays far below it.
+pub const MAX_STATEMENT_BYTES: usize = 1 << 20;
+
+/// Bytes the scan must look at; everything else is skipped in a tight loop.
+const INTERESTING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let bytes = b"#'\"()[]{}\n\\";
     while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// One linear pass over the text, skipping strings and comments, that bounds what the
+/// recursive-descent parser will face. It cannot itself be defeated by nesting.
+fn prescan(source: &str) -> Prescan {
+    let bytes = source.as_bytes();
+    let (mut i, mut depth, mut statement_start) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        if !INTERESTING[bytes[i] as usize] {
+            i += 1;
+            continue;
+        }
         match bytes[i] {
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
+                }
+                continue;
+            }
+            b'\\' => {
+                // A line continuation (or a stray backslash): the statement goes on.
+                i += 2;
+                continue;
+            }
+            b'\n' => {
+                if depth == 0 {
+                    if i - statement_start > MAX_STATEMENT_BYTES {
+                        return Prescan::StatementTooLong(statement_start);
+                    }
+                    statement_start = i + 1;
                 }
             }
             q @ (b'"' | b'\'') => {
@@ -155,7 +229,7 @@ fn too_deep(source: &str) -> Option<usize> {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(i);
+                    return Prescan::TooManyBrackets(i);
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
@@ -163,7 +237,10 @@ fn too_deep(source: &str) -> Option<usize> {
         }
         i += 1;
     }
-    None
+    if bytes.len() - statement_start.min(bytes.len()) > MAX_STATEMENT_BYTES {
+        return Prescan::StatementTooLong(statement_start);
+    }
+    Prescan::Fine
 }
 
 #[derive(Default)]
@@ -180,6 +257,8 @@ struct Pending<'a> {
     /// For methods: the class whose instance the first parameter is.
     class: Option<ClassIdx>,
     qual_prefix: String,
+    /// Nesting depth where it was defined: its body continues from there.
+    depth: usize,
 }
 
 enum PendingBody<'a> {
@@ -204,7 +283,6 @@ struct ModuleVisitor<'s, 'i, 'a> {
     daemon_by_handle: HashMap<Handle, bool>,
     star_imports: Vec<QName>,
     depth: usize,
-    too_deep_reported: bool,
     /// The callee of the last call evaluated (for `for x in ex.map(...)`).
     last_callee: Option<Value>,
 }
@@ -237,7 +315,6 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             daemon_by_handle: HashMap::default(),
             star_imports: Vec::new(),
             depth: 0,
-            too_deep_reported: false,
             last_callee: None,
         }
     }
@@ -259,12 +336,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         for p in pending {
             let saved_sink = self.sink.replace(p.idx);
             let saved_prefix = std::mem::replace(&mut self.qual_prefix, p.qual_prefix);
+            // A nested body continues the nesting of its definition: `lambda: lambda: …` is
+            // as deep as the expression it is written in.
+            if p.depth >= MAX_VISIT_DEPTH {
+                let range = self.summary.functions[p.idx as usize].name_range;
+                self.report_too_deep(range);
+                self.qual_prefix = saved_prefix;
+                self.sink = saved_sink;
+                continue;
+            }
+            let saved_depth = std::mem::replace(&mut self.depth, p.depth + 1);
             let mut scope = Scope::default();
             if let Some(params) = p.parameters {
                 for (i, param) in params.iter_non_variadic_params().enumerate() {
                     let value = match (i, p.class) {
                         (0, Some(class)) => Value::SelfAttr {
-                            class: self.class_qname(class),
+                            class,
                             path: Vec::new(),
                         },
                         _ => Value::Unknown,
@@ -294,16 +381,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             let inner = self.pending.pop().unwrap_or_default();
             self.walk_pending(inner);
             self.scopes.pop();
+            self.depth = saved_depth;
             self.qual_prefix = saved_prefix;
             self.sink = saved_sink;
         }
     }
 
-    fn class_qname(&self, class: ClassIdx) -> QName {
-        format!(
-            "{}.{}",
-            self.summary.module, self.summary.classes[class as usize].qualname
-        )
+    /// The prefix for what is defined inside `name` (`f.<locals>.`), bounded in length.
+    fn nested_prefix(&self, name: &str) -> String {
+        if self.qual_prefix.len() + name.len() > MAX_QUAL_PREFIX {
+            return self.qual_prefix.clone();
+        }
+        format!("{}{}.<locals>.", self.qual_prefix, name)
     }
 
     // ---- events ----------------------------------------------------------------------------
@@ -512,11 +601,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     positional: vec![value.clone()],
                     keywords: Vec::new(),
                 };
-                self.push_event(deco.range, EventKind::Call { callee: d, args });
+                self.push_event(
+                    deco.range,
+                    EventKind::Call {
+                        callee: d,
+                        args: args.boxed(),
+                    },
+                );
             }
         }
         self.bind(name, value);
-        let qual_prefix = format!("{}{}.<locals>.", self.qual_prefix, name);
+        let qual_prefix = self.nested_prefix(name);
+        let depth = self.depth;
         if let Some(level) = self.pending.last_mut() {
             level.push(Pending {
                 idx,
@@ -524,6 +620,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 parameters: Some(&def.parameters),
                 class,
                 qual_prefix,
+                depth,
             });
         }
     }
@@ -686,18 +783,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// The class that `self` (or `self.a.b`) belongs to, in the method being walked.
     fn class_of_self(&self, receiver: &Value) -> Option<ClassIdx> {
-        let Value::SelfAttr { class, .. } = receiver else {
-            return None;
-        };
-        let rest = class
-            .strip_prefix(&self.summary.module)?
-            .strip_prefix('.')?;
-        // The index is built when the module is done; classes are few, a scan is fine here.
-        self.summary
-            .classes
-            .iter()
-            .position(|c| c.qualname == rest)
-            .map(|i| i as ClassIdx)
+        match receiver {
+            Value::SelfAttr { class, .. } => Some(*class),
+            _ => None,
+        }
     }
 
     /// `self.x` where `self.x = SomeClass(...)` was seen already.
@@ -755,14 +844,25 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// Evaluates without recording anything new (for re-reading an expression already
     /// evaluated, such as a decorator or an assignment receiver).
     fn eval_quiet(&mut self, expr: &'a Expr) -> Value {
-        match expr {
-            Expr::Name(n) => self.lookup(n.id.as_str()),
-            Expr::Attribute(a) => {
-                let base = self.eval_quiet(&a.value);
-                self.attribute(base, a.attr.id.as_str())
-            }
-            _ => Value::Unknown,
+        // Only names and attribute chains are re-read; a chain is walked iteratively, so an
+        // `a.b.c…` of any length costs no stack.
+        let mut attrs = Vec::new();
+        let mut base = expr;
+        while let Expr::Attribute(a) = base {
+            attrs.push(a.attr.id.as_str());
+            base = &a.value;
         }
+        let Expr::Name(n) = base else {
+            return Value::Unknown;
+        };
+        let mut value = self.lookup(n.id.as_str());
+        for attr in attrs.into_iter().rev() {
+            if matches!(value, Value::Unknown) {
+                break;
+            }
+            value = self.attribute(value, attr);
+        }
+        value
     }
 
     fn attribute(&self, base: Value, attr: &str) -> Value {
@@ -776,7 +876,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 if path.len() == 1 {
                     // `self.x.attr`: if `self.x` holds a known instance, it is a bound method.
                     let holder = Value::SelfAttr {
-                        class: class.clone(),
+                        class,
                         path: path.clone(),
                     };
                     if let Some(inst) = self.self_attr_instance(&holder) {
@@ -804,10 +904,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         v
     }
 
-    /// Past [`MAX_VISIT_DEPTH`] (generated code such as a 5,000-term `a + b + …`, which is
-    /// valid Python) the rest of the expression is not followed: what it calls is not seen.
-    fn report_too_deep(&mut self, _range: TextRange) {
-        self.too_deep_reported = true;
+    /// Past [`MAX_VISIT_DEPTH`] the rest is not followed: what it calls is not seen. The
+    /// first place is recorded so the user is told the file was not fully analysed.
+    fn report_too_deep(&mut self, range: TextRange) {
+        self.summary.incomplete.get_or_insert_with(|| Incomplete {
+            range,
+            reason: format!(
+                "nested more than {MAX_VISIT_DEPTH} levels deep; forklint did not analyse the \
+                 code below this point"
+            ),
+        });
     }
 
     fn eval_inner(&mut self, expr: &'a Expr) -> Value {
@@ -818,7 +924,12 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 self.attribute(base, a.attr.id.as_str())
             }
             Expr::Call(call) => self.eval_call(call),
-            Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+            // Only short strings can name a module or a start method; docstrings and other
+            // long literals are not copied.
+            Expr::StringLiteral(s) if s.value.len() <= MAX_STRING_VALUE => {
+                Value::Str(s.value.to_str().to_string())
+            }
+            Expr::StringLiteral(_) => Value::Unknown,
             Expr::BooleanLiteral(b) => Value::Bool(b.value),
             Expr::NoneLiteral(_) => Value::None,
             Expr::Lambda(lambda) => {
@@ -826,7 +937,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     self.visit_parameter_defaults(params);
                 }
                 let idx = self.new_function(format!("{}<lambda>", self.qual_prefix), lambda.range);
-                let qual_prefix = format!("{}<lambda>.<locals>.", self.qual_prefix);
+                let qual_prefix = self.nested_prefix("<lambda>");
+                let depth = self.depth;
                 if let Some(level) = self.pending.last_mut() {
                     level.push(Pending {
                         idx,
@@ -834,6 +946,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         parameters: lambda.parameters.as_deref(),
                         class: None,
                         qual_prefix,
+                        depth,
                     });
                 }
                 Value::Local(idx)
@@ -929,11 +1042,17 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 self.call_method(&receiver, method, &callee, args, range)
             }
             Value::Local(_) | Value::Partial(_) | Value::SelfAttr { .. } => {
+                // A partial may wrap a known API, whose arguments all matter.
+                let args = if matches!(callee, Value::Partial(_)) {
+                    args
+                } else {
+                    args.trimmed()
+                };
                 self.push_event(
                     range,
                     EventKind::Call {
                         callee: callee.clone(),
-                        args,
+                        args: args.boxed(),
                     },
                 );
                 Value::Unknown
@@ -991,7 +1110,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 range,
                 EventKind::Call {
                     callee: Value::Qual(api.name.clone()),
-                    args,
+                    args: args.boxed(),
                 },
             );
             return match class {
@@ -1015,7 +1134,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 range,
                 EventKind::Call {
                     callee: callee.clone(),
-                    args,
+                    args: args.boxed(),
                 },
             );
             // It may be a class: keep what it makes trackable; the link step decides.
@@ -1057,7 +1176,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 range,
                 EventKind::Call {
                     callee: callee.clone(),
-                    args: args.clone(),
+                    args: args.clone().boxed(),
                 },
             );
             return match returns {
@@ -1078,7 +1197,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 range,
                 EventKind::Call {
                     callee: callee.clone(),
-                    args: args.trimmed(),
+                    args: args.trimmed().boxed(),
                 },
             );
         }
@@ -1252,9 +1371,26 @@ mod tests {
     #[test]
     fn nesting_scan_ignores_strings_and_comments() {
         let deep = "(".repeat(MAX_NESTING + 1);
-        assert!(too_deep(&deep).is_some());
-        assert!(too_deep(&format!("x = '{deep}'\n# {deep}\ny = \"\"\"{deep}\"\"\"\n")).is_none());
-        assert!(too_deep(&"(".repeat(MAX_NESTING)).is_none());
+        assert_eq!(prescan(&deep), Prescan::TooManyBrackets(MAX_NESTING));
+        assert_eq!(
+            prescan(&format!("x = '{deep}'\n# {deep}\ny = \"\"\"{deep}\"\"\"\n")),
+            Prescan::Fine
+        );
+        assert_eq!(prescan(&"(".repeat(MAX_NESTING)), Prescan::Fine);
+    }
+
+    #[test]
+    fn prescan_bounds_statement_length_not_file_length() {
+        let long_line = format!("x = {}1\n", "-".repeat(MAX_STATEMENT_BYTES));
+        assert_eq!(prescan(&format!("a = 1\n{long_line}")), Prescan::StatementTooLong(6));
+        // Continued with a backslash, still one statement.
+        let half = "-".repeat(MAX_STATEMENT_BYTES / 2 + 10);
+        assert_eq!(
+            prescan(&format!("x = {half}\\\n{half}1\n")),
+            Prescan::StatementTooLong(0)
+        );
+        // Many short statements, however many bytes in all, are fine.
+        assert_eq!(prescan(&"x = -1\n".repeat(MAX_STATEMENT_BYTES / 4)), Prescan::Fine);
     }
 
     #[test]

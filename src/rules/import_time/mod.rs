@@ -84,7 +84,7 @@ pub fn first_per_statement(
 
 /// Source text of a range, on one line, shortened for messages.
 pub fn snippet(program: &Program, file: FileId, range: TextRange) -> String {
-    let text = &program.file(file).text[range];
+    let text = program.file(file).slice(range);
     let first = text.lines().next().unwrap_or("").trim();
     if first.chars().count() > 60 || text.lines().nth(1).is_some() {
         let short: String = first.chars().take(57).collect();
