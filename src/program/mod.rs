@@ -132,6 +132,7 @@ pub struct Program {
     /// Resolved events of each function, `[file][func][event]`.
     pub fn_events: Vec<Vec<ResolvedEvents>>,
     reach: reach::Reach,
+    first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
 }
 
 /// A file read from disk (or from an editor buffer).
@@ -143,33 +144,50 @@ pub struct Source {
     pub keep_text: bool,
 }
 
+/// A file to analyse: on disk (read in the same parallel pass that parses it) or already in
+/// memory.
+enum Input {
+    Disk(FoundFile),
+    Memory(Source),
+}
+
+impl Input {
+    fn module(&self) -> &str {
+        match self {
+            Input::Disk(f) => &f.module,
+            Input::Memory(s) => &s.found.module,
+        }
+    }
+}
+
 impl Program {
-    /// Reads, parses and summarises `found` in parallel, then links the summaries.
+    /// Reads, parses and summarises `found` in parallel (one pass: each file is read, parsed,
+    /// summarised and its AST dropped by one task), then links the summaries.
     pub fn build(found: Vec<FoundFile>, knowledge: Knowledge, settings: Settings) -> Program {
-        let t = std::time::Instant::now();
-        let read: Vec<Result<Source, Unreadable>> =
-            found.into_par_iter().map(read_source).collect();
-        if std::env::var_os("FORKLINT_TIMING").is_some() {
-            eprintln!("timing: read {:?}", t.elapsed());
-        }
-        let mut sources = Vec::new();
-        let mut unreadable = Vec::new();
-        for r in read {
-            match r {
-                Ok(s) => sources.push(s),
-                Err(u) => unreadable.push(u),
-            }
-        }
-        Self::from_sources(sources, unreadable, knowledge, settings)
+        let inputs = found.into_iter().map(Input::Disk).collect();
+        Self::from_inputs(inputs, Vec::new(), knowledge, settings)
     }
 
+    /// Like [`Program::build`], for sources already in memory (editor buffers, tests).
     pub fn from_sources(
         sources: Vec<Source>,
         unreadable: Vec<Unreadable>,
         knowledge: Knowledge,
         settings: Settings,
     ) -> Program {
-        let modules: HashSet<String> = sources.iter().map(|s| s.found.module.clone()).collect();
+        let inputs = sources.into_iter().map(Input::Memory).collect();
+        Self::from_inputs(inputs, unreadable, knowledge, settings)
+    }
+
+    fn from_inputs(
+        inputs: Vec<Input>,
+        mut unreadable: Vec<Unreadable>,
+        knowledge: Knowledge,
+        settings: Settings,
+    ) -> Program {
+        // Every discovered module counts as the project's, even one that then cannot be read:
+        // it exists, its effects are just unknown.
+        let modules: HashSet<String> = inputs.iter().map(|i| i.module().to_string()).collect();
         let entry = {
             let mut b = GlobSetBuilder::new();
             for g in &settings.entry_globs {
@@ -187,9 +205,13 @@ impl Program {
         };
         let t_summarise = std::time::Instant::now();
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
-        let files: Vec<ProgramFile> = sources
+        let results: Vec<Result<ProgramFile, Unreadable>> = inputs
             .into_par_iter()
-            .map(|s| {
+            .map(|input| {
+                let s = match input {
+                    Input::Disk(found) => read_source(found)?,
+                    Input::Memory(s) => s,
+                };
                 let summary = summarize_guarded(&s, &index);
                 let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");
                 let is_entry = entry.is_match(&s.found.path)
@@ -209,7 +231,7 @@ impl Program {
                 if s.keep_text {
                     let _ = text.set(s.text);
                 }
-                ProgramFile {
+                Ok(ProgramFile {
                     path: s.found.path,
                     text,
                     analysed,
@@ -218,9 +240,16 @@ impl Program {
                     can_be_entry,
                     is_dunder_main,
                     line_index: std::sync::OnceLock::new(),
-                }
+                })
             })
             .collect();
+        let mut files = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Ok(f) => files.push(f),
+                Err(u) => unreadable.push(u),
+            }
+        }
         let mut by_module = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             // Two files with one module name (a stray copy): the first, in path order, wins.
@@ -238,6 +267,7 @@ impl Program {
             body_events: Vec::new(),
             fn_events: Vec::new(),
             reach: reach::Reach::default(),
+            first_importers: std::sync::OnceLock::new(),
         };
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             eprintln!(
@@ -337,6 +367,29 @@ impl Program {
             }
         }
         seen
+    }
+
+    /// The first import of `file` by another module's top level (in file order, then source
+    /// order), for showing who imports a module. Computed once for all files.
+    pub fn first_importer(&self, file: FileId) -> Option<EffectId> {
+        let map = self.first_importers.get_or_init(|| {
+            let mut map: HashMap<FileId, EffectId> = HashMap::default();
+            for other in self.file_ids() {
+                for i in 0..self.summary(other).body.len() {
+                    for (id, _) in self.event_effects(other, i) {
+                        if let Effect::Import { modules, .. } = &self.effect(id).effect {
+                            for m in modules {
+                                if *m != other {
+                                    map.entry(*m).or_insert(id);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            map
+        });
+        map.get(&file).copied()
     }
 
     /// Modules that import `file`, directly or transitively, at import time or from a main flow.

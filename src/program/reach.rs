@@ -80,8 +80,16 @@ impl Reach {
         let empty: Arc<[EffectId]> = Arc::from(Vec::new());
         let mut lists: Vec<Arc<[EffectId]>> = vec![empty; total];
         // Tarjan yields components callees-first, so every callee outside a component is done.
+        // `stamp[effect] == c + 1`: already in component c's list (no set per component).
+        let mut stamp = vec![0u32; program.effects.len()];
         for (c, members) in sccs.iter().enumerate() {
-            let mut seen = HashSet::default();
+            let mark = c as u32 + 1;
+            let mut seen = |id: EffectId| {
+                let slot = &mut stamp[id.0 as usize];
+                let new = *slot != mark;
+                *slot = mark;
+                new
+            };
             let mut list = Vec::new();
             let mut members_sorted = members.clone();
             members_sorted.sort_unstable();
@@ -89,7 +97,7 @@ impl Reach {
                 for r in events(m) {
                     match r {
                         Resolved::Effect(id) => {
-                            if seen.insert(*id) {
+                            if seen(*id) {
                                 list.push(*id);
                             }
                         }
@@ -97,7 +105,7 @@ impl Reach {
                             let callee = node(*f);
                             if comp_of[callee] != c {
                                 for id in lists[callee].iter() {
-                                    if seen.insert(*id) {
+                                    if seen(*id) {
                                         list.push(*id);
                                     }
                                 }

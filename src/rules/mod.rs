@@ -72,12 +72,18 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 
 /// Runs every rule and returns the findings sorted by file, position and code.
 pub fn check_all(program: &Program) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for rule in RULES {
-        if rule.default_enabled {
-            (rule.check)(program, &mut out);
-        }
-    }
+    use rayon::prelude::*;
+    // Rules only read the program: they run in parallel, and the sort below makes the
+    // order independent of which finished first.
+    let mut out: Vec<Diagnostic> = RULES
+        .par_iter()
+        .filter(|rule| rule.default_enabled)
+        .flat_map_iter(|rule| {
+            let mut found = Vec::new();
+            (rule.check)(program, &mut found);
+            found
+        })
+        .collect();
     out.sort_by(|a, b| {
         (a.primary.file, a.primary.range.start(), a.code).cmp(&(
             b.primary.file,

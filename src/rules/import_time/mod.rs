@@ -146,28 +146,14 @@ pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
 
 /// One place where `file` is imported by another module, for the end of a chain.
 pub fn importer_step(program: &Program, file: FileId) -> Option<Step> {
-    for other in program.file_ids() {
-        if other == file {
-            continue;
-        }
-        for i in 0..program.summary(other).body.len() {
-            for (id, _) in program.event_effects(other, i) {
-                let site = program.effect(id);
-                if let Effect::Import { modules, .. } = &site.effect
-                    && modules.contains(&file)
-                {
-                    return Some(Step {
-                        location: Location {
-                            file: site.body.file(),
-                            range: site.range,
-                        },
-                        message: format!("`{}` is imported here", module_name(program, file)),
-                    });
-                }
-            }
-        }
-    }
-    None
+    let site = program.effect(program.first_importer(file)?);
+    Some(Step {
+        location: Location {
+            file: site.body.file(),
+            range: site.range,
+        },
+        message: format!("`{}` is imported here", module_name(program, file)),
+    })
 }
 
 /// A diagnostic at a module-body event, with the rule's metadata filled in.
