@@ -16,6 +16,11 @@ pub use visitor::{MAX_NESTING, MAX_STATEMENT_BYTES, MAX_VISIT_DEPTH, ProjectInde
 /// A dotted qualified name: `threading.Thread.start`, `app.util.start_worker`.
 pub type QName = String;
 
+/// A qualified name held by a value. Shared, because values are copied at every use of a
+/// name (`threading` in each `threading.Thread(...)`): a copy is a reference count, not an
+/// allocation.
+pub type SharedName = std::sync::Arc<str>;
+
 /// Index of a function (or lambda, or method) in [`ModuleSummary::functions`].
 pub type FuncIdx = u32;
 /// Index of a class in [`ModuleSummary::classes`].
@@ -29,7 +34,7 @@ pub struct Handle(pub u32);
 /// the link step decides).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
-    pub class: QName,
+    pub class: SharedName,
     pub ctor: CallArgs,
     pub handle: Handle,
     /// Daemon flag set after construction (`t.daemon = True`, `t.setDaemon(True)`).
@@ -42,7 +47,7 @@ pub struct Instance {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// A module, function, class or method, by qualified name.
-    Qual(QName),
+    Qual(SharedName),
     /// A function or lambda of this module that has no global name (nested, lambda).
     Local(FuncIdx),
     Instance(Box<Instance>),

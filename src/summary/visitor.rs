@@ -449,7 +449,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         for star in &self.star_imports {
             let q = format!("{star}.{name}");
             if self.index.knowledge.get(&q).is_some() || self.index.in_project(star) {
-                return Value::Qual(q);
+                return Value::Qual(q.into());
             }
         }
         Value::Unknown
@@ -518,14 +518,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     );
                     match &alias.asname {
                         Some(asname) => {
-                            self.bind(asname.id.as_str(), Value::Qual(name.to_string()))
+                            self.bind(asname.id.as_str(), Value::Qual(name.into()))
                         }
                         None => {
                             // `import a.b` binds `a` (as the sibling-resolved name, if it was one).
                             let written = alias.name.id.as_str();
                             let first = written.split('.').next().unwrap_or(written);
                             let bound = &name[..name.len() - written.len() + first.len()];
-                            self.bind(first, Value::Qual(bound.to_string()));
+                            self.bind(first, Value::Qual(bound.into()));
                         }
                     }
                 }
@@ -558,7 +558,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         continue;
                     }
                     let bound = alias.asname.as_ref().map_or(name, |a| a.id.as_str());
-                    self.bind(bound, Value::Qual(format!("{module}.{name}")));
+                    self.bind(bound, Value::Qual(format!("{module}.{name}").into()));
                 }
             }
             _ => {}
@@ -586,10 +586,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 .insert(name.to_string(), idx);
         }
         let value = if self.sink.is_none() && !in_class {
-            Value::Qual(format!(
-                "{}.{}{}",
-                self.summary.module, self.qual_prefix, name
-            ))
+            Value::Qual(format!("{}.{}{}", self.summary.module, self.qual_prefix, name).into())
         } else {
             Value::Local(idx)
         };
@@ -653,7 +650,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if let Some(args) = &def.arguments {
             for base in args.args.iter() {
                 if let Value::Qual(q) = self.eval(base) {
-                    bases.push(q);
+                    bases.push(q.to_string());
                 }
             }
             for kw in &args.keywords {
@@ -686,7 +683,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         self.bind(
             name,
-            Value::Qual(format!("{}.{}", self.summary.module, qualname)),
+            Value::Qual(format!("{}.{}", self.summary.module, qualname).into()),
         );
     }
 
@@ -867,7 +864,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     fn attribute(&self, base: Value, attr: &str) -> Value {
         match base {
-            Value::Qual(q) => Value::Qual(format!("{q}.{attr}")),
+            Value::Qual(q) => Value::Qual(format!("{q}.{attr}").into()),
             Value::Instance(inst) => Value::BoundMethod {
                 receiver: Box::new(self.current(&inst)),
                 method: attr.to_string(),
@@ -1109,7 +1106,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.push_event(
                 range,
                 EventKind::Call {
-                    callee: Value::Qual(api.name.clone()),
+                    callee: Value::Qual(api.name.as_str().into()),
                     args: args.boxed(),
                 },
             );
@@ -1117,7 +1114,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 Some(class) => {
                     let handle = self.fresh_handle();
                     Value::Instance(Box::new(Instance {
-                        class,
+                        class: class.into(),
                         ctor,
                         handle,
                         daemon: None,
@@ -1140,7 +1137,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             // It may be a class: keep what it makes trackable; the link step decides.
             let handle = self.fresh_handle();
             return Value::Instance(Box::new(Instance {
-                class: q.to_string(),
+                class: match callee {
+                    Value::Qual(shared) => shared.clone(),
+                    _ => q.into(),
+                },
                 ctor,
                 handle,
                 daemon: None,
@@ -1183,7 +1183,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 // Results keep the receiver's handle (a future of the executor that runs it)
                 // and start method (a context's `Process`).
                 Some(class) => Value::Instance(Box::new(Instance {
-                    class,
+                    class: class.into(),
                     ctor: args,
                     handle: receiver.handle,
                     daemon: None,
@@ -1250,7 +1250,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 dynamic: true,
             },
         );
-        Value::Qual(module)
+        Value::Qual(module.into())
     }
 }
 
