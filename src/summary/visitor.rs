@@ -243,9 +243,11 @@ fn prescan(source: &str) -> Prescan {
     Prescan::Fine
 }
 
+/// Bindings of one scope. Keys borrow from the AST (which outlives the walk), so binding a
+/// name or a parameter allocates nothing.
 #[derive(Default)]
-struct Scope {
-    names: HashMap<String, Value>,
+struct Scope<'a> {
+    names: HashMap<&'a str, Value>,
     is_class: bool,
 }
 
@@ -269,7 +271,7 @@ enum PendingBody<'a> {
 struct ModuleVisitor<'s, 'i, 'a> {
     summary: &'s mut ModuleSummary,
     index: &'i ProjectIndex<'i>,
-    scopes: Vec<Scope>,
+    scopes: Vec<Scope<'a>>,
     pending: Vec<Vec<Pending<'a>>>,
     /// Where events go: the module body (None) or a function.
     sink: Option<FuncIdx>,
@@ -297,10 +299,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         module_scope
             .names
-            .insert("__name__".into(), Value::Str(summary.module.clone()));
+            .insert("__name__", Value::Str(summary.module.clone()));
         module_scope
             .names
-            .insert("__package__".into(), Value::Str(package));
+            .insert("__package__", Value::Str(package));
         Self {
             summary,
             index,
@@ -325,9 +327,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.stmt = i as u32;
             self.visit_stmt(stmt);
         }
-        self.summary.exports = std::mem::take(&mut self.scopes[0].names);
-        // Functions see the module's final bindings: restore them for the deferred bodies.
-        self.scopes[0].names = self.summary.exports.clone();
+        // Other modules see the final top-level bindings; so do this module's functions,
+        // walked next (the module scope stays as it is).
+        self.summary.exports = self.scopes[0]
+            .names
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
         let pending = self.pending.pop().unwrap_or_default();
         self.walk_pending(pending);
     }
@@ -356,14 +362,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         },
                         _ => Value::Unknown,
                     };
-                    scope
-                        .names
-                        .insert(param.parameter.name.id.to_string(), value);
+                    scope.names.insert(param.parameter.name.id.as_str(), value);
                 }
                 for param in [&params.vararg, &params.kwarg].into_iter().flatten() {
-                    scope
-                        .names
-                        .insert(param.name.id.to_string(), Value::Unknown);
+                    scope.names.insert(param.name.id.as_str(), Value::Unknown);
                 }
             }
             self.scopes.push(scope);
@@ -426,9 +428,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     // ---- names -----------------------------------------------------------------------------
 
-    fn bind(&mut self, name: &str, value: Value) {
+    fn bind(&mut self, name: &'a str, value: Value) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.names.insert(name.to_string(), value);
+            scope.names.insert(name, value);
         }
     }
 
