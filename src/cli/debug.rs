@@ -19,6 +19,7 @@ enum DebugCommand {
     /// Read and parse every file, in parallel; print the counts.
     ParseOnly { paths: Vec<PathBuf> },
     /// Print each module's summary and its resolved effects (for debugging the engine).
+    /// Function events appear resolved only: linking moves them out of the summaries.
     Summary { paths: Vec<PathBuf> },
 }
 
@@ -41,6 +42,7 @@ pub fn run(args: DebugArgs) -> u8 {
                     p.summary(f)
                 );
                 println!("body resolved: {:?}", p.body_events[f.0 as usize]);
+                println!("functions resolved: {:?}", p.fn_events[f.0 as usize]);
             }
             for (i, e) in p.effects.iter().enumerate() {
                 println!("effect {i}: {e:?}");

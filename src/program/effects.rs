@@ -287,13 +287,10 @@ impl Program {
                     Target::Class(f2, c2) => self.known_base(f2, c2).and_then(|a| a.exit_effect),
                     _ => None,
                 };
-                match exit {
-                    Some(EffectKind::ThreadWait) => {
-                        let api = format!("{}.__exit__", inst.class);
-                        let handle = Some((file, inst.handle));
-                        out.push(push_effect(Effect::ThreadWait { api, handle }));
-                    }
-                    _ => {}
+                if exit == Some(EffectKind::ThreadWait) {
+                    let api = format!("{}.__exit__", inst.class);
+                    let handle = Some((file, inst.handle));
+                    out.push(push_effect(Effect::ThreadWait { api, handle }));
                 }
             }
             EventKind::WithExit { .. } => {}

@@ -153,9 +153,7 @@ impl Program {
         if depth > MAX_RESOLVE_DEPTH {
             return None;
         }
-        let Some(c) = self.summary(file).classes.get(class as usize) else {
-            return None;
-        };
+        let c = self.summary(file).classes.get(class as usize)?;
         for base in &c.bases {
             match self.resolve_qual_at(base, depth + 1) {
                 Target::Known(api) => return Some(api),

@@ -196,13 +196,11 @@ fn prescan(source: &str) -> Prescan {
                 i += 2;
                 continue;
             }
-            b'\n' => {
-                if depth == 0 {
-                    if i - statement_start > MAX_STATEMENT_BYTES {
-                        return Prescan::StatementTooLong(statement_start);
-                    }
-                    statement_start = i + 1;
+            b'\n' if depth == 0 => {
+                if i - statement_start > MAX_STATEMENT_BYTES {
+                    return Prescan::StatementTooLong(statement_start);
                 }
+                statement_start = i + 1;
             }
             q @ (b'"' | b'\'') => {
                 let triple = bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q);
