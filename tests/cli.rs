@@ -554,7 +554,8 @@ fn statement_length_cap_bounds_parser_stack() {
     let run = concise(dir.path(), &[]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     assert!(
-        run.stderr.contains("over.py:1:1: a single statement longer than 1 MiB"),
+        run.stderr
+            .contains("over.py:1:1: a single statement longer than 1 MiB"),
         "{}",
         run.describe()
     );

@@ -67,16 +67,16 @@ pub fn run(args: DebugArgs) -> u8 {
                 found
                     .files
                     .par_iter()
-                .map(|f| match std::fs::read_to_string(&f.path) {
-                    Ok(text) => {
-                        let p = ruff_python_parser::parse_unchecked_source(
-                            &text,
-                            ruff_python_ast::PySourceType::Python,
-                        );
-                        (1, usize::from(!p.errors().is_empty()))
-                    }
-                    Err(_) => (0, 0),
-                })
+                    .map(|f| match std::fs::read_to_string(&f.path) {
+                        Ok(text) => {
+                            let p = ruff_python_parser::parse_unchecked_source(
+                                &text,
+                                ruff_python_ast::PySourceType::Python,
+                            );
+                            (1, usize::from(!p.errors().is_empty()))
+                        }
+                        Err(_) => (0, 0),
+                    })
                     .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
             };
             let (parsed, errors): (usize, usize) = crate::analysis_pool().install(parse_all);

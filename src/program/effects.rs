@@ -207,22 +207,20 @@ impl Program {
     fn resolve_file(&self, file: FileId, function_events: Vec<Vec<Event>>) -> FileResolution {
         let summary = self.summary(file);
         let mut out = FileResolution::default();
-        let resolve_body = |body: Body,
-                            events: &[Event],
-                            keep_ranges: bool,
-                            effects: &mut Vec<EffectSite>| {
-            let mut resolved = ResolvedEvents::default();
-            for e in events {
-                resolved.begin_event();
-                self.resolve_event(file, body, e, effects, &mut resolved.items);
-                resolved.end_event();
-                if keep_ranges {
-                    resolved.ranges.push(e.range);
+        let resolve_body =
+            |body: Body, events: &[Event], keep_ranges: bool, effects: &mut Vec<EffectSite>| {
+                let mut resolved = ResolvedEvents::default();
+                for e in events {
+                    resolved.begin_event();
+                    self.resolve_event(file, body, e, effects, &mut resolved.items);
+                    resolved.end_event();
+                    if keep_ranges {
+                        resolved.ranges.push(e.range);
+                    }
                 }
-            }
-            resolved.shrink();
-            resolved
-        };
+                resolved.shrink();
+                resolved
+            };
         out.body = resolve_body(Body::Module(file), &summary.body, false, &mut out.effects);
         out.functions = function_events
             .into_iter()

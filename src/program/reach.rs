@@ -6,8 +6,8 @@
 //! function: the chain for a reported finding is rebuilt by a breadth-first search over call
 //! edges, which costs nothing for the (many) effects that are never reported.
 
-use std::collections::VecDeque;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use ruff_text_size::TextRange;

@@ -231,4 +231,3 @@ impl ModuleSummary {
         self.class_index.get(rest).copied()
     }
 }
-

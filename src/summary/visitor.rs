@@ -517,9 +517,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         },
                     );
                     match &alias.asname {
-                        Some(asname) => {
-                            self.bind(asname.id.as_str(), Value::Qual(name.into()))
-                        }
+                        Some(asname) => self.bind(asname.id.as_str(), Value::Qual(name.into())),
                         None => {
                             // `import a.b` binds `a` (as the sibling-resolved name, if it was one).
                             let written = alias.name.id.as_str();
@@ -1382,7 +1380,10 @@ mod tests {
     #[test]
     fn prescan_bounds_statement_length_not_file_length() {
         let long_line = format!("x = {}1\n", "-".repeat(MAX_STATEMENT_BYTES));
-        assert_eq!(prescan(&format!("a = 1\n{long_line}")), Prescan::StatementTooLong(6));
+        assert_eq!(
+            prescan(&format!("a = 1\n{long_line}")),
+            Prescan::StatementTooLong(6)
+        );
         // Continued with a backslash, still one statement.
         let half = "-".repeat(MAX_STATEMENT_BYTES / 2 + 10);
         assert_eq!(
@@ -1390,7 +1391,10 @@ mod tests {
             Prescan::StatementTooLong(0)
         );
         // Many short statements, however many bytes in all, are fine.
-        assert_eq!(prescan(&"x = -1\n".repeat(MAX_STATEMENT_BYTES / 4)), Prescan::Fine);
+        assert_eq!(
+            prescan(&"x = -1\n".repeat(MAX_STATEMENT_BYTES / 4)),
+            Prescan::Fine
+        );
     }
 
     #[test]
