@@ -141,6 +141,18 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     if !args.quiet {
+        // Snippets are read from disk when printed; say so if a file changed during the run.
+        let mut reported: Vec<_> = outcome.diagnostics.iter().map(|d| d.primary.file).collect();
+        reported.dedup();
+        for f in reported {
+            if program.file(f).text_changed() {
+                eprintln!(
+                    "warning: {} changed while it was being checked; its positions and snippets \
+                     may not match the file as it is now",
+                    program.file(f).path.display()
+                );
+            }
+        }
         let _ = writeln!(
             stdout,
             "{}",
