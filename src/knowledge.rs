@@ -139,6 +139,10 @@ pub struct Knowledge {
     by_name: HashMap<String, usize>,
     /// First segments of every known name (`threading`, `os`, …), to drop unknown calls early.
     roots: HashMap<String, ()>,
+    /// Everything that has a known member (`threading.Thread` for `threading.Thread.start`),
+    /// so that a method call on an object of an unknown class is dismissed without building
+    /// its qualified name.
+    owners: HashMap<String, ()>,
 }
 
 impl Knowledge {
@@ -188,6 +192,9 @@ impl Knowledge {
                 self.by_name.insert(name.clone(), idx);
                 let root = name.split('.').next().unwrap_or(name);
                 self.roots.insert(root.to_string(), ());
+                if let Some((owner, _)) = name.rsplit_once('.') {
+                    self.owners.insert(owner.to_string(), ());
+                }
             }
             self.apis.push(api);
         }
@@ -196,6 +203,14 @@ impl Knowledge {
 
     pub fn get(&self, qualified: &str) -> Option<&Api> {
         self.by_name.get(qualified).map(|&i| &self.apis[i])
+    }
+
+    /// The known member `member` of `owner` (`owner.member`).
+    pub fn get_member(&self, owner: &str, member: &str) -> Option<&Api> {
+        if !self.owners.contains_key(owner) {
+            return None;
+        }
+        self.get(&format!("{owner}.{member}"))
     }
 
     /// Whether any known API lives under this top-level module name.

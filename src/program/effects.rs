@@ -370,7 +370,7 @@ impl Program {
                     .summary(file)
                     .classes
                     .get(*class as usize)
-                    .and_then(|c| c.attrs.get(attr))
+                    .and_then(|c| c.attrs.get(attr.as_str()))
                 {
                     Some(inst) => self.method_call(file, inst, method, args),
                     None => Vec::new(),
@@ -455,7 +455,7 @@ impl Program {
                         .or_else(|| receiver.and_then(|(_, r)| r.daemon))
                         .or_else(|| {
                             receiver.and_then(|(_, r)| {
-                                arg_bool(&r.ctor, class_api.and_then(|c| c.daemon.as_ref()))
+                                arg_bool(r.ctor_args(), class_api.and_then(|c| c.daemon.as_ref()))
                             })
                         })
                         .or_else(|| subclass.and_then(|(f, c)| self.class_daemon(f, c)))
@@ -470,7 +470,7 @@ impl Program {
                     if targets.is_empty()
                         && let (Some((f, r)), Some(class_api)) = (receiver, class_api)
                         && let Some(spec) = &class_api.target
-                        && let Some(v) = r.ctor.get(spec.position, spec.keyword.as_deref())
+                        && let Some(v) = r.ctor_args().get(spec.position, spec.keyword.as_deref())
                     {
                         targets = self.callable_targets(f, v);
                     }

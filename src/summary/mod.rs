@@ -7,7 +7,11 @@
 
 mod visitor;
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
+
+pub use ruff_python_ast::name::Name;
 
 use ruff_text_size::TextRange;
 
@@ -19,7 +23,7 @@ pub type QName = String;
 /// A qualified name held by a value. Shared, because values are copied at every use of a
 /// name (`threading` in each `threading.Thread(...)`): a copy is a reference count, not an
 /// allocation.
-pub type SharedName = std::sync::Arc<str>;
+pub type SharedName = Arc<str>;
 
 /// Index of a function (or lambda, or method) in [`ModuleSummary::functions`].
 pub type FuncIdx = u32;
@@ -35,7 +39,9 @@ pub struct Handle(pub u32);
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
     pub class: SharedName,
-    pub ctor: CallArgs,
+    /// The constructor's arguments, shared with the call event that made the instance
+    /// (instances are copied at every use of the name that holds them).
+    pub ctor: Option<Arc<CallArgs>>,
     pub handle: Handle,
     /// Daemon flag set after construction (`t.daemon = True`, `t.setDaemon(True)`).
     pub daemon: Option<bool>,
@@ -50,31 +56,63 @@ pub enum Value {
     Qual(SharedName),
     /// A function or lambda of this module that has no global name (nested, lambda).
     Local(FuncIdx),
-    Instance(Box<Instance>),
+    Instance(Arc<Instance>),
     /// `instance.method` (not yet called).
     BoundMethod {
-        receiver: Box<Instance>,
-        method: String,
+        receiver: Arc<Instance>,
+        method: Name,
     },
     /// `self.a.b…` inside a method of class `class` of the module this value was made in
     /// (resolved at link: a method, or an attribute holding an instance assigned in some
     /// method). An index, not a name: `self.m()` is the commonest call in real code.
     SelfAttr {
         class: ClassIdx,
-        path: Vec<String>,
+        path: SelfPath,
     },
     /// `functools.partial(inner, …)`.
     Partial(Box<Value>),
-    Str(String),
+    Str(Name),
     Bool(bool),
     None,
     Unknown,
 }
 
+/// The names after `self` in `self.a.b`, as far as the link step follows them: at most two
+/// (`self.m()`, `self.x.m()`). Held inline: `self.m()` is the commonest call in real code and
+/// its callee is copied into an event.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SelfPath {
+    names: [Name; 2],
+    len: u8,
+}
+
+impl SelfPath {
+    pub const MAX: usize = 2;
+
+    /// `self.…attr`, or `None` past [`SelfPath::MAX`] names.
+    pub fn pushed(mut self, attr: Name) -> Option<SelfPath> {
+        let slot = self.names.get_mut(self.len as usize)?;
+        *slot = attr;
+        self.len += 1;
+        Some(self)
+    }
+
+    pub fn as_slice(&self) -> &[Name] {
+        &self.names[..self.len as usize]
+    }
+}
+
+impl std::ops::Deref for SelfPath {
+    type Target = [Name];
+    fn deref(&self) -> &[Name] {
+        self.as_slice()
+    }
+}
+
 impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -83,37 +121,43 @@ impl Value {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallArgs {
     pub positional: Vec<Value>,
-    pub keywords: Vec<(String, Value)>,
+    pub keywords: Vec<(Name, Value)>,
+}
+
+impl Instance {
+    /// The constructor's arguments (none kept reads as no arguments).
+    pub fn ctor_args(&self) -> &CallArgs {
+        static NONE: CallArgs = CallArgs {
+            positional: Vec::new(),
+            keywords: Vec::new(),
+        };
+        self.ctor.as_deref().unwrap_or(&NONE)
+    }
 }
 
 impl CallArgs {
-    /// Keeps only what the link step can use (callables, booleans, literal strings,
-    /// contexts): summaries of large projects hold many calls, and most arguments are
-    /// expressions nothing downstream reads.
-    pub fn trimmed(mut self) -> Self {
-        fn useful(v: &Value) -> bool {
-            !matches!(v, Value::Unknown | Value::None)
+    /// Whether a summary keeps this positional argument of a call to project code: only
+    /// what the link step can use (callables, booleans, literal strings, contexts) is kept.
+    /// Summaries of large projects hold many calls, and most arguments are expressions
+    /// nothing downstream reads.
+    pub fn keeps_positional(v: &Value) -> bool {
+        match v {
+            Value::Unknown | Value::None => false,
+            Value::Instance(inst) => inst.start_method.is_some(),
+            _ => true,
         }
-        for v in &mut self.positional {
-            if let Value::Instance(inst) = v
-                && inst.start_method.is_none()
-            {
-                *v = Value::Unknown;
-            }
-        }
-        while self.positional.last().is_some_and(|v| !useful(v)) {
-            self.positional.pop();
-        }
-        self.keywords
-            .retain(|(k, v)| useful(v) || k == "preexec_fn");
-        self.positional.shrink_to_fit();
-        self.keywords.shrink_to_fit();
-        self
     }
 
-    /// Boxed for an event, or `None` when nothing is left to keep.
-    pub fn boxed(self) -> Option<Box<CallArgs>> {
-        (!self.positional.is_empty() || !self.keywords.is_empty()).then(|| Box::new(self))
+    /// Whether a summary keeps this keyword argument of a call to project code (see
+    /// [`CallArgs::keeps_positional`]; `preexec_fn=None` is kept, because it says so).
+    pub fn keeps_keyword(name: &str, v: &Value) -> bool {
+        !matches!(v, Value::Unknown | Value::None) || name == "preexec_fn"
+    }
+
+    /// Shared for an event (and the instance it makes), or `None` when nothing is left to
+    /// keep.
+    pub fn shared(self) -> Option<Arc<CallArgs>> {
+        (!self.positional.is_empty() || !self.keywords.is_empty()).then(|| Arc::new(self))
     }
 
     /// The argument passed at `position` or as `keyword`, if any.
@@ -144,7 +188,7 @@ pub enum EventKind {
     /// step can use some (see [`CallArgs::trimmed`]); most calls have none worth keeping.
     Call {
         callee: Value,
-        args: Option<Box<CallArgs>>,
+        args: Option<Arc<CallArgs>>,
     },
     /// Leaving `with manager:` (an executor's `__exit__` waits for its workers).
     WithExit { manager: Value },
@@ -165,24 +209,24 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionSummary {
     /// Name relative to the module: `f`, `C.m`, `f.<locals>.g`, `<lambda>`.
-    pub qualname: String,
+    pub qualname: SharedName,
     pub name_range: TextRange,
     pub class: Option<ClassIdx>,
     pub events: Vec<Event>,
     /// The first object this function returns that was constructed in it (a started
     /// thread returned to the caller, who may join it).
-    pub returns: Option<Box<Instance>>,
+    pub returns: Option<Arc<Instance>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClassSummary {
-    pub qualname: String,
+    pub qualname: SharedName,
     pub name_range: TextRange,
     /// Base classes, resolved to qualified names where possible.
     pub bases: Vec<QName>,
-    pub methods: HashMap<String, FuncIdx>,
+    pub methods: HashMap<Name, FuncIdx>,
     /// `self.x = SomeClass(...)` in any method: what `self.x` holds.
-    pub attrs: HashMap<String, Instance>,
+    pub attrs: HashMap<String, Arc<Instance>>,
     /// Daemon flag set by the class itself (`super().__init__(daemon=True)`, `self.daemon = True`).
     pub daemon: Option<bool>,
 }
@@ -218,8 +262,8 @@ pub struct ModuleSummary {
     /// a statement too long to parse safely): what follows was not analysed.
     pub incomplete: Option<Incomplete>,
     /// `qualname` → function / class, for lookups from other modules.
-    pub function_index: HashMap<String, FuncIdx>,
-    pub class_index: HashMap<String, ClassIdx>,
+    pub function_index: HashMap<SharedName, FuncIdx>,
+    pub class_index: HashMap<SharedName, ClassIdx>,
 }
 
 impl ModuleSummary {

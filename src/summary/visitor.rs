@@ -16,9 +16,10 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
     CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle,
-    Incomplete, Instance, ModuleSummary, QName, SyntaxProblem, Value,
+    Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
 };
 use crate::knowledge::{ApiKind, EffectKind, Knowledge};
+use std::sync::Arc;
 
 /// Deepest bracket nesting accepted. CPython's tokenizer refuses more than 200 nested
 /// parentheses ("too many nested parentheses", `MAXLEVEL` in Parser/tokenizer.c), so deeper
@@ -249,6 +250,43 @@ struct Scope<'a> {
     is_class: bool,
 }
 
+/// Qualified-name prefix of what is being defined (`C.`, `f.<locals>.`). Inside a function
+/// `f` it is `base` + `f.<locals>.`, but that string is built only when a nested definition
+/// needs it: most functions define nothing inside.
+#[derive(Clone)]
+struct QualPrefix<'a> {
+    base: SharedName,
+    locals_of: Option<&'a str>,
+}
+
+impl QualPrefix<'_> {
+    /// The prefix as a string, built (once) if it was deferred. Past [`MAX_QUAL_PREFIX`]
+    /// nested definitions keep their parent's prefix.
+    fn get(&mut self) -> SharedName {
+        if let Some(name) = self.locals_of.take()
+            && self.base.len() + name.len() <= MAX_QUAL_PREFIX
+        {
+            self.base = concat(&[&self.base, name, ".<locals>."]);
+        }
+        self.base.clone()
+    }
+}
+
+/// The strings joined, as one shared string: built in a reused buffer, so the only
+/// allocation is the shared string itself.
+fn concat(parts: &[&str]) -> SharedName {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        for part in parts {
+            buffer.push_str(part);
+        }
+        SharedName::from(buffer.as_str())
+    })
+}
+
 /// A function body waiting to be walked once its definer is complete.
 struct Pending<'a> {
     idx: FuncIdx,
@@ -256,7 +294,7 @@ struct Pending<'a> {
     parameters: Option<&'a Parameters>,
     /// For methods: the class whose instance the first parameter is.
     class: Option<ClassIdx>,
-    qual_prefix: String,
+    qual_prefix: QualPrefix<'a>,
     /// Nesting depth where it was defined: its body continues from there.
     depth: usize,
 }
@@ -273,8 +311,10 @@ struct ModuleVisitor<'s, 'i, 'a> {
     pending: Vec<Vec<Pending<'a>>>,
     /// Where events go: the module body (None) or a function.
     sink: Option<FuncIdx>,
-    /// Qualified-name prefix of what is being defined (`C.`, `f.<locals>.`).
-    qual_prefix: String,
+    qual_prefix: QualPrefix<'a>,
+    /// Scope tables of finished function bodies, kept to be reused (cleared) so that each
+    /// function does not grow a fresh table.
+    spare_scopes: Vec<HashMap<&'a str, Value>>,
     class_stack: Vec<ClassIdx>,
     stmt: u32,
     in_main_guard: bool,
@@ -297,17 +337,21 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         module_scope
             .names
-            .insert("__name__", Value::Str(summary.module.clone()));
+            .insert("__name__", Value::Str(Name::new(&summary.module)));
         module_scope
             .names
-            .insert("__package__", Value::Str(package));
+            .insert("__package__", Value::Str(Name::new(package)));
         Self {
             summary,
             index,
             scopes: vec![module_scope],
             pending: Vec::new(),
             sink: None,
-            qual_prefix: String::new(),
+            qual_prefix: QualPrefix {
+                base: SharedName::from(""),
+                locals_of: None,
+            },
+            spare_scopes: Vec::new(),
             class_stack: Vec::new(),
             stmt: 0,
             in_main_guard: false,
@@ -350,13 +394,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 continue;
             }
             let saved_depth = std::mem::replace(&mut self.depth, p.depth + 1);
-            let mut scope = Scope::default();
+            let mut scope = Scope {
+                names: self.spare_scopes.pop().unwrap_or_default(),
+                is_class: false,
+            };
             if let Some(params) = p.parameters {
                 for (i, param) in params.iter_non_variadic_params().enumerate() {
                     let value = match (i, p.class) {
                         (0, Some(class)) => Value::SelfAttr {
                             class,
-                            path: Vec::new(),
+                            path: SelfPath::default(),
                         },
                         _ => Value::Unknown,
                     };
@@ -380,19 +427,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             let inner = self.pending.pop().unwrap_or_default();
             self.walk_pending(inner);
-            self.scopes.pop();
+            if let Some(mut scope) = self.scopes.pop() {
+                scope.names.clear();
+                self.spare_scopes.push(scope.names);
+            }
             self.depth = saved_depth;
             self.qual_prefix = saved_prefix;
             self.sink = saved_sink;
         }
     }
 
-    /// The prefix for what is defined inside `name` (`f.<locals>.`), bounded in length.
-    fn nested_prefix(&self, name: &str) -> String {
-        if self.qual_prefix.len() + name.len() > MAX_QUAL_PREFIX {
-            return self.qual_prefix.clone();
+    /// The prefix for what is defined inside `name` (`f.<locals>.`), built when needed.
+    fn nested_prefix(&mut self, name: &'a str) -> QualPrefix<'a> {
+        QualPrefix {
+            base: self.qual_prefix.get(),
+            locals_of: Some(name),
         }
-        format!("{}{}.<locals>.", self.qual_prefix, name)
     }
 
     // ---- events ----------------------------------------------------------------------------
@@ -416,12 +466,15 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     /// An instance as it is now: with daemon flags set since its construction.
-    fn current(&self, inst: &Instance) -> Instance {
-        let mut inst = inst.clone();
-        if let Some(d) = self.daemon_by_handle.get(&inst.handle) {
-            inst.daemon = Some(*d);
+    fn current(&self, inst: &Arc<Instance>) -> Arc<Instance> {
+        match self.daemon_by_handle.get(&inst.handle) {
+            Some(d) if inst.daemon != Some(*d) => {
+                let mut changed = Instance::clone(inst);
+                changed.daemon = Some(*d);
+                Arc::new(changed)
+            }
+            _ => inst.clone(),
         }
-        inst
     }
 
     // ---- names -----------------------------------------------------------------------------
@@ -571,7 +624,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         self.visit_parameter_defaults(&def.parameters);
         let name = def.name.id.as_str();
-        let idx = self.new_function(format!("{}{}", self.qual_prefix, name), def.name.range);
+        let prefix = self.qual_prefix.get();
+        let idx = self.new_function(concat(&[&prefix, name]), def.name.range);
         let in_class = self.scopes.last().is_some_and(|s| s.is_class);
         let class = if in_class {
             self.class_stack.last().copied()
@@ -581,10 +635,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if let Some(c) = class {
             self.summary.classes[c as usize]
                 .methods
-                .insert(name.to_string(), idx);
+                .insert(def.name.id.clone(), idx);
         }
         let value = if self.sink.is_none() && !in_class {
-            Value::Qual(format!("{}.{}{}", self.summary.module, self.qual_prefix, name).into())
+            Value::Qual(concat(&[&self.summary.module, ".", &prefix, name]))
         } else {
             Value::Local(idx)
         };
@@ -600,7 +654,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     deco.range,
                     EventKind::Call {
                         callee: d,
-                        args: args.boxed(),
+                        args: args.shared(),
                     },
                 );
             }
@@ -620,7 +674,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
     }
 
-    fn new_function(&mut self, qualname: String, name_range: TextRange) -> FuncIdx {
+    fn new_function(&mut self, qualname: SharedName, name_range: TextRange) -> FuncIdx {
         let idx = self.summary.functions.len() as FuncIdx;
         self.summary.functions.push(FunctionSummary {
             qualname,
@@ -656,7 +710,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
         }
         let name = def.name.id.as_str();
-        let qualname = format!("{}{}", self.qual_prefix, name);
+        let qualname = concat(&[&self.qual_prefix.get(), name]);
         let idx = self.summary.classes.len() as ClassIdx;
         self.summary.classes.push(ClassSummary {
             qualname: qualname.clone(),
@@ -664,7 +718,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             bases,
             ..ClassSummary::default()
         });
-        let saved_prefix = std::mem::replace(&mut self.qual_prefix, format!("{qualname}."));
+        let class_prefix = QualPrefix {
+            base: concat(&[&qualname, "."]),
+            locals_of: None,
+        };
+        let saved_prefix = std::mem::replace(&mut self.qual_prefix, class_prefix);
         self.class_stack.push(idx);
         self.scopes.push(Scope {
             names: HashMap::default(),
@@ -681,7 +739,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         self.bind(
             name,
-            Value::Qual(format!("{}.{}", self.summary.module, qualname).into()),
+            Value::Qual(concat(&[&self.summary.module, ".", &qualname])),
         );
     }
 
@@ -743,7 +801,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                             match value {
                                 Value::Bool(b) if name == "daemon" => class.daemon = Some(b),
                                 Value::Instance(inst) => {
-                                    class.attrs.insert(name.to_string(), *inst);
+                                    class.attrs.insert(name.to_string(), inst);
                                 }
                                 _ => {}
                             }
@@ -785,7 +843,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     /// `self.x` where `self.x = SomeClass(...)` was seen already.
-    fn self_attr_instance(&self, value: &Value) -> Option<Instance> {
+    fn self_attr_instance(&self, value: &Value) -> Option<Arc<Instance>> {
         let Value::SelfAttr { path, .. } = value else {
             return None;
         };
@@ -793,7 +851,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let c = self.class_of_self(value)?;
         self.summary.classes[c as usize]
             .attrs
-            .get(first)
+            .get(first.as_str())
             .map(|i| self.current(i))
     }
 
@@ -813,7 +871,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             if let Value::Instance(inst) = &manager
                 && self.callable_is_relevant(&Value::Qual(inst.class.clone()))
             {
-                let manager = Value::Instance(Box::new(self.current(inst)));
+                let manager = Value::Instance(self.current(inst));
                 self.push_event(range, EventKind::WithExit { manager });
             }
         }
@@ -844,7 +902,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let mut attrs = Vec::new();
         let mut base = expr;
         while let Expr::Attribute(a) = base {
-            attrs.push(a.attr.id.as_str());
+            attrs.push(&a.attr.id);
             base = &a.value;
         }
         let Expr::Name(n) = base else {
@@ -860,14 +918,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         value
     }
 
-    fn attribute(&self, base: Value, attr: &str) -> Value {
+    fn attribute(&self, base: Value, attr: &Name) -> Value {
         match base {
-            Value::Qual(q) => Value::Qual(format!("{q}.{attr}").into()),
+            Value::Qual(q) => Value::Qual(concat(&[&q, ".", attr])),
             Value::Instance(inst) => Value::BoundMethod {
-                receiver: Box::new(self.current(&inst)),
-                method: attr.to_string(),
+                receiver: self.current(&inst),
+                method: attr.clone(),
             },
-            Value::SelfAttr { class, mut path } => {
+            Value::SelfAttr { class, path } => {
                 if path.len() == 1 {
                     // `self.x.attr`: if `self.x` holds a known instance, it is a bound method.
                     let holder = Value::SelfAttr {
@@ -876,13 +934,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     };
                     if let Some(inst) = self.self_attr_instance(&holder) {
                         return Value::BoundMethod {
-                            receiver: Box::new(inst),
-                            method: attr.to_string(),
+                            receiver: inst,
+                            method: attr.clone(),
                         };
                     }
                 }
-                path.push(attr.to_string());
-                Value::SelfAttr { class, path }
+                match path.pushed(attr.clone()) {
+                    Some(path) => Value::SelfAttr { class, path },
+                    // Nothing resolves `self.a.b.c`: the link step follows two names.
+                    None => Value::Unknown,
+                }
             }
             _ => Value::Unknown,
         }
@@ -916,13 +977,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             Expr::Name(n) => self.lookup(n.id.as_str()),
             Expr::Attribute(a) => {
                 let base = self.eval(&a.value);
-                self.attribute(base, a.attr.id.as_str())
+                self.attribute(base, &a.attr.id)
             }
             Expr::Call(call) => self.eval_call(call),
             // Only short strings can name a module or a start method; docstrings and other
             // long literals are not copied.
             Expr::StringLiteral(s) if s.value.len() <= MAX_STRING_VALUE => {
-                Value::Str(s.value.to_str().to_string())
+                Value::Str(Name::new(s.value.to_str()))
             }
             Expr::StringLiteral(_) => Value::Unknown,
             Expr::BooleanLiteral(b) => Value::Bool(b.value),
@@ -931,7 +992,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 if let Some(params) = &lambda.parameters {
                     self.visit_parameter_defaults(params);
                 }
-                let idx = self.new_function(format!("{}<lambda>", self.qual_prefix), lambda.range);
+                let prefix = self.qual_prefix.get();
+                let idx = self.new_function(concat(&[&prefix, "<lambda>"]), lambda.range);
                 let qual_prefix = self.nested_prefix("<lambda>");
                 let depth = self.depth;
                 if let Some(level) = self.pending.last_mut() {
@@ -958,23 +1020,52 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
     }
 
-    fn eval_args(&mut self, arguments: &'a ast::Arguments) -> CallArgs {
+    /// The arguments of a call: all of them for a known API, or only those the link step
+    /// can use ([`CallArgs::keeps_positional`]) for project code. Most calls keep none, and
+    /// then nothing is allocated.
+    fn eval_args(&mut self, arguments: &'a ast::Arguments, keep_all: bool) -> CallArgs {
         let mut args = CallArgs::default();
+        // Positions skipped so far, filled with `Unknown` if a later argument is kept.
+        let mut skipped = 0;
         for arg in arguments.args.iter() {
             let v = self.eval(arg);
-            args.positional.push(if matches!(arg, Expr::Starred(_)) {
+            let v = if matches!(arg, Expr::Starred(_)) {
                 Value::Unknown
             } else {
                 v
-            });
+            };
+            if !keep_all && !CallArgs::keeps_positional(&v) {
+                skipped += 1;
+                continue;
+            }
+            args.positional
+                .extend(std::iter::repeat_n(Value::Unknown, skipped));
+            skipped = 0;
+            args.positional.push(v);
         }
         for kw in &arguments.keywords {
             let v = self.eval(&kw.value);
-            if let Some(name) = &kw.arg {
-                args.keywords.push((name.id.to_string(), v));
+            if let Some(name) = &kw.arg
+                && (keep_all || CallArgs::keeps_keyword(name, &v))
+            {
+                args.keywords.push((name.id.clone(), v));
             }
         }
         args
+    }
+
+    /// Whether a call to `callee` keeps all its arguments: calls of known APIs (and of
+    /// partials, which may wrap one) do; calls of project code keep what is useful.
+    fn keeps_all_args(&self, callee: &Value) -> bool {
+        let knowledge = self.index.knowledge;
+        match callee {
+            Value::Qual(q) => knowledge.get(q).is_some(),
+            Value::BoundMethod { receiver, method } => {
+                knowledge.get_member(&receiver.class, method).is_some()
+            }
+            Value::Partial(_) => true,
+            _ => false,
+        }
     }
 
     fn callable_is_relevant(&self, callee: &Value) -> bool {
@@ -984,7 +1075,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             Value::BoundMethod { receiver, method } => {
                 self.index
                     .knowledge
-                    .get(&format!("{}.{}", receiver.class, method))
+                    .get_member(&receiver.class, method)
                     .is_some()
                     || self.index.in_project(&receiver.class)
             }
@@ -998,7 +1089,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             && let Expr::Call(inner) = &*a.value
             && matches!(&*inner.func, Expr::Name(n) if n.id.as_str() == "super")
         {
-            let args = self.eval_args(&call.arguments);
+            let args = self.eval_args(&call.arguments, true);
             if let (Some(Value::Bool(b)), Some(c)) =
                 (args.get(None, Some("daemon")), self.class_stack_current())
             {
@@ -1007,7 +1098,20 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             return Value::Unknown;
         }
         let callee = self.eval(&call.func);
-        let args = self.eval_args(&call.arguments);
+        // The arguments of a call that cannot matter are walked (they may call something)
+        // but their values are not collected.
+        let args = if self.callable_is_relevant(&callee) {
+            let keep_all = self.keeps_all_args(&callee);
+            self.eval_args(&call.arguments, keep_all)
+        } else {
+            for arg in &call.arguments.args {
+                self.visit_expr(arg);
+            }
+            for kw in &call.arguments.keywords {
+                self.visit_expr(&kw.value);
+            }
+            CallArgs::default()
+        };
         self.last_callee = None;
         let range = call.range();
 
@@ -1037,17 +1141,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 self.call_method(&receiver, method, &callee, args, range)
             }
             Value::Local(_) | Value::Partial(_) | Value::SelfAttr { .. } => {
-                // A partial may wrap a known API, whose arguments all matter.
-                let args = if matches!(callee, Value::Partial(_)) {
-                    args
-                } else {
-                    args.trimmed()
-                };
                 self.push_event(
                     range,
                     EventKind::Call {
                         callee: callee.clone(),
-                        args: args.boxed(),
+                        args: args.shared(),
                     },
                 );
                 Value::Unknown
@@ -1100,18 +1198,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 ApiKind::Class => Some(api.name.clone()),
                 _ => api.returns.clone(),
             };
-            let ctor = args.clone();
+            let ctor = args.shared();
             self.push_event(
                 range,
                 EventKind::Call {
                     callee: Value::Qual(api.name.as_str().into()),
-                    args: args.boxed(),
+                    args: ctor.clone(),
                 },
             );
             return match class {
                 Some(class) => {
                     let handle = self.fresh_handle();
-                    Value::Instance(Box::new(Instance {
+                    Value::Instance(Arc::new(Instance {
                         class: class.into(),
                         ctor,
                         handle,
@@ -1123,18 +1221,17 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             };
         }
         if self.index.in_project(q) {
-            let args = args.trimmed();
-            let ctor = args.clone();
+            let ctor = args.shared();
             self.push_event(
                 range,
                 EventKind::Call {
                     callee: callee.clone(),
-                    args: args.boxed(),
+                    args: ctor.clone(),
                 },
             );
             // It may be a class: keep what it makes trackable; the link step decides.
             let handle = self.fresh_handle();
-            return Value::Instance(Box::new(Instance {
+            return Value::Instance(Arc::new(Instance {
                 class: match callee {
                     Value::Qual(shared) => shared.clone(),
                     _ => q.into(),
@@ -1157,8 +1254,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         range: TextRange,
     ) -> Value {
         let knowledge = self.index.knowledge;
-        let qualified = format!("{}.{}", receiver.class, method);
-        if let Some(api) = knowledge.get(&qualified) {
+        if let Some(api) = knowledge.get_member(&receiver.class, method) {
             if api.has(EffectKind::SetDaemon) {
                 let flag = api
                     .daemon
@@ -1170,17 +1266,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 return Value::Unknown;
             }
             let returns = api.returns.clone();
+            let args = args.shared();
             self.push_event(
                 range,
                 EventKind::Call {
                     callee: callee.clone(),
-                    args: args.clone().boxed(),
+                    args: args.clone(),
                 },
             );
             return match returns {
                 // Results keep the receiver's handle (a future of the executor that runs it)
                 // and start method (a context's `Process`).
-                Some(class) => Value::Instance(Box::new(Instance {
+                Some(class) => Value::Instance(Arc::new(Instance {
                     class: class.into(),
                     ctor: args,
                     handle: receiver.handle,
@@ -1195,7 +1292,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 range,
                 EventKind::Call {
                     callee: callee.clone(),
-                    args: args.trimmed().boxed(),
+                    args: args.shared(),
                 },
             );
         }
@@ -1285,7 +1382,7 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                         let current = self.current(&inst);
                         self.summary.functions[f as usize]
                             .returns
-                            .get_or_insert(Box::new(current));
+                            .get_or_insert(current);
                     }
                 }
             }
@@ -1298,8 +1395,20 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
         self.depth -= 1;
     }
 
+    /// An expression whose value is not used: only what it calls matters.
     fn visit_expr(&mut self, expr: &'a Expr) {
-        self.eval(expr);
+        match expr {
+            // Literals call nothing (and a docstring is not worth copying).
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_) => {}
+            _ => {
+                self.eval(expr);
+            }
+        }
     }
 
     // Annotations are not evaluated at run time under `from __future__ import annotations`

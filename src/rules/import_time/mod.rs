@@ -106,7 +106,7 @@ pub fn loc(program: &Program, file: FileId, range: TextRange) -> String {
 pub fn function_name(program: &Program, f: FnRef) -> String {
     program.summary(f.file).functions[f.func as usize]
         .qualname
-        .clone()
+        .to_string()
 }
 
 pub fn module_name(program: &Program, file: FileId) -> &str {
