@@ -44,3 +44,17 @@ echo "ratio check/parse-only: wall ${ratio}x (target <= 1.5x), cpu ${cpu_ratio}x
 findings=$("$bin" check --quiet --exit-zero --output-format concise "$corpus" | wc -l)
 echo "findings on the standard library: $findings"
 "$bin" check --quiet --exit-zero --output-format concise "$corpus" | awk '{print $2}' | sort | uniq -c | sort -rn
+
+# Instruction counts (deterministic, unlike times on a shared VM): `BENCH_INSTRUCTIONS=1`.
+# Valgrind runs the threads one at a time, so this is total work, not wall time; it takes
+# about a minute per command.
+if [ "${BENCH_INSTRUCTIONS:-0}" = 1 ]; then
+  command -v valgrind >/dev/null || { echo "error: BENCH_INSTRUCTIONS=1 needs valgrind" >&2; exit 2; }
+  instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+      | awk '/Collected :/ {print $NF}'
+  }
+  floor_ir=$(instructions "$bin" debug parse-only "$corpus")
+  check_ir=$(instructions "$bin" check --quiet --exit-zero --output-format concise "$corpus")
+  echo "instructions: parse-only $floor_ir, check $check_ir, ratio $(awk "BEGIN{printf \"%.2f\", $check_ir/$floor_ir}")x"
+fi

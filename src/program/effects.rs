@@ -117,11 +117,6 @@ impl ResolvedEvents {
             .map(|w| &self.items[w[0] as usize..w[1] as usize])
     }
 
-    /// Each event's source range with its resolutions (function bodies).
-    pub fn with_ranges(&self) -> impl Iterator<Item = (TextRange, &[Resolved])> + '_ {
-        self.ranges.iter().copied().zip(self.iter())
-    }
-
     /// Every resolution of the body, in event order.
     pub fn all(&self) -> &[Resolved] {
         &self.items
@@ -144,12 +139,56 @@ impl ResolvedEvents {
     }
 }
 
+/// The resolved events of every function of one file, stored flat (one allocation per file,
+/// not per function): function `f`'s events are events `bounds[f]..bounds[f + 1]`.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionEvents {
+    bounds: Vec<u32>,
+    events: ResolvedEvents,
+}
+
+impl FunctionEvents {
+    /// Number of functions.
+    pub fn len(&self) -> usize {
+        self.bounds.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn event_span(&self, func: u32) -> (usize, usize) {
+        match (
+            self.bounds.get(func as usize),
+            self.bounds.get(func as usize + 1),
+        ) {
+            (Some(&a), Some(&b)) => (a as usize, b as usize),
+            _ => (0, 0),
+        }
+    }
+
+    /// Every resolution of function `func`, in event order.
+    pub fn all(&self, func: u32) -> &[Resolved] {
+        let (lo, hi) = self.event_span(func);
+        match (self.events.starts.get(lo), self.events.starts.get(hi)) {
+            (Some(&a), Some(&b)) => &self.events.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Each event of function `func`: its source range with its resolutions.
+    pub fn with_ranges(&self, func: u32) -> impl Iterator<Item = (TextRange, &[Resolved])> + '_ {
+        let (lo, hi) = self.event_span(func);
+        (lo..hi).map(|i| (self.events.ranges[i], self.events.get(i)))
+    }
+}
+
 /// Effects found while resolving one file, numbered from 0 within the file; renumbered when
 /// the files are merged.
 #[derive(Default)]
 struct FileResolution {
     body: ResolvedEvents,
-    functions: Vec<ResolvedEvents>,
+    functions: FunctionEvents,
     effects: Vec<EffectSite>,
 }
 
@@ -192,7 +231,7 @@ impl Program {
                 }
             };
             renumber(&mut r.body);
-            r.functions.iter_mut().for_each(renumber);
+            renumber(&mut r.functions.events);
             effects.append(&mut r.effects);
             body_events.push(r.body);
             fn_events.push(r.functions);
@@ -207,32 +246,46 @@ impl Program {
     fn resolve_file(&self, file: FileId, function_events: Vec<Vec<Event>>) -> FileResolution {
         let summary = self.summary(file);
         let mut out = FileResolution::default();
-        let resolve_body =
-            |body: Body, events: &[Event], keep_ranges: bool, effects: &mut Vec<EffectSite>| {
-                let mut resolved = ResolvedEvents::default();
-                for e in events {
-                    resolved.begin_event();
-                    self.resolve_event(file, body, e, effects, &mut resolved.items);
-                    resolved.end_event();
-                    if keep_ranges {
-                        resolved.ranges.push(e.range);
-                    }
+        let resolve_into = |body: Body,
+                            events: &[Event],
+                            keep_ranges: bool,
+                            resolved: &mut ResolvedEvents,
+                            effects: &mut Vec<EffectSite>| {
+            for e in events {
+                resolved.begin_event();
+                self.resolve_event(file, body, e, effects, &mut resolved.items);
+                resolved.end_event();
+                if keep_ranges {
+                    resolved.ranges.push(e.range);
                 }
-                resolved.shrink();
-                resolved
-            };
-        out.body = resolve_body(Body::Module(file), &summary.body, false, &mut out.effects);
-        out.functions = function_events
-            .into_iter()
-            .enumerate()
-            .map(|(func, events)| {
-                let body = Body::Function(FnRef {
-                    file,
-                    func: func as u32,
-                });
-                resolve_body(body, &events, true, &mut out.effects)
-            })
-            .collect();
+            }
+        };
+        resolve_into(
+            Body::Module(file),
+            &summary.body,
+            false,
+            &mut out.body,
+            &mut out.effects,
+        );
+        out.body.shrink();
+        let total: usize = function_events.iter().map(Vec::len).sum();
+        let functions = &mut out.functions;
+        functions.bounds.reserve_exact(function_events.len() + 1);
+        functions.events.starts.reserve_exact(total + 1);
+        functions.events.ranges.reserve_exact(total);
+        functions.events.items.reserve(total);
+        let mut count = 0u32;
+        for (func, events) in function_events.into_iter().enumerate() {
+            functions.bounds.push(count);
+            count += events.len() as u32;
+            let body = Body::Function(FnRef {
+                file,
+                func: func as u32,
+            });
+            resolve_into(body, &events, true, &mut functions.events, &mut out.effects);
+        }
+        functions.bounds.push(count);
+        functions.events.shrink();
         out
     }
 
@@ -271,11 +324,12 @@ impl Program {
             EventKind::Call { callee, args } => {
                 let no_args = CallArgs::default();
                 let args = args.as_deref().unwrap_or(&no_args);
-                let classified = self.call_effects(file, callee, args);
-                out.extend(classified.into_iter().map(|e| match e {
-                    Classified::Call(f) => Resolved::Call(f),
-                    Classified::Effect(eff) => push_effect(eff),
-                }));
+                self.call_effects(file, callee, args, &mut |c| {
+                    out.push(match c {
+                        Classified::Call(f) => Resolved::Call(f),
+                        Classified::Effect(eff) => push_effect(eff),
+                    })
+                });
             }
             EventKind::WithExit {
                 manager: Value::Instance(inst),
@@ -294,21 +348,17 @@ impl Program {
             EventKind::WithExit { .. } => {}
             EventKind::Consume { callee } => {
                 // Iterating `executor.map(...)` waits for the pool's results.
-                let starts_pool = self
-                    .call_effects(file, callee, &CallArgs::default())
-                    .iter()
-                    .any(|c| {
-                        matches!(
-                            c,
-                            Classified::Effect(Effect::ThreadStart { pooled: true, .. })
-                        ) || matches!(
-                            c,
-                            Classified::Effect(Effect::ProcessSpawn {
+                let mut starts_pool = false;
+                self.call_effects(file, callee, &CallArgs::default(), &mut |c| {
+                    starts_pool |= matches!(
+                        c,
+                        Classified::Effect(Effect::ThreadStart { pooled: true, .. })
+                            | Classified::Effect(Effect::ProcessSpawn {
                                 kind: SpawnKind::Multiprocessing,
                                 ..
                             })
-                        )
-                    });
+                    );
+                });
                 let handle = match callee {
                     Value::BoundMethod { receiver, .. } => Some((file, receiver.handle)),
                     _ => None,
@@ -344,55 +394,71 @@ impl Program {
         out
     }
 
-    fn call_effects(&self, file: FileId, callee: &Value, args: &CallArgs) -> Vec<Classified> {
+    /// What calling `callee` does, passed to `out` (a call of project code, or effects).
+    /// A callback rather than a returned `Vec`: most calls resolve to one project function,
+    /// and a large project has hundreds of thousands of them.
+    fn call_effects(
+        &self,
+        file: FileId,
+        callee: &Value,
+        args: &CallArgs,
+        out: &mut dyn FnMut(Classified),
+    ) {
         match callee {
             Value::Qual(q) => match self.resolve_qual(q) {
-                Target::Known(api) => self.classify(api, args, None, None),
-                Target::Function(f) => vec![Classified::Call(f)],
-                Target::Class(f2, c2) => self.construct(f2, c2, args),
-                Target::InstanceMethod(f2, inst, m) => self.method_call(f2, inst, &m, args),
-                Target::Module(_) | Target::Unknown => Vec::new(),
+                Target::Known(api) => self.classify(api, args, None, None, out),
+                Target::Function(f) => out(Classified::Call(f)),
+                Target::Class(f2, c2) => self.construct(f2, c2, args, out),
+                Target::InstanceMethod(f2, inst, m) => self.method_call(f2, inst, &m, args, out),
+                Target::Module(_) | Target::Unknown => {}
             },
-            Value::Local(f) => vec![Classified::Call(FnRef { file, func: *f })],
-            Value::Partial(inner) => self.call_effects(file, inner, args),
+            Value::Local(f) => out(Classified::Call(FnRef { file, func: *f })),
+            Value::Partial(inner) => self.call_effects(file, inner, args, out),
             Value::BoundMethod { receiver, method } => {
-                self.method_call(file, receiver, method, args)
+                self.method_call(file, receiver, method, args, out)
             }
             Value::SelfAttr { class, path } => match path.as_slice() {
                 [method] => match self.lookup_method(file, *class, method) {
-                    MethodTarget::Project(f) => vec![Classified::Call(f)],
+                    MethodTarget::Project(f) => out(Classified::Call(f)),
                     MethodTarget::Known(api) => {
-                        self.classify(api, args, None, Some((file, *class)))
+                        self.classify(api, args, None, Some((file, *class)), out)
                     }
-                    MethodTarget::None => Vec::new(),
+                    MethodTarget::None => {}
                 },
-                [attr, method] => match self
-                    .summary(file)
-                    .classes
-                    .get(*class as usize)
-                    .and_then(|c| c.attrs.get(attr.as_str()))
-                {
-                    Some(inst) => self.method_call(file, inst, method, args),
-                    None => Vec::new(),
-                },
-                _ => Vec::new(),
+                [attr, method] => {
+                    if let Some(inst) = self
+                        .summary(file)
+                        .classes
+                        .get(*class as usize)
+                        .and_then(|c| c.attrs.get(attr.as_str()))
+                    {
+                        self.method_call(file, inst, method, args, out);
+                    }
+                }
+                _ => {}
             },
-            _ => Vec::new(),
+            _ => {}
         }
     }
 
     /// Calling a project class runs its `__init__` (found through its bases).
-    fn construct(&self, file: FileId, class: ClassIdx, args: &CallArgs) -> Vec<Classified> {
+    fn construct(
+        &self,
+        file: FileId,
+        class: ClassIdx,
+        args: &CallArgs,
+        out: &mut dyn FnMut(Classified),
+    ) {
         match self.lookup_method(file, class, "__init__") {
-            MethodTarget::Project(f) => vec![Classified::Call(f)],
+            MethodTarget::Project(f) => out(Classified::Call(f)),
             _ => {
                 // A subclass of a known class without its own `__init__`: the known
                 // constructor's effects (a `multiprocessing.Pool` subclass starts threads).
                 match self.known_base(file, class) {
                     Some(api) if api.kind == ApiKind::Class => {
-                        self.classify(api, args, None, Some((file, class)))
+                        self.classify(api, args, None, Some((file, class)), out)
                     }
-                    _ => Vec::new(),
+                    _ => {}
                 }
             }
         }
@@ -404,29 +470,29 @@ impl Program {
         receiver: &Instance,
         method: &str,
         args: &CallArgs,
-    ) -> Vec<Classified> {
+        out: &mut dyn FnMut(Classified),
+    ) {
         match self.resolve_qual(&receiver.class) {
             Target::Known(class_api) => {
-                match self.knowledge.get(&format!("{}.{method}", class_api.name)) {
-                    Some(api) => self.classify(api, args, Some((origin, receiver)), None),
-                    None => Vec::new(),
+                if let Some(api) = self.knowledge.get_member(&class_api.name, method) {
+                    self.classify(api, args, Some((origin, receiver)), None, out);
                 }
             }
             Target::Class(f2, c2) => match self.lookup_method(f2, c2, method) {
-                MethodTarget::Project(f) => vec![Classified::Call(f)],
+                MethodTarget::Project(f) => out(Classified::Call(f)),
                 MethodTarget::Known(api) => {
-                    self.classify(api, args, Some((origin, receiver)), Some((f2, c2)))
+                    self.classify(api, args, Some((origin, receiver)), Some((f2, c2)), out)
                 }
-                MethodTarget::None => Vec::new(),
+                MethodTarget::None => {}
             },
             // `t = make_thread(); t.join()`: the object the function returns.
             Target::Function(f) => match &self.summary(f.file).functions[f.func as usize].returns {
                 Some(inst) if inst.class != receiver.class => {
-                    self.method_call(f.file, inst, method, args)
+                    self.method_call(f.file, inst, method, args, out)
                 }
-                _ => Vec::new(),
+                _ => {}
             },
-            _ => Vec::new(),
+            _ => {}
         }
     }
 
@@ -438,16 +504,16 @@ impl Program {
         args: &CallArgs,
         receiver: Option<(FileId, &Instance)>,
         subclass: Option<(FileId, ClassIdx)>,
-    ) -> Vec<Classified> {
+        out: &mut dyn FnMut(Classified),
+    ) {
         if let Some(unless) = &api.unless
             && matches!(args.get(None, Some(&unless.keyword)), Some(Value::Bool(b)) if *b == unless.value)
         {
-            return Vec::new();
+            return;
         }
         // The class whose constructor the receiver came from (for its target/daemon specs).
         let class_api = receiver.and_then(|(_, r)| self.known_class_of(&r.class));
         let origin = receiver.map(|(f, _)| f);
-        let mut out = Vec::new();
         for kind in &api.effects {
             let effect = match kind {
                 EffectKind::ThreadStart => {
@@ -527,9 +593,8 @@ impl Program {
                     kind: *other,
                 },
             };
-            out.push(Classified::Effect(effect));
+            out(Classified::Effect(effect));
         }
-        out
     }
 
     fn known_class_of(&self, class: &str) -> Option<&Api> {

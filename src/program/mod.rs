@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
-pub use effects::{Effect, EffectId, EffectSite, Resolved, ResolvedEvents};
+pub use effects::{Effect, EffectId, EffectSite, FunctionEvents, Resolved, ResolvedEvents};
 pub use reach::CallStep;
 pub use resolve::{FnRef, MethodTarget, Target};
 
@@ -129,8 +129,8 @@ pub struct Program {
     pub effects: Vec<EffectSite>,
     /// Resolved events of each module body, parallel to `summary.body`.
     pub body_events: Vec<ResolvedEvents>,
-    /// Resolved events of each function, `[file][func][event]`.
-    pub fn_events: Vec<Vec<ResolvedEvents>>,
+    /// Resolved events of each file's functions.
+    pub fn_events: Vec<FunctionEvents>,
     reach: reach::Reach,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
 }
@@ -319,15 +319,24 @@ impl Program {
     }
 
     /// The effects reached by one module-body event: its own, and those of what it calls.
-    pub fn event_effects(&self, file: FileId, event: usize) -> Vec<(EffectId, Option<FnRef>)> {
-        let mut out = Vec::new();
-        for r in self.body_events[file.0 as usize].get(event) {
-            match r {
-                Resolved::Effect(id) => out.push((*id, None)),
-                Resolved::Call(f) => out.extend(self.reach(*f).iter().map(|id| (*id, Some(*f)))),
-            }
-        }
-        out
+    pub fn event_effects(
+        &self,
+        file: FileId,
+        event: usize,
+    ) -> impl Iterator<Item = (EffectId, Option<FnRef>)> + '_ {
+        self.body_events[file.0 as usize]
+            .get(event)
+            .iter()
+            .flat_map(move |r| {
+                let (own, call) = match r {
+                    Resolved::Effect(id) => (Some((*id, None)), None),
+                    Resolved::Call(f) => (None, Some(*f)),
+                };
+                let reached = call
+                    .into_iter()
+                    .flat_map(move |f| self.reach(f).iter().map(move |id| (*id, Some(f))));
+                own.into_iter().chain(reached)
+            })
     }
 
     /// The chain of calls from `from` to the function holding `effect`, shortest first found.

@@ -58,19 +58,17 @@ impl Reach {
         }
         let events = |n: usize| -> &[Resolved] {
             let f = fn_of[n];
-            program.fn_events[f.file.0 as usize][f.func as usize].all()
+            program.fn_events[f.file.0 as usize].all(f.func)
         };
-        let succ = |n: usize| -> Vec<usize> {
-            events(n)
-                .iter()
-                .filter_map(|r| match r {
-                    Resolved::Call(f) => Some(node(*f)),
-                    Resolved::Effect(_) => None,
-                })
-                .collect()
+        // The `i`-th resolution of `n`, as a call-graph successor if it is a call.
+        let successor = |n: usize, i: usize| -> Option<Option<usize>> {
+            events(n).get(i).map(|r| match r {
+                Resolved::Call(f) => Some(node(*f)),
+                Resolved::Effect(_) => None,
+            })
         };
 
-        let sccs = tarjan(total, &succ);
+        let sccs = tarjan(total, &successor);
         let mut comp_of = vec![usize::MAX; total];
         for (c, members) in sccs.iter().enumerate() {
             for &m in members {
@@ -78,10 +76,13 @@ impl Reach {
             }
         }
         let empty: Arc<[EffectId]> = Arc::from(Vec::new());
-        let mut lists: Vec<Arc<[EffectId]>> = vec![empty; total];
+        let mut lists: Vec<Arc<[EffectId]>> = vec![empty.clone(); total];
         // Tarjan yields components callees-first, so every callee outside a component is done.
         // `stamp[effect] == c + 1`: already in component c's list (no set per component).
         let mut stamp = vec![0u32; program.effects.len()];
+        // Reused for every component: most reach nothing and allocate nothing.
+        let mut list = Vec::new();
+        let mut members_sorted = Vec::new();
         for (c, members) in sccs.iter().enumerate() {
             let mark = c as u32 + 1;
             let mut seen = |id: EffectId| {
@@ -90,8 +91,9 @@ impl Reach {
                 *slot = mark;
                 new
             };
-            let mut list = Vec::new();
-            let mut members_sorted = members.clone();
+            list.clear();
+            members_sorted.clear();
+            members_sorted.extend_from_slice(members);
             members_sorted.sort_unstable();
             for &m in &members_sorted {
                 for r in events(m) {
@@ -114,7 +116,11 @@ impl Reach {
                     }
                 }
             }
-            let shared: Arc<[EffectId]> = Arc::from(list);
+            let shared: Arc<[EffectId]> = if list.is_empty() {
+                empty.clone()
+            } else {
+                Arc::from(list.as_slice())
+            };
             for &m in members {
                 lists[m] = shared.clone();
             }
@@ -123,57 +129,77 @@ impl Reach {
     }
 }
 
-/// Iterative Tarjan (no recursion: call chains in real projects are deep).
-fn tarjan(n: usize, succ: &dyn Fn(usize) -> Vec<usize>) -> Vec<Vec<usize>> {
+/// Strongly connected components, stored flat: component `i` is
+/// `nodes[bounds[i]..bounds[i + 1]]`.
+struct Components {
+    nodes: Vec<usize>,
+    bounds: Vec<usize>,
+}
+
+impl Components {
+    fn iter(&self) -> impl Iterator<Item = &[usize]> + '_ {
+        self.bounds.windows(2).map(|w| &self.nodes[w[0]..w[1]])
+    }
+}
+
+/// Iterative Tarjan (no recursion: call chains in real projects are deep). `successor(v, i)`
+/// is the `i`-th out-edge slot of `v`: `None` past the last, `Some(None)` for a slot that is
+/// not an edge. Components come out callees first.
+fn tarjan(n: usize, successor: &dyn Fn(usize, usize) -> Option<Option<usize>>) -> Components {
     const UNVISITED: usize = usize::MAX;
     let mut index = vec![UNVISITED; n];
     let mut low = vec![0; n];
     let mut on_stack = vec![false; n];
     let mut stack = Vec::new();
-    let mut out = Vec::new();
+    let mut out = Components {
+        nodes: Vec::with_capacity(n),
+        bounds: vec![0],
+    };
     let mut next = 0;
+    // (node, next out-edge slot)
+    let mut work: Vec<(usize, usize)> = Vec::new();
     for root in 0..n {
         if index[root] != UNVISITED {
             continue;
         }
-        // (node, successors, next successor position)
-        let mut work: Vec<(usize, Vec<usize>, usize)> = vec![(root, succ(root), 0)];
+        work.push((root, 0));
         index[root] = next;
         low[root] = next;
         next += 1;
         stack.push(root);
         on_stack[root] = true;
-        while let Some((v, succs, pos)) = work.last_mut() {
+        while let Some((v, pos)) = work.last_mut() {
             let v = *v;
-            if *pos < succs.len() {
-                let w = succs[*pos];
-                *pos += 1;
-                if index[w] == UNVISITED {
-                    index[w] = next;
-                    low[w] = next;
-                    next += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
-                    let s = succ(w);
-                    work.push((w, s, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-            } else {
-                work.pop();
-                if let Some((parent, _, _)) = work.last() {
-                    low[*parent] = low[*parent].min(low[v]);
-                }
-                if low[v] == index[v] {
-                    let mut comp = Vec::new();
-                    while let Some(w) = stack.pop() {
-                        on_stack[w] = false;
-                        comp.push(w);
-                        if w == v {
-                            break;
-                        }
+            match successor(v, *pos) {
+                Some(edge) => {
+                    *pos += 1;
+                    let Some(w) = edge else { continue };
+                    if index[w] == UNVISITED {
+                        index[w] = next;
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
                     }
-                    out.push(comp);
+                }
+                None => {
+                    work.pop();
+                    if let Some((parent, _)) = work.last() {
+                        low[*parent] = low[*parent].min(low[v]);
+                    }
+                    if low[v] == index[v] {
+                        while let Some(w) = stack.pop() {
+                            on_stack[w] = false;
+                            out.nodes.push(w);
+                            if w == v {
+                                break;
+                            }
+                        }
+                        out.bounds.push(out.nodes.len());
+                    }
                 }
             }
         }
@@ -202,8 +228,7 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
     let mut queue = VecDeque::from([from]);
     let mut seen: HashSet<FnRef> = std::iter::once(from).collect();
     while let Some(f) = queue.pop_front() {
-        for (range, resolved) in program.fn_events[f.file.0 as usize][f.func as usize].with_ranges()
-        {
+        for (range, resolved) in program.fn_events[f.file.0 as usize].with_ranges(f.func) {
             for r in resolved {
                 let Resolved::Call(callee) = r else { continue };
                 if !seen.insert(*callee) {

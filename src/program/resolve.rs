@@ -2,7 +2,7 @@
 
 use crate::diagnostic::FileId;
 use crate::knowledge::Api;
-use crate::summary::{ClassIdx, FuncIdx, Instance, ModuleSummary, Value};
+use crate::summary::{ClassIdx, FuncIdx, Instance, ModuleSummary, Value, last_dot};
 
 use super::Program;
 
@@ -62,7 +62,7 @@ impl Program {
             if let Some(file) = self.module(&q[..end]) {
                 break (file, if end == q.len() { "" } else { &q[end + 1..] });
             }
-            match q[..end].rfind('.') {
+            match last_dot(&q[..end]) {
                 Some(i) => end = i,
                 None => return Target::Unknown,
             }
@@ -78,7 +78,7 @@ impl Program {
             return Target::Class(file, c);
         }
         // `Class.method` inherited from a base.
-        if let Some((class, method)) = rest.rsplit_once('.')
+        if let Some((class, method)) = last_dot(rest).map(|i| (&rest[..i], &rest[i + 1..]))
             && let Some(c) = s.class_by_qualname(class)
         {
             return match self.lookup_method(file, c, method) {
@@ -134,7 +134,7 @@ impl Program {
                     found => return found,
                 },
                 Target::Known(api) => {
-                    if let Some(m) = self.knowledge.get(&format!("{}.{method}", api.name)) {
+                    if let Some(m) = self.knowledge.get_member(&api.name, method) {
                         return MethodTarget::Known(m);
                     }
                 }

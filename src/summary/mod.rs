@@ -25,6 +25,13 @@ pub type QName = String;
 /// allocation.
 pub type SharedName = Arc<str>;
 
+/// Position of the last `.` of a dotted name. A plain byte scan: names are short, and
+/// `str::rfind` pays for a general search on every call (it showed in profiles, where
+/// every qualified name is cut into its prefixes).
+pub fn last_dot(name: &str) -> Option<usize> {
+    name.bytes().rposition(|b| b == b'.')
+}
+
 /// Index of a function (or lambda, or method) in [`ModuleSummary::functions`].
 pub type FuncIdx = u32;
 /// Index of a class in [`ModuleSummary::classes`].

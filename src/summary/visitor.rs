@@ -17,6 +17,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use super::{
     CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle,
     Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
+    last_dot,
 };
 use crate::knowledge::{ApiKind, EffectKind, Knowledge};
 use std::sync::Arc;
@@ -71,7 +72,7 @@ impl ProjectIndex<'_> {
             if self.modules.contains(&name[..end]) {
                 return true;
             }
-            match name[..end].rfind('.') {
+            match last_dot(&name[..end]) {
                 Some(i) => end = i,
                 None => return false,
             }
@@ -181,15 +182,25 @@ fn prescan(source: &str) -> Prescan {
     let bytes = source.as_bytes();
     let (mut i, mut depth, mut statement_start) = (0usize, 0usize, 0usize);
     while i < bytes.len() {
-        if !INTERESTING[bytes[i] as usize] {
+        // Most bytes are uninteresting: test four at a time before looking at one.
+        while let Some(chunk) = bytes.get(i..i + 4) {
+            let any = INTERESTING[chunk[0] as usize]
+                | INTERESTING[chunk[1] as usize]
+                | INTERESTING[chunk[2] as usize]
+                | INTERESTING[chunk[3] as usize];
+            if any {
+                break;
+            }
+            i += 4;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if !INTERESTING[b as usize] {
             i += 1;
             continue;
         }
-        match bytes[i] {
+        match b {
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
                 continue;
             }
             b'\\' => {
@@ -206,22 +217,34 @@ fn prescan(source: &str) -> Prescan {
             q @ (b'"' | b'\'') => {
                 let triple = bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q);
                 i += if triple { 3 } else { 1 };
-                while i < bytes.len() {
-                    if bytes[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if bytes[i] == q
-                        && (!triple
-                            || (bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q)))
-                    {
-                        i += if triple { 3 } else { 1 };
+                loop {
+                    // The next byte that can end the string: its quote, an escape, or (for a
+                    // one-line string) the end of the line.
+                    // (An escape at the very end leaves `i` past the end: nothing is left.)
+                    let rest = bytes.get(i..).unwrap_or_default();
+                    let next = if triple {
+                        memchr::memchr2(q, b'\\', rest)
+                    } else {
+                        memchr::memchr3(q, b'\\', b'\n', rest)
+                    };
+                    let Some(n) = next else {
+                        i = bytes.len();
                         break;
+                    };
+                    i += n;
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'\n' => break,
+                        _ if !triple => {
+                            i += 1;
+                            break;
+                        }
+                        _ if bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q) => {
+                            i += 3;
+                            break;
+                        }
+                        _ => i += 1,
                     }
-                    if !triple && bytes[i] == b'\n' {
-                        break;
-                    }
-                    i += 1;
                 }
                 continue;
             }
@@ -266,7 +289,7 @@ impl QualPrefix<'_> {
         if let Some(name) = self.locals_of.take()
             && self.base.len() + name.len() <= MAX_QUAL_PREFIX
         {
-            self.base = concat(&[&self.base, name, ".<locals>."]);
+            self.base = concat([&self.base, name, ".<locals>."]);
         }
         self.base.clone()
     }
@@ -274,7 +297,7 @@ impl QualPrefix<'_> {
 
 /// The strings joined, as one shared string: built in a reused buffer, so the only
 /// allocation is the shared string itself.
-fn concat(parts: &[&str]) -> SharedName {
+fn concat<'s>(parts: impl IntoIterator<Item = &'s str>) -> SharedName {
     thread_local! {
         static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
@@ -315,6 +338,8 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Scope tables of finished function bodies, kept to be reused (cleared) so that each
     /// function does not grow a fresh table.
     spare_scopes: Vec<HashMap<&'a str, Value>>,
+    /// Names of the attribute chains being evaluated (see `eval_attribute_chain`).
+    chain_scratch: Vec<&'a Name>,
     class_stack: Vec<ClassIdx>,
     stmt: u32,
     in_main_guard: bool,
@@ -352,6 +377,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 locals_of: None,
             },
             spare_scopes: Vec::new(),
+            chain_scratch: Vec::new(),
             class_stack: Vec::new(),
             stmt: 0,
             in_main_guard: false,
@@ -625,7 +651,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.visit_parameter_defaults(&def.parameters);
         let name = def.name.id.as_str();
         let prefix = self.qual_prefix.get();
-        let idx = self.new_function(concat(&[&prefix, name]), def.name.range);
+        let idx = self.new_function(concat([&prefix, name]), def.name.range);
         let in_class = self.scopes.last().is_some_and(|s| s.is_class);
         let class = if in_class {
             self.class_stack.last().copied()
@@ -638,7 +664,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 .insert(def.name.id.clone(), idx);
         }
         let value = if self.sink.is_none() && !in_class {
-            Value::Qual(concat(&[&self.summary.module, ".", &prefix, name]))
+            Value::Qual(concat([&self.summary.module, ".", &prefix, name]))
         } else {
             Value::Local(idx)
         };
@@ -710,7 +736,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
         }
         let name = def.name.id.as_str();
-        let qualname = concat(&[&self.qual_prefix.get(), name]);
+        let qualname = concat([&self.qual_prefix.get(), name]);
         let idx = self.summary.classes.len() as ClassIdx;
         self.summary.classes.push(ClassSummary {
             qualname: qualname.clone(),
@@ -719,7 +745,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             ..ClassSummary::default()
         });
         let class_prefix = QualPrefix {
-            base: concat(&[&qualname, "."]),
+            base: concat([&qualname, "."]),
             locals_of: None,
         };
         let saved_prefix = std::mem::replace(&mut self.qual_prefix, class_prefix);
@@ -739,7 +765,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         self.bind(
             name,
-            Value::Qual(concat(&[&self.summary.module, ".", &qualname])),
+            Value::Qual(concat([&self.summary.module, ".", &qualname])),
         );
     }
 
@@ -918,9 +944,45 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         value
     }
 
+    /// `a.b.c`: the base is evaluated, then each name applied in turn. Once the value is a
+    /// qualified name, the rest of the chain is one too, and it is built once (`os.path.join`
+    /// builds `os.path.join`, not `os.path` first). The chain is walked without recursion.
+    fn eval_attribute_chain(&mut self, expr: &'a Expr) -> Value {
+        let mark = self.chain_scratch.len();
+        let mut base = expr;
+        while let Expr::Attribute(a) = base {
+            self.chain_scratch.push(&a.attr.id);
+            base = &a.value;
+        }
+        let mut value = self.eval(base);
+        // `chain_scratch[mark..]` holds the names outermost first; nested evaluations above
+        // pushed and truncated past it, so it is intact.
+        let end = self.chain_scratch.len();
+        for k in (mark..end).rev() {
+            value = match value {
+                Value::Qual(q) => {
+                    let names = &self.chain_scratch[mark..=k];
+                    let joined = concat(
+                        std::iter::once(&*q)
+                            .chain(names.iter().rev().flat_map(|n| [".", n.as_str()])),
+                    );
+                    self.chain_scratch.truncate(mark);
+                    return Value::Qual(joined);
+                }
+                Value::Unknown => break,
+                other => {
+                    let attr = self.chain_scratch[k];
+                    self.attribute(other, attr)
+                }
+            };
+        }
+        self.chain_scratch.truncate(mark);
+        value
+    }
+
     fn attribute(&self, base: Value, attr: &Name) -> Value {
         match base {
-            Value::Qual(q) => Value::Qual(concat(&[&q, ".", attr])),
+            Value::Qual(q) => Value::Qual(concat([&q, ".", attr])),
             Value::Instance(inst) => Value::BoundMethod {
                 receiver: self.current(&inst),
                 method: attr.clone(),
@@ -975,10 +1037,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn eval_inner(&mut self, expr: &'a Expr) -> Value {
         match expr {
             Expr::Name(n) => self.lookup(n.id.as_str()),
-            Expr::Attribute(a) => {
-                let base = self.eval(&a.value);
-                self.attribute(base, &a.attr.id)
-            }
+            Expr::Attribute(_) => self.eval_attribute_chain(expr),
             Expr::Call(call) => self.eval_call(call),
             // Only short strings can name a module or a start method; docstrings and other
             // long literals are not copied.
@@ -993,7 +1052,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     self.visit_parameter_defaults(params);
                 }
                 let prefix = self.qual_prefix.get();
-                let idx = self.new_function(concat(&[&prefix, "<lambda>"]), lambda.range);
+                let idx = self.new_function(concat([&prefix, "<lambda>"]), lambda.range);
                 let qual_prefix = self.nested_prefix("<lambda>");
                 let depth = self.depth;
                 if let Some(level) = self.pending.last_mut() {
@@ -1417,7 +1476,7 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
 }
 
 fn parent(module: &str) -> &str {
-    module.rfind('.').map_or("", |i| &module[..i])
+    last_dot(module).map_or("", |i| &module[..i])
 }
 
 /// `TYPE_CHECKING`, `typing.TYPE_CHECKING`, `t.TYPE_CHECKING` and `False`.
@@ -1474,6 +1533,122 @@ fn main_guard(test: &Expr) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan written plainly, one byte at a time: the fast [`prescan`] must agree.
+    fn prescan_reference(source: &str) -> Prescan {
+        let bytes = source.as_bytes();
+        let (mut i, mut depth, mut statement_start) = (0usize, 0usize, 0usize);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'\\' => {
+                    i += 2;
+                    continue;
+                }
+                b'\n' if depth == 0 => {
+                    if i - statement_start > MAX_STATEMENT_BYTES {
+                        return Prescan::StatementTooLong(statement_start);
+                    }
+                    statement_start = i + 1;
+                }
+                q @ (b'"' | b'\'') => {
+                    let triple = bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q);
+                    i += if triple { 3 } else { 1 };
+                    while i < bytes.len() {
+                        if bytes[i] == b'\\' {
+                            i += 2;
+                            continue;
+                        }
+                        if bytes[i] == q
+                            && (!triple
+                                || (bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q)))
+                        {
+                            i += if triple { 3 } else { 1 };
+                            break;
+                        }
+                        if !triple && bytes[i] == b'\n' {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Prescan::TooManyBrackets(i);
+                    }
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            i += 1;
+        }
+        if bytes.len() - statement_start.min(bytes.len()) > MAX_STATEMENT_BYTES {
+            return Prescan::StatementTooLong(statement_start);
+        }
+        Prescan::Fine
+    }
+
+    #[test]
+    fn fast_prescan_agrees_with_the_plain_scan() {
+        // Fragments that exercise every case: quotes of both kinds, triple quotes, escapes
+        // (also as the last byte), comments, line ends, brackets, plain text.
+        const PIECES: [&str; 16] = [
+            "(",
+            "(((",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "'",
+            "\"",
+            "'''",
+            "\"\"\"",
+            "\\",
+            "#",
+            "\n",
+            "abc ",
+            "x = f(a, b)\n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            // xorshift64: deterministic, no dependency.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut outcomes = [0usize; 2];
+        for round in 0..20_000 {
+            let len = (next() % 400) as usize;
+            let mut text = String::new();
+            for _ in 0..len {
+                let r = next();
+                // Every other input is mostly opening brackets with a few quotes, so that deep
+                // nesting happens too (strings swallow the rest of the others).
+                let piece = if round % 2 == 0 {
+                    PIECES[(r >> 8) as usize % PIECES.len()]
+                } else if r % 64 < 62 {
+                    "("
+                } else {
+                    PIECES[(r >> 8) as usize % PIECES.len()]
+                };
+                text.push_str(piece);
+            }
+            let expected = prescan_reference(&text);
+            outcomes[usize::from(expected != Prescan::Fine)] += 1;
+            assert_eq!(prescan(&text), expected, "input: {text:?}");
+        }
+        // Both outcomes were exercised.
+        assert!(outcomes[0] > 100 && outcomes[1] > 100, "{outcomes:?}");
+    }
 
     #[test]
     fn nesting_scan_ignores_strings_and_comments() {
