@@ -51,6 +51,16 @@ pub struct Rule {
     pub check: fn(&Program, &mut Vec<Diagnostic>),
 }
 
+/// Where a rule's documentation is published (`docs/rules/<CODE>.md` in the repository).
+pub const DOCS_BASE_URL: &str = "https://github.com/forklint/forklint/blob/main/docs/rules";
+
+impl Rule {
+    /// The rule's documentation page, generated from this metadata (`docs/rules/<CODE>.md`).
+    pub fn docs_url(&self) -> String {
+        format!("{DOCS_BASE_URL}/{}.md", self.code)
+    }
+}
+
 /// Every rule, in code order.
 pub static RULES: &[&Rule] = &[
     &general::fl001_syntax_error::RULE,
