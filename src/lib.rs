@@ -13,6 +13,7 @@ pub mod report;
 pub mod rules;
 pub mod settings;
 pub mod summary;
+pub mod suppression;
 
 use std::path::PathBuf;
 
@@ -90,7 +91,14 @@ fn check_in_pool(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, 
         path: u.path.clone(),
         reason: u.reason.clone(),
     }));
-    let mut diagnostics = rules::check_all(&program);
+    let diagnostics = rules::check_all(&program);
+    let report_unused = rules::general::fl002_unused_noqa::RULE.default_enabled;
+    let status = |code: &str| match rules::by_code(code) {
+        Some(rule) if rule.default_enabled => suppression::CodeStatus::Enabled,
+        Some(_) => suppression::CodeStatus::Disabled,
+        None => suppression::CodeStatus::Unknown,
+    };
+    let mut diagnostics = suppression::apply(&program, diagnostics, report_unused, &status);
     if timing {
         eprintln!(
             "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects; {}",

@@ -1084,3 +1084,92 @@ fn output_is_byte_identical_across_runs() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Suppressions
+// ---------------------------------------------------------------------------------------------
+
+/// The findings (`LINE CODE`) of `text` checked as the module `app.py`.
+fn suppressed_run(text: &str) -> (Vec<String>, Run) {
+    let dir = project(&[("app.py", text)]);
+    let run = concise(dir.path(), &[]);
+    run.assert_finished_cleanly();
+    let lines = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(": FL"))
+        .map(|l| {
+            // `app.py:LINE:COL: CODE message` → `LINE CODE`
+            let mut parts = l.splitn(4, ':');
+            let (_, line, _, rest) = (parts.next(), parts.next(), parts.next(), parts.next());
+            let code = rest.unwrap_or("").split_whitespace().next().unwrap_or("");
+            format!("{} {code}", line.unwrap_or(""))
+        })
+        .collect();
+    (lines, run)
+}
+
+#[test]
+fn noqa_with_the_code_suppresses_the_finding_on_its_line() {
+    let (found, run) =
+        suppressed_run("import threading\nthreading.Thread(target=print).start()  # noqa: FL101\n");
+    assert!(found.is_empty(), "{}", run.describe());
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert!(run.last_stdout_line().starts_with("All checks passed"));
+}
+
+#[test]
+fn bare_noqa_suppresses_everything_on_its_line() {
+    let (found, run) =
+        suppressed_run("import threading\nthreading.Thread(target=print).start()  # NOQA\n");
+    assert!(found.is_empty(), "{}", run.describe());
+}
+
+#[test]
+fn noqa_for_another_code_or_another_line_does_not_suppress() {
+    let (found, _) =
+        suppressed_run("import threading\nthreading.Thread(target=print).start()  # noqa: FL103\n");
+    assert_eq!(found, vec!["2 FL101"]);
+    let (found, _) =
+        suppressed_run("import threading  # noqa: FL101\nthreading.Thread(target=print).start()\n");
+    assert_eq!(found, vec!["2 FL101"]);
+    // A `noqa` inside a string is not a directive.
+    let (found, _) =
+        suppressed_run("import threading\nthreading.Thread(target=print, name='# noqa').start()\n");
+    assert_eq!(found, vec!["2 FL101"]);
+}
+
+#[test]
+fn noqa_of_a_multi_line_statement_goes_on_its_first_line() {
+    let statement = "threading.Thread(\n    target=print,\n).start()";
+    let (found, _) = suppressed_run(&format!("import threading\n{statement}  # noqa: FL101\n"));
+    assert_eq!(
+        found,
+        vec!["2 FL101"],
+        "a directive on the last line does not count"
+    );
+    let first_line = statement.replacen('\n', "  # noqa: FL101\n", 1);
+    let (found, run) = suppressed_run(&format!("import threading\n{first_line}\n"));
+    assert!(found.is_empty(), "{}", run.describe());
+}
+
+#[test]
+fn file_level_noqa_exempts_the_file_or_the_listed_codes() {
+    let body = "import subprocess, threading\nthreading.Thread(target=print).start()\n\
+                subprocess.run(['true'])\n";
+    let (found, _) = suppressed_run(body);
+    assert_eq!(found, vec!["2 FL101", "3 FL103"]);
+    let (found, run) = suppressed_run(&format!("# forklint: noqa\n{body}"));
+    assert!(found.is_empty(), "{}", run.describe());
+    // A prefix covers a family; other codes still report.
+    let (found, _) = suppressed_run(&format!("# forklint: noqa: FL103\n{body}"));
+    assert_eq!(found, vec!["3 FL101"]);
+    let (found, _) = suppressed_run(&format!("# forklint: noqa: FL10\n{body}"));
+    assert!(found.is_empty());
+}
+
+#[test]
+fn syntax_errors_cannot_be_suppressed() {
+    let (found, _) = suppressed_run("# forklint: noqa\ndef broken(:  # noqa\n    pass\n");
+    assert_eq!(found, vec!["2 FL001"]);
+}

@@ -64,6 +64,7 @@ impl Rule {
 /// Every rule, in code order.
 pub static RULES: &[&Rule] = &[
     &general::fl001_syntax_error::RULE,
+    &general::fl002_unused_noqa::RULE,
     &import_time::fl101_import_time_thread_start::RULE,
     &import_time::fl102_import_time_thread_wait::RULE,
     &import_time::fl103_import_time_process_spawn::RULE,
@@ -94,6 +95,12 @@ pub fn check_all(program: &Program) -> Vec<Diagnostic> {
             found
         })
         .collect();
+    sort_diagnostics(&mut out);
+    out
+}
+
+/// Sorts findings by file, position and code, and drops repeats of the same finding.
+pub fn sort_diagnostics(out: &mut Vec<Diagnostic>) {
     out.sort_by(|a, b| {
         (a.primary.file, a.primary.range.start(), a.code).cmp(&(
             b.primary.file,
@@ -102,7 +109,6 @@ pub fn check_all(program: &Program) -> Vec<Diagnostic> {
         ))
     });
     out.dedup_by(|a, b| a.code == b.code && a.primary == b.primary);
-    out
 }
 
 #[cfg(test)]

@@ -268,6 +268,8 @@ pub struct ModuleSummary {
     /// Where and why analysis of this file stopped early (nesting past [`MAX_VISIT_DEPTH`],
     /// a statement too long to parse safely): what follows was not analysed.
     pub incomplete: Option<Incomplete>,
+    /// `# noqa` directives in the file's comments.
+    pub suppressions: crate::suppression::Suppressions,
     /// `qualname` → function / class, for lookups from other modules.
     pub function_index: HashMap<SharedName, FuncIdx>,
     pub class_index: HashMap<SharedName, ClassIdx>,

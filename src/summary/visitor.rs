@@ -118,6 +118,14 @@ pub fn summarize(
         }
     }
     let parsed = parse_unchecked_source(source, PySourceType::Python);
+    if crate::suppression::may_contain_directive(source) {
+        let comments = parsed
+            .tokens()
+            .iter()
+            .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
+            .map(Ranged::range);
+        summary.suppressions = crate::suppression::scan(source, comments);
+    }
     if let Some(err) = parsed.errors().first() {
         summary.syntax_errors.push(SyntaxProblem {
             range: err.location,

@@ -1,1 +1,2 @@
 pub mod fl001_syntax_error;
+pub mod fl002_unused_noqa;
