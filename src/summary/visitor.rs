@@ -19,7 +19,7 @@ use super::{
     Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
     last_dot,
 };
-use crate::knowledge::{ApiKind, EffectKind, Knowledge};
+use crate::knowledge::{Api, ApiKind, EffectKind, Knowledge};
 use std::sync::Arc;
 
 /// Deepest bracket nesting accepted. CPython's tokenizer refuses more than 200 nested
@@ -318,6 +318,18 @@ fn concat<'s>(parts: impl IntoIterator<Item = &'s str>) -> SharedName {
     })
 }
 
+/// What a called value is to the summary.
+#[derive(Clone, Copy)]
+enum CalleeKind<'k> {
+    /// A known API: a function or class of the knowledge base, or a method of a known class.
+    Known(&'k Api),
+    /// Project code: a qualified name in the project, a method of a project class, a local
+    /// function, a `self` method, a partial.
+    Project,
+    /// Anything else: its call cannot matter.
+    Irrelevant,
+}
+
 /// A function body waiting to be walked once its definer is complete.
 struct Pending<'a> {
     idx: FuncIdx,
@@ -540,11 +552,6 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
         }
         Value::Unknown
-    }
-
-    /// Whether a call to this qualified name can matter: a known API, or project code.
-    fn relevant(&self, q: &str) -> bool {
-        self.index.knowledge.get(q).is_some() || self.index.in_project(q)
     }
 
     // ---- imports ---------------------------------------------------------------------------
@@ -1121,33 +1128,27 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         args
     }
 
-    /// Whether a call to `callee` keeps all its arguments: calls of known APIs (and of
-    /// partials, which may wrap one) do; calls of project code keep what is useful.
-    fn keeps_all_args(&self, callee: &Value) -> bool {
+    /// What `callee` is, decided once per call: each test is a hash lookup or several.
+    fn callee_kind(&self, callee: &Value) -> CalleeKind<'i> {
         let knowledge = self.index.knowledge;
+        let known_or_project = |api: Option<&'i Api>, owner: &str| match api {
+            Some(api) => CalleeKind::Known(api),
+            None if self.index.in_project(owner) => CalleeKind::Project,
+            None => CalleeKind::Irrelevant,
+        };
         match callee {
-            Value::Qual(q) => knowledge.get(q).is_some(),
-            Value::BoundMethod { receiver, method } => {
-                knowledge.get_member(&receiver.class, method).is_some()
-            }
-            Value::Partial(_) => true,
-            _ => false,
+            Value::Qual(q) => known_or_project(knowledge.get(q), q),
+            Value::Local(_) | Value::SelfAttr { .. } | Value::Partial(_) => CalleeKind::Project,
+            Value::BoundMethod { receiver, method } => known_or_project(
+                knowledge.get_member(&receiver.class, method),
+                &receiver.class,
+            ),
+            _ => CalleeKind::Irrelevant,
         }
     }
 
     fn callable_is_relevant(&self, callee: &Value) -> bool {
-        match callee {
-            Value::Qual(q) => self.relevant(q),
-            Value::Local(_) | Value::SelfAttr { .. } | Value::Partial(_) => true,
-            Value::BoundMethod { receiver, method } => {
-                self.index
-                    .knowledge
-                    .get_member(&receiver.class, method)
-                    .is_some()
-                    || self.index.in_project(&receiver.class)
-            }
-            _ => false,
-        }
+        !matches!(self.callee_kind(callee), CalleeKind::Irrelevant)
     }
 
     fn eval_call(&mut self, call: &'a ast::ExprCall) -> Value {
@@ -1165,19 +1166,24 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             return Value::Unknown;
         }
         let callee = self.eval(&call.func);
-        // The arguments of a call that cannot matter are walked (they may call something)
-        // but their values are not collected.
-        let args = if self.callable_is_relevant(&callee) {
-            let keep_all = self.keeps_all_args(&callee);
-            self.eval_args(&call.arguments, keep_all)
-        } else {
-            for arg in &call.arguments.args {
-                self.visit_expr(arg);
+        let kind = self.callee_kind(&callee);
+        let args = match kind {
+            // The arguments of a call that cannot matter are walked (they may call
+            // something) but their values are not collected.
+            CalleeKind::Irrelevant => {
+                for arg in &call.arguments.args {
+                    self.visit_expr(arg);
+                }
+                for kw in &call.arguments.keywords {
+                    self.visit_expr(&kw.value);
+                }
+                CallArgs::default()
             }
-            for kw in &call.arguments.keywords {
-                self.visit_expr(&kw.value);
+            CalleeKind::Known(_) => self.eval_args(&call.arguments, true),
+            // A partial may wrap a known API, whose arguments all matter.
+            CalleeKind::Project => {
+                self.eval_args(&call.arguments, matches!(callee, Value::Partial(_)))
             }
-            CallArgs::default()
         };
         self.last_callee = None;
         let range = call.range();
@@ -1201,13 +1207,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             );
         }
 
-        let result = match &callee {
-            Value::Qual(q) => self.call_qualified(q, &callee, args, range),
-            Value::BoundMethod { receiver, method } => {
+        let result = match (&callee, kind) {
+            (_, CalleeKind::Irrelevant) => Value::Unknown,
+            (Value::Qual(_), CalleeKind::Known(api)) => self.call_known(api, args, range),
+            (Value::Qual(q), CalleeKind::Project) => self.call_project(q, &callee, args, range),
+            (Value::BoundMethod { receiver, .. }, CalleeKind::Known(api)) => {
                 let receiver = receiver.clone();
-                self.call_method(&receiver, method, &callee, args, range)
+                self.call_known_method(&receiver, api, &callee, args, range)
             }
-            Value::Local(_) | Value::Partial(_) | Value::SelfAttr { .. } => {
+            // A local function, `self.m`, a partial, a method of a project class.
+            _ => {
                 self.push_event(
                     range,
                     EventKind::Call {
@@ -1217,7 +1226,6 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 );
                 Value::Unknown
             }
-            _ => Value::Unknown,
         };
         self.last_callee = Some(callee);
         result
@@ -1229,141 +1237,122 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.summary.functions[self.sink? as usize].class
     }
 
-    fn call_qualified(
-        &mut self,
-        q: &str,
-        callee: &Value,
-        args: CallArgs,
-        range: TextRange,
-    ) -> Value {
-        let knowledge = self.index.knowledge;
-        if let Some(api) = knowledge.get(q) {
-            if api.has(EffectKind::Partial) {
-                let target = api
-                    .target
-                    .as_ref()
-                    .and_then(|t| args.get(t.position, t.keyword.as_deref()));
-                return target.map_or(Value::Unknown, |t| Value::Partial(Box::new(t.clone())));
-            }
-            if api.has(EffectKind::Import) {
-                return self.dynamic_import(api, &args, range);
-            }
-            let start_method = if api.has(EffectKind::GetContext) {
-                api.method_arg
-                    .as_ref()
-                    .and_then(|m| args.get(m.position, m.keyword.as_deref()))
-                    .and_then(Value::as_str)
-            } else {
-                // `ProcessPoolExecutor(mp_context=ctx)` carries the context's start method.
-                match args.get(None, Some("mp_context")) {
-                    Some(Value::Instance(ctx)) => ctx.start_method.as_deref(),
-                    _ => None,
-                }
-            }
-            .map(str::to_string);
-            let class = match api.kind {
-                ApiKind::Class => Some(api.name.clone()),
-                _ => api.returns.clone(),
-            };
-            let ctor = args.shared();
-            self.push_event(
-                range,
-                EventKind::Call {
-                    callee: Value::Qual(api.name.as_str().into()),
-                    args: ctor.clone(),
-                },
-            );
-            return match class {
-                Some(class) => {
-                    let handle = self.fresh_handle();
-                    Value::Instance(Arc::new(Instance {
-                        class: class.into(),
-                        ctor,
-                        handle,
-                        daemon: None,
-                        start_method,
-                    }))
-                }
-                None => Value::Unknown,
-            };
+    /// A call of a known API (function or class) by its qualified name.
+    fn call_known(&mut self, api: &Api, args: CallArgs, range: TextRange) -> Value {
+        if api.has(EffectKind::Partial) {
+            let target = api
+                .target
+                .as_ref()
+                .and_then(|t| args.get(t.position, t.keyword.as_deref()));
+            return target.map_or(Value::Unknown, |t| Value::Partial(Box::new(t.clone())));
         }
-        if self.index.in_project(q) {
-            let ctor = args.shared();
-            self.push_event(
-                range,
-                EventKind::Call {
-                    callee: callee.clone(),
-                    args: ctor.clone(),
-                },
-            );
-            // It may be a class: keep what it makes trackable; the link step decides.
-            let handle = self.fresh_handle();
-            return Value::Instance(Arc::new(Instance {
-                class: match callee {
-                    Value::Qual(shared) => shared.clone(),
-                    _ => q.into(),
-                },
-                ctor,
-                handle,
-                daemon: None,
-                start_method: None,
-            }));
+        if api.has(EffectKind::Import) {
+            return self.dynamic_import(api, &args, range);
         }
-        Value::Unknown
+        let start_method = if api.has(EffectKind::GetContext) {
+            api.method_arg
+                .as_ref()
+                .and_then(|m| args.get(m.position, m.keyword.as_deref()))
+                .and_then(Value::as_str)
+        } else {
+            // `ProcessPoolExecutor(mp_context=ctx)` carries the context's start method.
+            match args.get(None, Some("mp_context")) {
+                Some(Value::Instance(ctx)) => ctx.start_method.as_deref(),
+                _ => None,
+            }
+        }
+        .map(str::to_string);
+        let class = match api.kind {
+            ApiKind::Class => Some(api.name.clone()),
+            _ => api.returns.clone(),
+        };
+        let ctor = args.shared();
+        self.push_event(
+            range,
+            EventKind::Call {
+                callee: Value::Qual(api.name.as_str().into()),
+                args: ctor.clone(),
+            },
+        );
+        return match class {
+            Some(class) => {
+                let handle = self.fresh_handle();
+                Value::Instance(Arc::new(Instance {
+                    class: class.into(),
+                    ctor,
+                    handle,
+                    daemon: None,
+                    start_method,
+                }))
+            }
+            None => Value::Unknown,
+        };
     }
 
-    fn call_method(
+    /// A call of project code by its qualified name (a function, or a class).
+    fn call_project(&mut self, q: &str, callee: &Value, args: CallArgs, range: TextRange) -> Value {
+        let ctor = args.shared();
+        self.push_event(
+            range,
+            EventKind::Call {
+                callee: callee.clone(),
+                args: ctor.clone(),
+            },
+        );
+        // It may be a class: keep what it makes trackable; the link step decides.
+        let handle = self.fresh_handle();
+        return Value::Instance(Arc::new(Instance {
+            class: match callee {
+                Value::Qual(shared) => shared.clone(),
+                _ => q.into(),
+            },
+            ctor,
+            handle,
+            daemon: None,
+            start_method: None,
+        }));
+    }
+
+    /// A call of a known method on an instance of a known class (`t.start()`).
+    fn call_known_method(
         &mut self,
         receiver: &Instance,
-        method: &str,
+        api: &Api,
         callee: &Value,
         args: CallArgs,
         range: TextRange,
     ) -> Value {
-        let knowledge = self.index.knowledge;
-        if let Some(api) = knowledge.get_member(&receiver.class, method) {
-            if api.has(EffectKind::SetDaemon) {
-                let flag = api
-                    .daemon
-                    .as_ref()
-                    .and_then(|d| args.get(d.position, d.keyword.as_deref()));
-                if let Some(Value::Bool(b)) = flag {
-                    self.daemon_by_handle.insert(receiver.handle, *b);
-                }
-                return Value::Unknown;
+        if api.has(EffectKind::SetDaemon) {
+            let flag = api
+                .daemon
+                .as_ref()
+                .and_then(|d| args.get(d.position, d.keyword.as_deref()));
+            if let Some(Value::Bool(b)) = flag {
+                self.daemon_by_handle.insert(receiver.handle, *b);
             }
-            let returns = api.returns.clone();
-            let args = args.shared();
-            self.push_event(
-                range,
-                EventKind::Call {
-                    callee: callee.clone(),
-                    args: args.clone(),
-                },
-            );
-            return match returns {
-                // Results keep the receiver's handle (a future of the executor that runs it)
-                // and start method (a context's `Process`).
-                Some(class) => Value::Instance(Arc::new(Instance {
-                    class: class.into(),
-                    ctor: args,
-                    handle: receiver.handle,
-                    daemon: None,
-                    start_method: receiver.start_method.clone(),
-                })),
-                None => Value::Unknown,
-            };
+            return Value::Unknown;
         }
-        if self.index.in_project(&receiver.class) {
-            self.push_event(
-                range,
-                EventKind::Call {
-                    callee: callee.clone(),
-                    args: args.shared(),
-                },
-            );
-        }
-        Value::Unknown
+        let returns = api.returns.clone();
+        let args = args.shared();
+        self.push_event(
+            range,
+            EventKind::Call {
+                callee: callee.clone(),
+                args: args.clone(),
+            },
+        );
+        return match returns {
+            // Results keep the receiver's handle (a future of the executor that runs it)
+            // and start method (a context's `Process`).
+            Some(class) => Value::Instance(Arc::new(Instance {
+                class: class.into(),
+                ctor: args,
+                handle: receiver.handle,
+                daemon: None,
+                start_method: receiver.start_method.clone(),
+            })),
+            None => Value::Unknown,
+        };
     }
 
     fn dynamic_import(
