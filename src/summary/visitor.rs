@@ -1274,7 +1274,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 args: ctor.clone(),
             },
         );
-        return match class {
+        match class {
             Some(class) => {
                 let handle = self.fresh_handle();
                 Value::Instance(Arc::new(Instance {
@@ -1286,7 +1286,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }))
             }
             None => Value::Unknown,
-        };
+        }
     }
 
     /// A call of project code by its qualified name (a function, or a class).
@@ -1301,7 +1301,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         );
         // It may be a class: keep what it makes trackable; the link step decides.
         let handle = self.fresh_handle();
-        return Value::Instance(Arc::new(Instance {
+        Value::Instance(Arc::new(Instance {
             class: match callee {
                 Value::Qual(shared) => shared.clone(),
                 _ => q.into(),
@@ -1310,7 +1310,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             handle,
             daemon: None,
             start_method: None,
-        }));
+        }))
     }
 
     /// A call of a known method on an instance of a known class (`t.start()`).
@@ -1341,7 +1341,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 args: args.clone(),
             },
         );
-        return match returns {
+        match returns {
             // Results keep the receiver's handle (a future of the executor that runs it)
             // and start method (a context's `Process`).
             Some(class) => Value::Instance(Arc::new(Instance {
@@ -1352,7 +1352,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 start_method: receiver.start_method.clone(),
             })),
             None => Value::Unknown,
-        };
+        }
     }
 
     fn dynamic_import(
