@@ -358,6 +358,8 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Scope tables of finished function bodies, kept to be reused (cleared) so that each
     /// function does not grow a fresh table.
     spare_scopes: Vec<HashMap<&'a str, Value>>,
+    /// Inside `except` handlers: bindings there do not replace the `try` body's.
+    in_except_handler: u32,
     /// Names of the attribute chains being evaluated (see `eval_attribute_chain`).
     chain_scratch: Vec<&'a Name>,
     class_stack: Vec<ClassIdx>,
@@ -397,6 +399,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 locals_of: None,
             },
             spare_scopes: Vec::new(),
+            in_except_handler: 0,
             chain_scratch: Vec::new(),
             class_stack: Vec::new(),
             stmt: 0,
@@ -526,8 +529,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     // ---- names -----------------------------------------------------------------------------
 
     fn bind(&mut self, name: &'a str, value: Value) {
+        let fallback = self.in_except_handler > 0;
         if let Some(scope) = self.scopes.last_mut() {
-            scope.names.insert(name, value);
+            if fallback {
+                scope.names.entry(name).or_insert(value);
+            } else {
+                scope.names.insert(name, value);
+            }
         }
     }
 
@@ -915,6 +923,23 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 let manager = Value::Instance(self.current(inst));
                 self.push_event(range, EventKind::WithExit { manager });
             }
+        }
+    }
+
+    /// `try: import ssl` / `except ImportError: ssl = None`: the handler runs only when the
+    /// body failed, so its bindings do not replace the body's (the usual case); names only
+    /// the handler binds are still bound. Calls in handlers are still recorded.
+    fn visit_try(&mut self, stmt: &'a ast::StmtTry) {
+        for s in &stmt.body {
+            self.visit_stmt(s);
+        }
+        self.in_except_handler += 1;
+        for handler in &stmt.handlers {
+            self.visit_except_handler(handler);
+        }
+        self.in_except_handler -= 1;
+        for s in stmt.orelse.iter().chain(&stmt.finalbody) {
+            self.visit_stmt(s);
         }
     }
 
@@ -1419,6 +1444,7 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             Stmt::If(s) => self.visit_if(s),
             Stmt::With(w) => self.visit_with(w),
             Stmt::For(f) => self.visit_for(f),
+            Stmt::Try(t) => self.visit_try(t),
             Stmt::Assign(a) => {
                 let v = self.eval(&a.value);
                 for target in &a.targets {
