@@ -5,6 +5,7 @@
 //! propagate) → [`rules`] → [`report`].
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod knowledge;
@@ -90,7 +91,7 @@ fn check_in_pool(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, 
         path: u.path.clone(),
         reason: u.reason.clone(),
     }));
-    let mut diagnostics = rules::check_all(&program);
+    let mut diagnostics = rules::check_all(&program, &program.settings.selection);
     if timing {
         eprintln!(
             "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects; {}",
