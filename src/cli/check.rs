@@ -110,23 +110,30 @@ impl CheckArgs {
     /// Settings and output format: command-line flags over the configuration over defaults.
     fn settings(&self, first: &std::path::Path) -> Result<(Settings, OutputFormat), ConfigError> {
         let config = self.config(first)?;
-        let output_format = match (self.output_format, &config.output_format) {
-            (Some(f), _) => f,
-            // TODO(outputs): json, sarif and github are accepted here as soon as the CLI's
-            // `OutputFormat` has them; nothing else to change.
-            (None, Some(name)) => OutputFormat::from_str(&name.value, false).map_err(|_| {
-                let known: Vec<String> = OutputFormat::value_variants()
-                    .iter()
-                    .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-                    .collect();
-                name.error(format!(
-                    "`output-format`: unknown format `{}`; expected one of: {}",
-                    name.value,
-                    known.join(", ")
-                ))
-            })?,
-            (None, None) => OutputFormat::Text,
-        };
+        // The configuration's format is checked even when the flag overrides it.
+        // TODO(outputs): json, sarif and github are accepted here as soon as the CLI's
+        // `OutputFormat` has them; nothing else to change.
+        let configured = config
+            .output_format
+            .as_ref()
+            .map(|name| {
+                OutputFormat::from_str(&name.value, false).map_err(|_| {
+                    let known: Vec<String> = OutputFormat::value_variants()
+                        .iter()
+                        .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+                        .collect();
+                    name.error(format!(
+                        "`output-format`: unknown format `{}`; expected one of: {}",
+                        name.value,
+                        known.join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
+        let output_format = self
+            .output_format
+            .or(configured)
+            .unwrap_or(OutputFormat::Text);
         let mut exclude: Vec<String> = if !self.exclude.is_empty() {
             self.exclude.clone()
         } else if let Some(exclude) = &config.exclude {
