@@ -149,7 +149,17 @@ impl IgnoreStack {
 
 /// Finds the Python files under `paths`.
 pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovery, DiscoverError> {
-    let excludes = glob_set(&settings.exclude)?;
+    // Absolute globs (the configuration's, anchored at its directory) match absolute paths;
+    // the others match a file name or the path relative to the walked directory.
+    let (anchored, relative): (Vec<String>, Vec<String>) = settings
+        .exclude
+        .iter()
+        .cloned()
+        .partition(|g| Path::new(g).is_absolute());
+    let excludes = Excludes {
+        relative: glob_set(&relative)?,
+        anchored: glob_set(&anchored)?,
+    };
     let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     let project_root = find_project_root(&first);
     let mut source_roots: Vec<PathBuf> = settings
@@ -200,11 +210,19 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovery, Dis
     Ok(out)
 }
 
-fn excluded(excludes: &GlobSet, path: &Path, relative: &Path) -> bool {
-    path.file_name().is_some_and(|name| excludes.is_match(name)) || excludes.is_match(relative)
+struct Excludes {
+    relative: GlobSet,
+    anchored: GlobSet,
 }
 
-fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
+fn excluded(excludes: &Excludes, path: &Path, relative: &Path, abs: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| excludes.relative.is_match(name))
+        || excludes.relative.is_match(relative)
+        || excludes.anchored.is_match(abs)
+}
+
+fn walk_dir(root: &Path, excludes: &Excludes, out: &mut Discovery) {
     let abs_root = absolute(root);
     let mut stack = IgnoreStack { layers: Vec::new() };
     // .gitignore files above the walked directory, up to the repository root, apply too.
@@ -244,7 +262,8 @@ fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
         let relative = abs.strip_prefix(&abs_root).unwrap_or(&abs);
         let ft = entry.file_type();
         if ft.is_dir() {
-            if depth > 0 && (excluded(excludes, path, relative) || stack.ignored(&abs, true)) {
+            if depth > 0 && (excluded(excludes, path, relative, &abs) || stack.ignored(&abs, true))
+            {
                 it.skip_current_dir();
                 continue;
             }
@@ -255,7 +274,7 @@ fn walk_dir(root: &Path, excludes: &GlobSet, out: &mut Discovery) {
         if path.extension().is_none_or(|e| e != "py") {
             continue;
         }
-        if excluded(excludes, path, relative) || stack.ignored(&abs, false) {
+        if excluded(excludes, path, relative, &abs) || stack.ignored(&abs, false) {
             continue;
         }
         // Symlinked files are followed only when they point at a regular file.

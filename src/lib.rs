@@ -5,6 +5,7 @@
 //! propagate) → [`rules`] → [`report`].
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod knowledge;
@@ -91,14 +92,25 @@ fn check_in_pool(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, 
         path: u.path.clone(),
         reason: u.reason.clone(),
     }));
-    let diagnostics = rules::check_all(&program);
-    let report_unused = rules::general::fl002_unused_noqa::RULE.default_enabled;
+    let selection = &program.settings.selection;
+    let diagnostics = rules::check_all(&program, selection);
+    // `# noqa` directives, then FL002 for those that suppressed nothing (when selected).
     let status = |code: &str| match rules::by_code(code) {
-        Some(rule) if rule.default_enabled => suppression::CodeStatus::Enabled,
+        Some(rule) if selection.is_enabled(rule.code) => suppression::CodeStatus::Enabled,
         Some(_) => suppression::CodeStatus::Disabled,
         None => suppression::CodeStatus::Unknown,
     };
-    let mut diagnostics = suppression::apply(&program, diagnostics, report_unused, &status);
+    let unused_noqa = rules::general::fl002_unused_noqa::RULE.code;
+    let mut diagnostics = suppression::apply(
+        &program,
+        diagnostics,
+        selection.is_enabled(unused_noqa),
+        &status,
+    );
+    diagnostics.retain(|d| {
+        d.code != unused_noqa
+            || !selection.ignored_in_file(d.code, &program.file(d.primary.file).path)
+    });
     if timing {
         eprintln!(
             "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects; {}",

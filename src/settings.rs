@@ -5,7 +5,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::selection::RuleSelection;
 
 /// A CPython minor version, 3.8 to 3.14.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,7 +50,7 @@ impl FromStr for PythonVersion {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Linux,
@@ -114,7 +116,13 @@ impl StartMethod {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub target_version: PythonVersion,
+    /// The first of [`Self::platforms`]: the cell single-platform code evaluates.
     pub platform: Platform,
+    /// Every platform the code runs on (never empty); FL107 reports when any of them re-imports
+    /// the main module.
+    pub platforms: Vec<Platform>,
+    /// Which rules run, and the per-file ignores applied to their findings.
+    pub selection: RuleSelection,
     /// Extra knowledge-base files (TOML) given by the user.
     pub knowledge_files: Vec<PathBuf>,
     /// Extra source roots, beside the project root and an automatically found `src/`.
@@ -147,6 +155,8 @@ impl Default for Settings {
         Self {
             target_version: PythonVersion::PY312,
             platform: Platform::Linux,
+            platforms: vec![Platform::Linux],
+            selection: RuleSelection::default(),
             knowledge_files: Vec::new(),
             src: Vec::new(),
             entry_globs: Vec::new(),

@@ -4,154 +4,13 @@
 //! Every run has a deadline (a hang is a failure, not a stuck test run), and stdout and stderr
 //! are drained on their own threads so a large output cannot block the child.
 
-use std::io::Read;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use support::*;
 use tempfile::TempDir;
-
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A module that starts a thread on line 2 when it is imported: one FL101.
-const THREAD_AT_IMPORT: &str = "import threading\nthreading.Thread(target=print).start()\n";
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/// What a finished run of the binary produced.
-struct Run {
-    status: ExitStatus,
-    raw_stdout: Vec<u8>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    /// For assertion messages.
-    fn describe(&self) -> String {
-        format!(
-            "status: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-
-    /// Exited normally with 0 or 1: no panic (101), no signal (stack overflow, OOM kill).
-    fn assert_finished_cleanly(&self) {
-        assert!(
-            matches!(self.code(), Some(0 | 1)),
-            "expected exit 0 or 1, got {}",
-            self.describe()
-        );
-    }
-
-    fn last_stdout_line(&self) -> &str {
-        self.stdout.lines().last().unwrap_or("")
-    }
-}
-
-/// Runs `cmd` to completion, killing it (and failing the test) after [`TIMEOUT`].
-fn run_command(mut cmd: Command) -> Run {
-    let shown = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot spawn {shown}: {e}"));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("did not finish within {TIMEOUT:?} (killed): {shown}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let raw_stdout = out_reader.join().unwrap();
-    let raw_stderr = err_reader.join().unwrap();
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&raw_stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&raw_stderr).into_owned(),
-        raw_stdout,
-    }
-}
-
-/// `forklint ARGS` run in `dir`.
-fn forklint(dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forklint"));
-    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
-    run_command(cmd)
-}
-
-/// `forklint check --output-format concise --color never ARGS` run in `dir`.
-fn concise(dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["check", "--output-format", "concise", "--color", "never"];
-    all.extend_from_slice(args);
-    forklint(dir, &all)
-}
-
-/// Writes `contents` to `dir/name`, creating parent directories.
-fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
-}
-
-/// A throwaway project holding `files` (name, text).
-fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        write(dir.path(), name, text);
-    }
-    dir
-}
-
-/// Concise lines (`path:line:col: CODE message`) whose path ends with `file` and whose code is
-/// `code`.
-fn findings<'a>(stdout: &'a str, file: &str, code: &str) -> Vec<&'a str> {
-    stdout
-        .lines()
-        .filter(|l| {
-            let Some((path, rest)) = l.split_once(':') else {
-                return false;
-            };
-            (path == file || path.ends_with(&format!("/{file}")))
-                && rest.contains(&format!(": {code} "))
-        })
-        .collect()
-}
-
-/// `N` in the first `FILE:N:` of `text`.
-fn line_number_after(text: &str, file: &str) -> Option<usize> {
-    let pattern = format!("{file}:");
-    text.match_indices(&pattern).find_map(|(i, _)| {
-        let rest = &text[i + pattern.len()..];
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        (digits > 0 && rest[digits..].starts_with(':')).then(|| rest[..digits].parse().unwrap())
-    })
-}
 
 /// The text-format block of the first finding with `code`, up to the next finding or summary.
 fn text_block<'a>(stdout: &'a str, code: &str) -> &'a str {
@@ -975,11 +834,7 @@ fn knowledge_file_teaches_a_new_api() {
 /// returns N.
 fn broken_knowledge(name: &str, toml: &str) -> usize {
     let dir = project(&[("app.py", "x = 1\n"), (name, toml)]);
-    let run = concise(dir.path(), &["--knowledge", name, "app.py"]);
-    assert_eq!(run.code(), Some(2), "{}", run.describe());
-    assert!(run.stdout.is_empty(), "{}", run.describe());
-    line_number_after(&run.stderr, name)
-        .unwrap_or_else(|| panic!("stderr does not name `{name}:N:`: {}", run.describe()))
+    concise(dir.path(), &["--knowledge", name, "app.py"]).error_line(name)
 }
 
 #[test]
@@ -1172,4 +1027,75 @@ fn file_level_noqa_exempts_the_file_or_the_listed_codes() {
 fn syntax_errors_cannot_be_suppressed() {
     let (found, _) = suppressed_run("# forklint: noqa\ndef broken(:  # noqa\n    pass\n");
     assert_eq!(found, vec!["2 FL001"]);
+}
+
+#[test]
+fn unused_noqa_is_off_by_default_and_reported_when_selected() {
+    let text = "import threading\n\
+                threading.Thread(target=print).start()  # noqa: FL101, FL103, FL999\n\
+                x = 1  # noqa\n\
+                y = 2  # noqa: FL106\n";
+    let dir = project(&[("app.py", text)]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let run = concise(dir.path(), &["--extend-select", "FL002"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" FL002 "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", run.describe());
+    // The used code is kept out of the message; the others are sorted into kinds. FL106 is a
+    // rule that ran and found nothing on its line.
+    assert!(
+        lines[0].starts_with(
+            "./app.py:2:41: FL002 Unused `noqa` directive (unused: FL103; unknown: FL999)"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("./app.py:3:8: FL002 Unused blanket `noqa` directive"));
+    assert!(lines[2].starts_with("./app.py:4:8: FL002 Unused `noqa` directive (unused: FL106)"));
+    // A rule that exists but is not selected is "non-enabled".
+    let run = concise(
+        dir.path(),
+        &["--extend-select", "FL002", "--ignore", "FL106"],
+    );
+    assert!(
+        run.stdout
+            .contains("./app.py:4:8: FL002 Unused `noqa` directive (non-enabled: FL106)"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn unused_noqa_offers_a_safe_fix_that_keeps_used_codes() {
+    let text = "import threading\n\
+                threading.Thread(target=print).start()  # noqa: FL101, FL103\n\
+                x = 1  # noqa\n";
+    let dir = project(&[("app.py", text)]);
+    let run = forklint(
+        dir.path(),
+        &[
+            "check",
+            "--output-format",
+            "text",
+            "--color",
+            "never",
+            "--extend-select",
+            "FL002",
+        ],
+    );
+    assert!(
+        run.stdout.contains("help: Keep only FL101"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout.contains("help: Remove the `noqa` directive"),
+        "{}",
+        run.describe()
+    );
 }

@@ -3,8 +3,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::config::{self, ConfigError};
 use crate::diagnostic::Severity;
 use crate::report::{self, text};
+use crate::rules::selection::{RuleSelection, RuleSelector, SelectionLayer};
 use crate::settings::{DEFAULT_EXCLUDES, Platform, PythonVersion, Settings};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -35,14 +37,34 @@ pub struct CheckArgs {
     /// Colour the output: only on a terminal by default.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    output_format: OutputFormat,
-    /// The Python version the code runs on: py38 … py314.
-    #[arg(long, default_value = "py312", value_parser = parse_version)]
-    target_version: PythonVersion,
-    /// The platform the code runs on.
-    #[arg(long, value_enum, default_value_t = Platform::Linux)]
-    platform: Platform,
+    /// How findings are printed [default: text, or the configuration's `output-format`].
+    #[arg(long, value_enum)]
+    output_format: Option<OutputFormat>,
+    /// The Python version the code runs on: py38 … py314 [default: the configuration's, else
+    /// the lowest its pyproject.toml's requires-python allows, else py312].
+    #[arg(long, value_parser = parse_version)]
+    target_version: Option<PythonVersion>,
+    /// The platforms the code runs on; comma-separated, repeatable [default: the
+    /// configuration's `platforms`, else linux].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    platform: Vec<Platform>,
+    /// Use this configuration file instead of the closest `.forklint.toml`, `forklint.toml` or
+    /// `pyproject.toml` with `[tool.forklint]` (docs/configuration.md).
+    #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+    /// Ignore all configuration files.
+    #[arg(long)]
+    isolated: bool,
+    /// Run exactly these rules (codes, prefixes such as `FL1`, or `ALL`); comma-separated,
+    /// repeatable; replaces the configuration's selection.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
+    select: Option<Vec<RuleSelector>>,
+    /// Run these rules too; comma-separated, repeatable.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
+    extend_select: Vec<RuleSelector>,
+    /// Do not run these rules; comma-separated, repeatable.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
+    ignore: Vec<RuleSelector>,
     /// An extra knowledge-base file (TOML, see rules/README.md); repeatable.
     #[arg(long, value_name = "FILE")]
     knowledge: Vec<PathBuf>,
@@ -67,23 +89,86 @@ fn parse_version(s: &str) -> Result<PythonVersion, String> {
     s.parse()
 }
 
+fn parse_selector(s: &str) -> Result<RuleSelector, String> {
+    s.parse()
+}
+
 impl CheckArgs {
-    fn settings(&self) -> Settings {
-        let mut exclude: Vec<String> = if self.exclude.is_empty() {
-            DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect()
-        } else {
-            self.exclude.clone()
+    /// The configuration file in force: `--config`, else the closest one at or above the first
+    /// path, else none (and none with `--isolated`).
+    fn config(&self, first: &std::path::Path) -> Result<config::Options, ConfigError> {
+        if self.isolated {
+            return Ok(config::Options::default());
+        }
+        let file = match &self.config {
+            Some(path) => Some(config::load(path)?),
+            None => config::find(first)?,
         };
+        Ok(file.map(|f| f.options).unwrap_or_default())
+    }
+
+    /// Settings and output format: command-line flags over the configuration over defaults.
+    fn settings(&self, first: &std::path::Path) -> Result<(Settings, OutputFormat), ConfigError> {
+        let config = self.config(first)?;
+        // The configuration's format is checked even when the flag overrides it.
+        // TODO(outputs): json, sarif and github are accepted here as soon as the CLI's
+        // `OutputFormat` has them; nothing else to change.
+        let configured = config
+            .output_format
+            .as_ref()
+            .map(|name| {
+                OutputFormat::from_str(&name.value, false).map_err(|_| {
+                    let known: Vec<String> = OutputFormat::value_variants()
+                        .iter()
+                        .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+                        .collect();
+                    name.error(format!(
+                        "`output-format`: unknown format `{}`; expected one of: {}",
+                        name.value,
+                        known.join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
+        let output_format = self
+            .output_format
+            .or(configured)
+            .unwrap_or(OutputFormat::Text);
+        let mut exclude: Vec<String> = if !self.exclude.is_empty() {
+            self.exclude.clone()
+        } else if let Some(exclude) = &config.exclude {
+            exclude.clone()
+        } else {
+            DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect()
+        };
+        exclude.extend(config.extend_exclude.iter().cloned());
         exclude.extend(self.extend_exclude.iter().cloned());
-        Settings {
-            target_version: self.target_version,
-            platform: self.platform,
-            knowledge_files: self.knowledge.clone(),
-            src: self.src.clone(),
-            entry_globs: self.entry.clone(),
+        let platforms = if !self.platform.is_empty() {
+            self.platform.clone()
+        } else {
+            config.platforms.unwrap_or_else(|| vec![Platform::Linux])
+        };
+        let cli_layer = SelectionLayer {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+        };
+        let selection = RuleSelection::new(&[config.selection, cli_layer], config.per_file_ignores);
+        let settings = Settings {
+            target_version: self
+                .target_version
+                .or(config.target_version)
+                .unwrap_or(PythonVersion::PY312),
+            platform: platforms[0],
+            platforms,
+            selection,
+            knowledge_files: [config.knowledge, self.knowledge.clone()].concat(),
+            src: [config.src, self.src.clone()].concat(),
+            entry_globs: [config.entry, self.entry.clone()].concat(),
             exclude,
             show_info: self.show_info,
-        }
+        };
+        Ok((settings, output_format))
     }
 }
 
@@ -93,7 +178,14 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         args.paths.clone()
     };
-    let outcome = match crate::check(&paths, args.settings()) {
+    let (settings, output_format) = match args.settings(&paths[0]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_ERROR;
+        }
+    };
+    let outcome = match crate::check(&paths, settings) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -123,7 +215,7 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     for d in &outcome.diagnostics {
-        let rendered = match args.output_format {
+        let rendered = match output_format {
             OutputFormat::Text => text::render(program, d, color),
             OutputFormat::Concise => {
                 let (line, col) = text::position(program, d.primary.file, d.primary.range);

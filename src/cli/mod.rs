@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check Python files and directories for hazards.
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Explain a rule: what it finds, why, and what to do instead.
     Rule(rule::RuleArgs),
     /// List every rule.
@@ -50,7 +50,7 @@ pub fn run() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(*args),
         Command::Rule(args) => rule::run(args),
         Command::Rules => rule::list(),
         Command::Debug(args) => debug::run(args),

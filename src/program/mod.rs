@@ -21,7 +21,7 @@ pub use resolve::{FnRef, MethodTarget, Target};
 use crate::diagnostic::FileId;
 use crate::discover::FoundFile;
 use crate::knowledge::Knowledge;
-use crate::settings::{Settings, StartMethod};
+use crate::settings::{Platform, Settings, StartMethod};
 use crate::summary::{self, ModuleSummary, ProjectIndex};
 
 /// How a file's top level runs (see docs/import-time.md).
@@ -214,8 +214,10 @@ impl Program {
                 };
                 let summary = summarize_guarded(&s, &index);
                 let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");
+                // Configured entry globs are anchored at the configuration's directory.
                 let is_entry = entry.is_match(&s.found.path)
-                    || s.found.path.file_name().is_some_and(|n| entry.is_match(n));
+                    || s.found.path.file_name().is_some_and(|n| entry.is_match(n))
+                    || entry.is_match(crate::discover::absolute(&s.found.path));
                 let role = if is_dunder_main
                     || is_entry
                     || (summary.has_shebang && !summary.has_main_guard)
@@ -351,9 +353,19 @@ impl Program {
         explicit: Option<StartMethod>,
         set_in_module: Option<StartMethod>,
     ) -> StartMethod {
-        explicit.or(set_in_module).unwrap_or_else(|| {
-            StartMethod::default_for(self.settings.target_version, self.settings.platform)
-        })
+        self.start_method_on(explicit, set_in_module, self.settings.platform)
+    }
+
+    /// [`Self::start_method`] on one of the configured platforms.
+    pub fn start_method_on(
+        &self,
+        explicit: Option<StartMethod>,
+        set_in_module: Option<StartMethod>,
+        platform: Platform,
+    ) -> StartMethod {
+        explicit
+            .or(set_in_module)
+            .unwrap_or_else(|| StartMethod::default_for(self.settings.target_version, platform))
     }
 
     /// Modules whose import runs, transitively, when `file` is imported.

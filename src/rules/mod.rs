@@ -5,6 +5,7 @@
 
 pub mod general;
 pub mod import_time;
+pub mod selection;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::program::Program;
@@ -81,14 +82,15 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
         .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
-/// Runs every rule and returns the findings sorted by file, position and code.
-pub fn check_all(program: &Program) -> Vec<Diagnostic> {
+/// Runs every rule `selection` enables and returns the findings, minus those its
+/// `per-file-ignores` drop, sorted by file, position and code.
+pub fn check_all(program: &Program, selection: &selection::RuleSelection) -> Vec<Diagnostic> {
     use rayon::prelude::*;
     // Rules only read the program: they run in parallel, and the sort below makes the
     // order independent of which finished first.
     let mut out: Vec<Diagnostic> = RULES
         .par_iter()
-        .filter(|rule| rule.default_enabled)
+        .filter(|rule| selection.is_enabled(rule.code))
         .flat_map_iter(|rule| {
             let mut found = Vec::new();
             (rule.check)(program, &mut found);
@@ -96,6 +98,7 @@ pub fn check_all(program: &Program) -> Vec<Diagnostic> {
         })
         .collect();
     sort_diagnostics(&mut out);
+    out.retain(|d| !selection.ignored_in_file(d.code, &program.file(d.primary.file).path));
     out
 }
 

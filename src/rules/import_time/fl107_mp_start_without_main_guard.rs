@@ -62,7 +62,8 @@ method (Linux up to 3.13 by default).
 
 ## Python versions and platforms
 Windows always; macOS 3.8+; Linux 3.14+; any platform with an explicit spawn or forkserver
-context. Evaluated for the configured `--target-version` and `--platform`.
+context. Evaluated for the configured `--target-version` and each configured platform
+(`--platform`, or `platforms` in the configuration): reported when any of them re-imports.
 "#,
     check,
 };
@@ -83,8 +84,15 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     api,
                     ..
                 } => {
-                    let method = program.start_method(*start_method, set_in_module);
-                    if !method.reimports_main() || last_stmt == Some(hit.stmt) {
+                    // Each configured platform is a cell; the first that re-imports main reports.
+                    let cell = program.settings.platforms.iter().find_map(|&p| {
+                        let method = program.start_method_on(*start_method, set_in_module, p);
+                        method.reimports_main().then_some((method, p))
+                    });
+                    let Some((method, platform)) = cell else {
+                        continue;
+                    };
+                    if last_stmt == Some(hit.stmt) {
                         continue;
                     }
                     last_stmt = Some(hit.stmt);
@@ -94,7 +102,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                         format!(
                             "{} is the default start method on {} with Python {}",
                             method.as_str(),
-                            program.settings.platform,
+                            platform,
                             program.settings.target_version
                         )
                     };

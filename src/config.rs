@@ -1,0 +1,483 @@
+//! Configuration files: `[tool.forklint]` in `pyproject.toml`, or `forklint.toml` /
+//! `.forklint.toml` (the same keys at top level). See docs/configuration.md.
+//!
+//! The file is read twice with serde: once as a map of keys (with spans) to report unknown keys
+//! with a suggestion, then into [`RawOptions`], whose `Spanned` values let every bad value be
+//! reported at its own line and column. Paths are made absolute against the file's directory
+//! here, so nothing downstream needs to know where the file was.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use toml::Spanned;
+
+use crate::discover::absolute;
+use crate::rules::selection::{PerFileIgnore, RuleSelector, SelectionLayer};
+use crate::settings::{Platform, PythonVersion};
+
+/// Names looked for in each directory, in order of precedence (as Ruff: `.ruff.toml`,
+/// `ruff.toml`, `pyproject.toml`). A `pyproject.toml` counts only with a `[tool.forklint]`.
+pub const CONFIG_FILE_NAMES: [&str; 3] = [".forklint.toml", "forklint.toml", "pyproject.toml"];
+
+/// Every key a configuration accepts.
+pub const KEYS: &[&str] = &[
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "src",
+    "target-version",
+    "platforms",
+    "knowledge",
+    "output-format",
+    "entry",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    At {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// A position in a configuration file, kept for values checked later (`output-format`).
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    pub value: T,
+    path: String,
+    line: usize,
+    column: usize,
+}
+
+impl<T> Located<T> {
+    /// An error about this value.
+    pub fn error(&self, message: String) -> ConfigError {
+        ConfigError::At {
+            path: self.path.clone(),
+            line: self.line,
+            column: self.column,
+            message,
+        }
+    }
+}
+
+/// What a configuration file says, validated, with paths absolute.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub selection: SelectionLayer,
+    pub per_file_ignores: Vec<PerFileIgnore>,
+    pub exclude: Option<Vec<String>>,
+    pub extend_exclude: Vec<String>,
+    pub src: Vec<PathBuf>,
+    /// `target-version`, else the lowest version `[project] requires-python` allows.
+    pub target_version: Option<PythonVersion>,
+    pub platforms: Option<Vec<Platform>>,
+    pub knowledge: Vec<PathBuf>,
+    /// Checked by the CLI against its formats.
+    pub output_format: Option<Located<String>>,
+    pub entry: Vec<String>,
+}
+
+/// A configuration file that was found and read.
+#[derive(Debug)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub options: Options,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawOptions {
+    select: Option<Vec<Spanned<String>>>,
+    extend_select: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+    per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
+    exclude: Option<Vec<String>>,
+    extend_exclude: Option<Vec<String>>,
+    src: Option<Vec<String>>,
+    target_version: Option<Spanned<String>>,
+    platforms: Option<Spanned<Vec<Platform>>>,
+    knowledge: Option<Vec<String>>,
+    output_format: Option<Spanned<String>>,
+    entry: Option<Vec<String>>,
+}
+
+/// The keys of a table with the spans of each key and value (the first read).
+type KeyMap = BTreeMap<Spanned<String>, Spanned<IgnoredAny>>;
+
+#[derive(Deserialize)]
+struct PyProject<T> {
+    tool: Option<Tool<T>>,
+    project: Option<Project>,
+}
+
+#[derive(Deserialize)]
+struct Tool<T> {
+    forklint: Option<T>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Project {
+    requires_python: Option<Spanned<String>>,
+}
+
+/// A file being read: its path and text, to turn byte spans into positions.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn locate<T>(&self, value: T, span: &Range<usize>) -> Located<T> {
+        let mut start = span.start.min(self.text.len());
+        while !self.text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Located {
+            value,
+            path: self.path.display().to_string(),
+            line,
+            column,
+        }
+    }
+
+    fn error(&self, span: &Range<usize>, message: String) -> ConfigError {
+        self.locate((), span).error(message)
+    }
+
+    fn parse<T: DeserializeOwned>(
+        &self,
+        context: impl Fn(usize) -> String,
+    ) -> Result<T, ConfigError> {
+        toml::from_str(self.text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = format!(
+                "{}{}",
+                context(span.start),
+                e.message().trim_end().replace('\n', "; ")
+            );
+            self.error(&span, message)
+        })
+    }
+}
+
+/// The closest configuration file at or above `start` (a file's directory for a file).
+pub fn find(start: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    let start = absolute(start);
+    let dir = if start.is_file() {
+        start.parent().unwrap_or(&start).to_path_buf()
+    } else {
+        start
+    };
+    for dir in dir.ancestors() {
+        for name in CONFIG_FILE_NAMES {
+            let path = dir.join(name);
+            if path.is_file()
+                && let Some(config) = load_if_configured(&path)?
+            {
+                return Ok(Some(config));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Reads the configuration file at `path` (`--config`): a `pyproject.toml` without
+/// `[tool.forklint]` gives the defaults (and its `requires-python`).
+pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let path = absolute(path);
+    let text = read(&path)?;
+    let options = parse(&path, &text)?.unwrap_or_default();
+    Ok(ConfigFile { path, options })
+}
+
+fn load_if_configured(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    let text = read(path)?;
+    Ok(parse(path, &text)?.map(|options| ConfigFile {
+        path: path.to_path_buf(),
+        options,
+    }))
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn is_pyproject(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "pyproject.toml")
+}
+
+/// The options in `text`; `None` for a `pyproject.toml` without `[tool.forklint]`.
+fn parse(path: &Path, text: &str) -> Result<Option<Options>, ConfigError> {
+    let src = Source { path, text };
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let no_context = |_| String::new();
+    let (keys, requires_python) = if is_pyproject(path) {
+        let doc: PyProject<KeyMap> = src.parse(no_context)?;
+        let keys = doc.tool.and_then(|t| t.forklint);
+        let requires = doc.project.and_then(|p| p.requires_python);
+        match keys {
+            Some(keys) => (keys, requires),
+            None => return Ok(None),
+        }
+    } else {
+        let keys: KeyMap = src.parse(no_context)?;
+        // `requires-python` of a `pyproject.toml` beside a forklint.toml (as Ruff does).
+        let sibling = dir.join("pyproject.toml");
+        let requires = match std::fs::read_to_string(&sibling) {
+            Ok(text) => Source {
+                path: &sibling,
+                text: &text,
+            }
+            .parse::<PyProject<IgnoredAny>>(no_context)?
+            .project
+            .and_then(|p| p.requires_python)
+            .map(|r| (sibling.clone(), text.clone(), r)),
+            Err(_) => None,
+        };
+        let options = check_and_read(&src, &keys, dir)?;
+        return finish(
+            options,
+            requires
+                .as_ref()
+                .map(|(p, t, r)| (p.as_path(), t.as_str(), r)),
+        )
+        .map(Some);
+    };
+    let options = check_and_read(&src, &keys, dir)?;
+    finish(options, requires_python.as_ref().map(|r| (path, text, r))).map(Some)
+}
+
+/// Fills `target-version` from `requires-python` (path and text of its file) when unset.
+fn finish(
+    mut options: Options,
+    requires_python: Option<(&Path, &str, &Spanned<String>)>,
+) -> Result<Options, ConfigError> {
+    if options.target_version.is_none()
+        && let Some((path, text, spec)) = requires_python
+    {
+        let version = lowest_allowed(spec.get_ref()).ok_or_else(|| {
+            Source { path, text }.error(
+                &spec.span(),
+                format!(
+                    "cannot derive a target version from requires-python `{}`; set `target-version` in the forklint configuration",
+                    spec.get_ref()
+                ),
+            )
+        })?;
+        options.target_version = Some(version);
+    }
+    Ok(options)
+}
+
+/// Unknown keys (with a suggestion), then the typed read.
+fn check_and_read(src: &Source, keys: &KeyMap, dir: &Path) -> Result<Options, ConfigError> {
+    for key in keys.keys() {
+        if !KEYS.contains(&key.get_ref().as_str()) {
+            let mut message = format!("unknown configuration key `{}`", key.get_ref());
+            if let Some(near) = suggest(key.get_ref()) {
+                message.push_str(&format!("; did you mean `{near}`?"));
+            } else {
+                message.push_str(&format!("; expected one of: {}", KEYS.join(", ")));
+            }
+            return Err(src.error(&key.span(), message));
+        }
+    }
+    // A type error is reported with the key whose value holds it.
+    let key_at = |offset: usize| {
+        keys.iter()
+            .find(|(_, v)| v.span().contains(&offset))
+            .map_or(String::new(), |(k, _)| format!("`{}`: ", k.get_ref()))
+    };
+    let raw: RawOptions = if is_pyproject(src.path) {
+        let doc: PyProject<RawOptions> = src.parse(key_at)?;
+        doc.tool.and_then(|t| t.forklint)
+    } else {
+        Some(src.parse(key_at)?)
+    }
+    .expect("the key pass found the table");
+    convert(src, raw, dir)
+}
+
+/// The known key closest to `key`, if it is close enough to be a typo.
+fn suggest(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|k| (strsim::damerau_levenshtein(key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn convert(src: &Source, raw: RawOptions, dir: &Path) -> Result<Options, ConfigError> {
+    let selectors = |list: Option<Vec<Spanned<String>>>| -> Result<_, ConfigError> {
+        list.map(|l| {
+            l.iter()
+                .map(|s| {
+                    s.get_ref()
+                        .parse::<RuleSelector>()
+                        .map_err(|e| src.error(&s.span(), e))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+    };
+    let paths = |list: Option<Vec<String>>| -> Vec<PathBuf> {
+        list.into_iter()
+            .flatten()
+            .map(|p| absolute(&dir.join(p)))
+            .collect()
+    };
+    let mut per_file_ignores = Vec::new();
+    for (pattern, codes) in raw.per_file_ignores.into_iter().flatten() {
+        let codes = selectors(Some(codes))?.unwrap_or_default();
+        per_file_ignores.push(
+            PerFileIgnore::new(pattern.get_ref(), dir, codes)
+                .map_err(|e| src.error(&pattern.span(), e))?,
+        );
+    }
+    let target_version = raw
+        .target_version
+        .map(|v| {
+            v.get_ref()
+                .parse::<PythonVersion>()
+                .map_err(|e| src.error(&v.span(), format!("`target-version`: {e}")))
+        })
+        .transpose()?;
+    if let Some(p) = raw.platforms.as_ref().filter(|p| p.get_ref().is_empty()) {
+        return Err(src.error(
+            &p.span(),
+            "`platforms` must name at least one of linux, macos, windows".into(),
+        ));
+    }
+    Ok(Options {
+        selection: SelectionLayer {
+            select: selectors(raw.select)?,
+            extend_select: selectors(raw.extend_select)?.unwrap_or_default(),
+            ignore: selectors(raw.ignore)?.unwrap_or_default(),
+        },
+        per_file_ignores,
+        exclude: raw.exclude.map(|g| anchor_globs(g, dir)),
+        extend_exclude: anchor_globs(raw.extend_exclude.unwrap_or_default(), dir),
+        src: paths(raw.src),
+        target_version,
+        platforms: raw.platforms.map(Spanned::into_inner),
+        knowledge: paths(raw.knowledge),
+        output_format: raw.output_format.map(|f| {
+            let span = f.span();
+            src.locate(f.into_inner(), &span)
+        }),
+        entry: anchor_globs(raw.entry.unwrap_or_default(), dir),
+    })
+}
+
+/// Globs with a `/` are relative to the configuration file's directory; a bare name
+/// (`.mypy_cache`, `gen_*.py`) matches that name anywhere, as in Ruff.
+fn anchor_globs(globs: Vec<String>, dir: &Path) -> Vec<String> {
+    globs
+        .into_iter()
+        .map(|g| {
+            if g.contains('/') {
+                dir.join(g.trim_start_matches("./"))
+                    .to_string_lossy()
+                    .into_owned()
+            } else {
+                g
+            }
+        })
+        .collect()
+}
+
+/// The lowest Python 3 minor version a PEP 440 `requires-python` allows, within py38…py314:
+/// `>=3.9` → 3.9, `~=3.10` → 3.10, `>=3.8,<4` → 3.8, `==3.11.*` → 3.11, `<3.12` → 3.8.
+/// `None` when a clause cannot be read.
+pub fn lowest_allowed(spec: &str) -> Option<PythonVersion> {
+    let mut lowest = PythonVersion::PY38;
+    for clause in spec.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let split = clause
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(clause.len());
+        let (op, version) = (clause[..split].trim(), clause[split..].trim());
+        let mut parts = version.trim_end_matches(".*").split('.');
+        let major: u8 = parts.next()?.parse().ok()?;
+        let minor: u8 = match parts.next() {
+            Some(m) => m.parse().ok()?,
+            None => 0,
+        };
+        if parts.any(|p| p.parse::<u32>().is_err()) {
+            return None;
+        }
+        let bound = match op {
+            ">=" | "~=" | "==" | "===" => PythonVersion::new(major, minor),
+            // `>3.8` allows 3.8.1; `>3` allows 3.0.1.
+            ">" => PythonVersion::new(major, minor),
+            "<" | "<=" | "!=" => continue,
+            _ => return None,
+        };
+        lowest = lowest.max(bound);
+    }
+    Some(lowest.min(PythonVersion::PY314))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requires_python_gives_the_lowest_allowed_version() {
+        let v = |s| lowest_allowed(s).map(|v| v.to_string());
+        assert_eq!(v(">=3.9").as_deref(), Some("3.9"));
+        assert_eq!(v("~=3.10").as_deref(), Some("3.10"));
+        assert_eq!(v("~=3.10.2").as_deref(), Some("3.10"));
+        assert_eq!(v(">=3.8,<4").as_deref(), Some("3.8"));
+        assert_eq!(v(">= 3.11, != 3.11.1").as_deref(), Some("3.11"));
+        assert_eq!(v("==3.12.*").as_deref(), Some("3.12"));
+        assert_eq!(v(">3.10").as_deref(), Some("3.10"));
+        assert_eq!(v("<3.12").as_deref(), Some("3.8"));
+        assert_eq!(
+            v(">=3").as_deref(),
+            Some("3.8"),
+            "clamped to the oldest supported"
+        );
+        assert_eq!(v(">=3.6").as_deref(), Some("3.8"));
+        assert_eq!(
+            v(">=3.15").as_deref(),
+            Some("3.14"),
+            "clamped to the newest"
+        );
+        assert_eq!(v(""), Some("3.8".into()));
+        for bad in ["python3", ">=three", "^3.9", ">=3.x"] {
+            assert_eq!(lowest_allowed(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn near_miss_keys_get_a_suggestion() {
+        assert_eq!(suggest("extend-selct"), Some("extend-select"));
+        assert_eq!(suggest("extend_select"), Some("extend-select"));
+        assert_eq!(suggest("platform"), Some("platforms"));
+        assert_eq!(suggest("target_version"), Some("target-version"));
+        assert_eq!(suggest("colour"), None);
+    }
+}
