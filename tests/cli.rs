@@ -2,16 +2,15 @@
 //! the `rule`/`rules` commands and `--knowledge` files.
 //!
 //! Every run has a deadline (a hang is a failure, not a stuck test run), and stdout and stderr
-//! are drained on their own threads so a large output cannot block the child.
+//! are drained on their own threads so a large output cannot block the child (`common/`).
 
-use std::io::Read;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use common::{Run, forklint, project, run_command, write};
 use tempfile::TempDir;
-
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A module that starts a thread on line 2 when it is imported: one FL101.
 const THREAD_AT_IMPORT: &str = "import threading\nthreading.Thread(target=print).start()\n";
@@ -20,112 +19,11 @@ const THREAD_AT_IMPORT: &str = "import threading\nthreading.Thread(target=print)
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// What a finished run of the binary produced.
-struct Run {
-    status: ExitStatus,
-    raw_stdout: Vec<u8>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    /// For assertion messages.
-    fn describe(&self) -> String {
-        format!(
-            "status: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-
-    /// Exited normally with 0 or 1: no panic (101), no signal (stack overflow, OOM kill).
-    fn assert_finished_cleanly(&self) {
-        assert!(
-            matches!(self.code(), Some(0 | 1)),
-            "expected exit 0 or 1, got {}",
-            self.describe()
-        );
-    }
-
-    fn last_stdout_line(&self) -> &str {
-        self.stdout.lines().last().unwrap_or("")
-    }
-}
-
-/// Runs `cmd` to completion, killing it (and failing the test) after [`TIMEOUT`].
-fn run_command(mut cmd: Command) -> Run {
-    let shown = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot spawn {shown}: {e}"));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("did not finish within {TIMEOUT:?} (killed): {shown}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let raw_stdout = out_reader.join().unwrap();
-    let raw_stderr = err_reader.join().unwrap();
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&raw_stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&raw_stderr).into_owned(),
-        raw_stdout,
-    }
-}
-
-/// `forklint ARGS` run in `dir`.
-fn forklint(dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forklint"));
-    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
-    run_command(cmd)
-}
-
 /// `forklint check --output-format concise --color never ARGS` run in `dir`.
 fn concise(dir: &Path, args: &[&str]) -> Run {
     let mut all = vec!["check", "--output-format", "concise", "--color", "never"];
     all.extend_from_slice(args);
     forklint(dir, &all)
-}
-
-/// Writes `contents` to `dir/name`, creating parent directories.
-fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
-}
-
-/// A throwaway project holding `files` (name, text).
-fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        write(dir.path(), name, text);
-    }
-    dir
 }
 
 /// Concise lines (`path:line:col: CODE message`) whose path ends with `file` and whose code is
