@@ -2,7 +2,7 @@
 //! the `rule`/`rules` commands and `--knowledge` files.
 //!
 //! Every run has a deadline (a hang is a failure, not a stuck test run), and stdout and stderr
-//! are drained on their own threads so a large output cannot block the child.
+//! are drained on their own threads so a large output cannot block the child (`support/`).
 
 mod support;
 

@@ -5,11 +5,14 @@
 //! A fixture project is a directory under `fixtures/` holding a `fixture.toml`
 //! (`description = "…"`, optional `args = [...]` passed to `forklint check`).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Deserialize;
+use support::fixture_dirs;
 use walkdir::WalkDir;
 
 #[derive(Deserialize)]
@@ -22,18 +25,6 @@ struct FixtureToml {
 
 /// (file relative to the fixture, 1-based line, code)
 type Finding = (String, usize, String);
-
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut dirs: Vec<PathBuf> = WalkDir::new(&root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name() == "fixture.toml")
-        .map(|e| e.path().parent().unwrap().to_path_buf())
-        .collect();
-    dirs.sort();
-    dirs
-}
 
 fn expectations(dir: &Path) -> BTreeSet<Finding> {
     let mut out = BTreeSet::new();

@@ -1,12 +1,13 @@
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use crate::config::{self, ConfigError};
 use crate::diagnostic::Severity;
-use crate::report::{self, text};
+use crate::report::{self, github, json, sarif, text};
 use crate::rules::selection::{RuleSelection, RuleSelector, SelectionLayer};
+use crate::rules::{RULES, Rule};
 use crate::settings::{DEFAULT_EXCLUDES, Platform, PythonVersion, Settings};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -22,6 +23,19 @@ pub enum OutputFormat {
     Text,
     /// One line per finding: `path:line:col: CODE message`.
     Concise,
+    /// A JSON array of findings (schema in docs/output-formats.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+}
+
+impl OutputFormat {
+    /// Formats whose stdout is a document for a program: the summary line goes to stderr.
+    fn is_machine(self) -> bool {
+        matches!(self, Self::Json | Self::Sarif | Self::Github)
+    }
 }
 
 #[derive(Args)]
@@ -40,6 +54,13 @@ pub struct CheckArgs {
     /// How findings are printed [default: text, or the configuration's `output-format`].
     #[arg(long, value_enum)]
     output_format: Option<OutputFormat>,
+    /// Write the report to this file (atomically: complete or not at all); stdout then has
+    /// only the summary line.
+    #[arg(long, short, value_name = "PATH")]
+    output_file: Option<PathBuf>,
+    /// Count the findings of each rule instead of listing them (text, concise and json).
+    #[arg(long)]
+    statistics: bool,
     /// The Python version the code runs on: py38 … py314 [default: the configuration's, else
     /// the lowest its pyproject.toml's requires-python allows, else py312].
     #[arg(long, value_parser = parse_version)]
@@ -108,11 +129,9 @@ impl CheckArgs {
     }
 
     /// Settings and output format: command-line flags over the configuration over defaults.
-    fn settings(&self, first: &std::path::Path) -> Result<(Settings, OutputFormat), ConfigError> {
+    fn settings(&self, first: &Path) -> Result<(Settings, OutputFormat), ConfigError> {
         let config = self.config(first)?;
         // The configuration's format is checked even when the flag overrides it.
-        // TODO(outputs): json, sarif and github are accepted here as soon as the CLI's
-        // `OutputFormat` has them; nothing else to change.
         let configured = config
             .output_format
             .as_ref()
@@ -192,64 +211,52 @@ pub fn run(args: CheckArgs) -> u8 {
             return super::EXIT_ERROR;
         }
     };
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let program = &outcome.program;
-    let mut stdout = std::io::stdout().lock();
-    if !args.quiet {
-        for s in &outcome.skipped {
-            eprintln!("warning: skipped {}: {}", s.path.display(), s.reason);
-        }
-        for f in program.file_ids() {
-            if let Some(incomplete) = &program.summary(f).incomplete {
-                let (line, col) = program.file(f).line_col(incomplete.range.start());
-                eprintln!(
-                    "warning: {}:{line}:{col}: {}",
-                    program.file(f).path.display(),
-                    incomplete.reason
-                );
-            }
-        }
+    if args.statistics && matches!(output_format, OutputFormat::Sarif | OutputFormat::Github) {
+        eprintln!("error: --statistics works with the text, concise and json output formats");
+        return super::EXIT_ERROR;
     }
-    for d in &outcome.diagnostics {
-        let rendered = match output_format {
-            OutputFormat::Text => text::render(program, d, color),
-            OutputFormat::Concise => {
-                let (line, col) = text::position(program, d.primary.file, d.primary.range);
-                format!(
-                    "{}:{line}:{col}: {} {}\n",
-                    program.file(d.primary.file).path.display(),
-                    d.code,
-                    d.message
-                )
+    let color = args.output_file.is_none()
+        && match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
             }
         };
-        // A closed pipe (`forklint check | head`) is not an error worth a panic.
-        if stdout.write_all(rendered.as_bytes()).is_err() {
-            break;
+    let notices = report::notices(&outcome);
+    if !args.quiet {
+        for n in &notices {
+            eprintln!("warning: {}", n.message);
         }
     }
-    if !args.quiet {
-        // Snippets are read from disk when printed; say so if a file changed during the run.
-        let mut reported: Vec<_> = outcome.diagnostics.iter().map(|d| d.primary.file).collect();
-        reported.dedup();
-        for f in reported {
-            if program.file(f).text_changed() {
-                eprintln!(
-                    "warning: {} changed while it was being checked; its positions and snippets \
-                     may not match the file as it is now",
-                    program.file(f).path.display()
-                );
+    let report = match render(&args, output_format, &outcome, &notices, color) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_ERROR;
+        }
+    };
+    let summary = report::summary_line(&outcome.diagnostics, outcome.program.files.len());
+    let mut stdout = std::io::stdout().lock();
+    if let Some(path) = &args.output_file {
+        if let Err(e) = write_atomically(path, report.as_bytes()) {
+            eprintln!("error: cannot write the report to {}: {e}", path.display());
+            return super::EXIT_ERROR;
+        }
+        if !args.quiet {
+            let _ = writeln!(stdout, "{summary}");
+        }
+    } else {
+        // A closed pipe (`forklint check | head`) is not an error worth a panic.
+        let _ = stdout.write_all(report.as_bytes());
+        if !args.quiet {
+            // Machine formats keep stdout a clean document: the summary goes to stderr.
+            if output_format.is_machine() {
+                eprintln!("{summary}");
+            } else {
+                let _ = writeln!(stdout, "{summary}");
             }
         }
-        let _ = writeln!(
-            stdout,
-            "{}",
-            report::summary_line(&outcome.diagnostics, program.files.len())
-        );
     }
     let found = outcome
         .diagnostics
@@ -264,4 +271,83 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         super::EXIT_CLEAN
     }
+}
+
+/// The report (findings or statistics) in the chosen format.
+fn render(
+    args: &CheckArgs,
+    output_format: OutputFormat,
+    outcome: &crate::CheckOutcome,
+    notices: &[report::Notice],
+    color: bool,
+) -> std::io::Result<String> {
+    let program = &outcome.program;
+    let diagnostics = &outcome.diagnostics;
+    if args.statistics {
+        let stats = report::statistics(diagnostics);
+        return Ok(match output_format {
+            OutputFormat::Json => json::render_statistics(&stats),
+            _ => report::statistics_text(&stats),
+        });
+    }
+    Ok(match output_format {
+        OutputFormat::Text => diagnostics
+            .iter()
+            .map(|d| text::render(program, d, color))
+            .collect(),
+        OutputFormat::Concise => diagnostics
+            .iter()
+            .map(|d| {
+                let (line, col) = text::position(program, d.primary.file, d.primary.range);
+                format!(
+                    "{}:{line}:{col}: {} {}\n",
+                    program.file(d.primary.file).path.display(),
+                    d.code,
+                    d.message
+                )
+            })
+            .collect(),
+        OutputFormat::Json => json::render(program, diagnostics),
+        OutputFormat::Sarif => {
+            // Every rule that ran, whether or not it found something.
+            let selection = &program.settings.selection;
+            let rules: Vec<&'static Rule> = RULES
+                .iter()
+                .copied()
+                .filter(|r| selection.is_enabled(r.code))
+                .collect();
+            sarif::render(
+                program,
+                diagnostics,
+                &rules,
+                notices,
+                &std::env::current_dir()?,
+            )
+        }
+        OutputFormat::Github => github::render(program, diagnostics, &std::env::current_dir()?),
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, renamed over
+/// `path` once complete: a reader never sees a half-written report, and a failure leaves any
+/// previous file as it was.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".forklint-report-");
+    // A report is an ordinary file: rw for everyone the umask allows (tempfile's default is
+    // owner-only).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

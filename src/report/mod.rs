@@ -1,10 +1,20 @@
-//! Reporters: one file per output format. None of them knows any rule.
+//! Reporters: one file per output format. None of them knows any rule: they read
+//! [`Diagnostic`]s and the rule metadata in [`crate::rules`].
 
+pub mod github;
+pub mod json;
+pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use ruff_text_size::TextRange;
+use serde::Serialize;
+
+use crate::CheckOutcome;
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::program::Program;
 
 /// "Found 3 hazards in 2 files." — or the all-clear.
 pub fn summary_line(diagnostics: &[Diagnostic], files_checked: usize) -> String {
@@ -30,4 +40,163 @@ pub fn summary_line(diagnostics: &[Diagnostic], files_checked: usize) -> String 
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
+}
+
+/// A 1-based position: `column` counts characters (Unicode scalar values), as Ruff does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub row: usize,
+    pub column: usize,
+}
+
+/// Start and end (exclusive: the position just after the last character) of a range.
+pub fn span(program: &Program, file: FileId, range: TextRange) -> (Position, Position) {
+    let at = |offset| {
+        let (row, column) = program.file(file).line_col(offset);
+        Position { row, column }
+    };
+    (at(range.start()), at(range.end()))
+}
+
+/// A warning about the run itself (a skipped file, an analysis that stopped early, a file that
+/// changed while it was checked): not a finding, never a change to the exit code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub path: PathBuf,
+    /// Where in the file, when the warning is about a place in it.
+    pub position: Option<Position>,
+    /// The whole warning, naming the path (as printed on stderr after `warning: `).
+    pub message: String,
+}
+
+/// Every [`Notice`] of a run, in the order they are printed. Reads the text of the files with
+/// findings (to notice a change on disk), which the reporters then reuse.
+pub fn notices(outcome: &CheckOutcome) -> Vec<Notice> {
+    let program = &outcome.program;
+    let mut out: Vec<Notice> = outcome
+        .skipped
+        .iter()
+        .map(|s| Notice {
+            path: s.path.clone(),
+            position: None,
+            message: format!("skipped {}: {}", s.path.display(), s.reason),
+        })
+        .collect();
+    for f in program.file_ids() {
+        if let Some(incomplete) = &program.summary(f).incomplete {
+            let (start, _) = span(program, f, incomplete.range);
+            let path = &program.file(f).path;
+            out.push(Notice {
+                path: path.clone(),
+                position: Some(start),
+                message: format!(
+                    "{}:{}:{}: {}",
+                    path.display(),
+                    start.row,
+                    start.column,
+                    incomplete.reason
+                ),
+            });
+        }
+    }
+    // Positions and snippets come from the text as it is on disk now: say so if it changed.
+    let reported: BTreeSet<FileId> = outcome.diagnostics.iter().map(|d| d.primary.file).collect();
+    for f in reported {
+        let file = program.file(f);
+        if file.text_changed() {
+            out.push(Notice {
+                path: file.path.clone(),
+                position: None,
+                message: format!(
+                    "{} changed while it was being checked; its positions and snippets may not \
+                     match the file as it is now",
+                    file.path.display()
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// How many findings each rule reported, most first (then by code).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Statistic {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub count: usize,
+}
+
+pub fn statistics(diagnostics: &[Diagnostic]) -> Vec<Statistic> {
+    let mut out: Vec<Statistic> = Vec::new();
+    for d in diagnostics {
+        match out.iter_mut().find(|s| s.code == d.code) {
+            Some(s) => s.count += 1,
+            None => out.push(Statistic {
+                code: d.code,
+                name: d.name,
+                count: 1,
+            }),
+        }
+    }
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+    out
+}
+
+/// The statistics as a table: count, code, name.
+pub fn statistics_text(stats: &[Statistic]) -> String {
+    let width = stats
+        .iter()
+        .map(|s| s.count.to_string().len())
+        .max()
+        .unwrap_or(1);
+    stats
+        .iter()
+        .map(|s| format!("{:>width$}  {}  {}\n", s.count, s.code, s.name))
+        .collect()
+}
+
+/// `path` made absolute against `base` and cleaned lexically (`.` dropped, `..` applied), then
+/// `Ok(relative to base)` when it lies under `base`, else `Err(absolute)`.
+pub fn relative_to(path: &Path, base: &Path) -> Result<PathBuf, PathBuf> {
+    let mut absolute = PathBuf::new();
+    for component in base.join(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                absolute.pop();
+            }
+            other => absolute.push(other),
+        }
+    }
+    match absolute.strip_prefix(base) {
+        Ok(rel) => Ok(rel.to_path_buf()),
+        Err(_) => Err(absolute),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_to_cleans_and_falls_back_to_absolute() {
+        let base = Path::new("/work/proj");
+        assert_eq!(
+            relative_to(Path::new("./a/b.py"), base),
+            Ok("a/b.py".into())
+        );
+        assert_eq!(relative_to(Path::new("a/../c.py"), base), Ok("c.py".into()));
+        assert_eq!(
+            relative_to(Path::new("/work/proj/x.py"), base),
+            Ok("x.py".into())
+        );
+        assert_eq!(
+            relative_to(Path::new("../other/y.py"), base),
+            Err("/work/other/y.py".into())
+        );
+        assert_eq!(
+            relative_to(Path::new("/etc/z.py"), base),
+            Err("/etc/z.py".into())
+        );
+    }
 }

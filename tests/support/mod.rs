@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -160,4 +160,17 @@ pub fn line_number_after(text: &str, file: &str) -> Option<usize> {
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         (digits > 0 && rest[digits..].starts_with(':')).then(|| rest[..digits].parse().unwrap())
     })
+}
+
+/// Every fixture project: the directories under `fixtures/` holding a `fixture.toml`, sorted.
+pub fn fixture_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut dirs: Vec<PathBuf> = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "fixture.toml")
+        .map(|e| e.path().parent().unwrap().to_path_buf())
+        .collect();
+    dirs.sort();
+    dirs
 }
