@@ -583,3 +583,67 @@ fn every_fixture_sarif_passes_the_schema_and_github_validators() {
         );
     }
 }
+
+/// Byte offset of a 1-based (row, character column) position in `text`.
+fn offset_of(text: &str, position: &Value) -> usize {
+    let row = position["row"].as_u64().unwrap() as usize;
+    let column = position["column"].as_u64().unwrap() as usize;
+    let line_start: usize = text.split_inclusive('\n').take(row - 1).map(str::len).sum();
+    let line = &text[line_start..];
+    line_start
+        + line
+            .char_indices()
+            .nth(column - 1)
+            .map_or(line.len(), |(i, _)| i)
+}
+
+#[test]
+fn applying_the_unused_noqa_fixes_from_json_gives_the_intended_source() {
+    let text = "import threading\n\
+                threading.Thread(target=print).start()  # noqa: FL101, FL103\n\
+                x = 1  # noqa\n\
+                y = 'é'  # type: ignore  # noqa: FL106\n";
+    let dir = project(&[("app.py", text)]);
+    let run = forklint(
+        dir.path(),
+        &[
+            "check",
+            "--output-format",
+            "json",
+            "--extend-select",
+            "FL002",
+        ],
+    );
+    let findings: Value = serde_json::from_str(&run.stdout).expect(&run.describe());
+    let mut edits: Vec<(usize, usize, String)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "FL002")
+        .flat_map(|f| {
+            assert_eq!(f["fix"]["applicability"], "safe");
+            f["fix"]["edits"].as_array().unwrap().clone()
+        })
+        .map(|e| {
+            (
+                offset_of(text, &e["start"]),
+                offset_of(text, &e["end"]),
+                e["content"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(edits.len(), 3, "{}", run.describe());
+    // Apply from the end so earlier offsets stay valid.
+    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut fixed = text.to_string();
+    for (start, end, content) in edits {
+        fixed.replace_range(start..end, &content);
+    }
+    assert_eq!(
+        fixed,
+        "import threading\n\
+         threading.Thread(target=print).start()  # noqa: FL101\n\
+         x = 1\n\
+         y = 'é'  # type: ignore\n"
+    );
+}
