@@ -614,7 +614,8 @@ fn applying_the_unused_noqa_fixes_from_json_gives_the_intended_source() {
             "FL002",
         ],
     );
-    let findings: Value = serde_json::from_str(&run.stdout).expect(&run.describe());
+    let findings: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.describe()));
     let mut edits: Vec<(usize, usize, String)> = findings
         .as_array()
         .unwrap()
@@ -634,7 +635,7 @@ fn applying_the_unused_noqa_fixes_from_json_gives_the_intended_source() {
         .collect();
     assert_eq!(edits.len(), 3, "{}", run.describe());
     // Apply from the end so earlier offsets stay valid.
-    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     let mut fixed = text.to_string();
     for (start, end, content) in edits {
         fixed.replace_range(start..end, &content);
