@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod graph;
 pub mod knowledge;
 pub mod program;
 pub mod report;

@@ -2,6 +2,7 @@
 
 mod check;
 mod debug;
+mod graph;
 mod rule;
 
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ enum Command {
     Rule(rule::RuleArgs),
     /// List every rule.
     Rules,
+    /// Draw what runs at import time: imports between project modules, and the modules whose
+    /// import starts threads or processes (Graphviz DOT or Mermaid).
+    Graph(graph::GraphArgs),
     #[command(hide = true)]
     Debug(debug::DebugArgs),
 }
@@ -53,6 +57,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Rule(args) => rule::run(args),
         Command::Rules => rule::list(),
+        Command::Graph(args) => graph::run(args),
         Command::Debug(args) => debug::run(args),
     };
     ExitCode::from(code)
