@@ -288,3 +288,53 @@ fn empty_project_and_usage_errors() {
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.describe());
     }
 }
+
+/// Copies a directory tree (the fixture is small: a few files, one subdirectory).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn docs_graph_example_is_up_to_date() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(repo.join("docs/graph.md")).unwrap();
+    // Outside the repository, as scripts/docs.sh runs it: module names are the example's own.
+    let dir = tempfile::tempdir().unwrap();
+    let example = dir.path().join("example");
+    copy_tree(&repo.join("fixtures/fl105/graph-example"), &example);
+    for (format, fence) in [("dot", "dot"), ("mermaid", "mermaid")] {
+        let run = graph(&example, format);
+        let block = format!(
+            "<!-- generated: {format} -->\n```{fence}\n{}```\n<!-- end: {format} -->",
+            run.stdout
+        );
+        assert!(
+            doc.contains(&block),
+            "docs/graph.md: the {format} example is stale; run `bash scripts/docs.sh` and commit \
+             the result. Expected:\n{block}"
+        );
+    }
+    // The example shows what the docs say it shows.
+    let dot = graph(&example, "dot").stdout;
+    for needle in [
+        "m_main -> m_app;",
+        "m_app -> m_plugins_audio [style=dashed",
+        "app.py:8 start_worker() → util.py:14 _spawn() → util.py:10",
+        "forks: os.fork at plugins/audio.py:4",
+    ] {
+        assert!(dot.contains(needle), "{needle}: {dot}");
+    }
+    assert!(
+        !dot.contains("m_cli"),
+        "cli is imported only under the guard: {dot}"
+    );
+}
