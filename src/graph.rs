@@ -263,6 +263,61 @@ impl Graph {
         graph
     }
 
+    /// Only the marked modules and the modules whose import leads to one (through import
+    /// edges), with the edges among them: the hazards and how they are reached, for a large
+    /// project. Ids, order and effect nodes are kept.
+    pub fn only_hazards(self) -> Graph {
+        let n = self.modules.len();
+        let mut keep: Vec<bool> = self.modules.iter().map(|m| !m.kinds.is_empty()).collect();
+        // Importers of kept modules are kept, to a fixpoint (edges are few; a module is
+        // revisited only when it became kept).
+        let mut importers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for e in &self.imports {
+            importers[e.to].push(e.from);
+        }
+        let mut stack: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+        while let Some(m) = stack.pop() {
+            for &imp in &importers[m] {
+                if !keep[imp] {
+                    keep[imp] = true;
+                    stack.push(imp);
+                }
+            }
+        }
+        let mut new_index = vec![usize::MAX; n];
+        let mut modules = Vec::new();
+        for (i, m) in self.modules.into_iter().enumerate() {
+            if keep[i] {
+                new_index[i] = modules.len();
+                modules.push(m);
+            }
+        }
+        let imports = self
+            .imports
+            .into_iter()
+            .filter(|e| keep[e.from] && keep[e.to])
+            .map(|e| ImportEdge {
+                from: new_index[e.from],
+                to: new_index[e.to],
+                dynamic: e.dynamic,
+            })
+            .collect();
+        let reaches = self
+            .reaches
+            .into_iter()
+            .map(|r| EffectEdge {
+                module: new_index[r.module],
+                ..r
+            })
+            .collect();
+        Graph {
+            modules,
+            imports,
+            effects: self.effects,
+            reaches,
+        }
+    }
+
     /// A module's name, then one line per effect its import runs ("starts thread:
     /// threading.Thread.start at util.py:4").
     fn module_label(&self, module: usize) -> Vec<String> {

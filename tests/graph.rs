@@ -338,3 +338,36 @@ fn docs_graph_example_is_up_to_date() {
         "cli is imported only under the guard: {dot}"
     );
 }
+
+#[test]
+fn only_hazards_keeps_marked_modules_and_their_importers() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    // `leaf` imports nothing marked and is imported by `main`: dropped with `util`/`plugin`.
+    write(dir.path(), "leaf.py", "Q = 1\n");
+    write(dir.path(), "top.py", "import main\n");
+    write(dir.path(), "main.py", "import app\nimport leaf\n");
+    let run = forklint(dir.path(), &["graph", ".", "--only-hazards"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let dot = &run.stdout;
+    assert_dot_is_plausible(dot);
+    let ids: Vec<String> = dot_nodes(dot).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        ids,
+        [
+            "m_app", "m_main", "m_procs", "m_top", "fx_1", "fx_2", "fx_3"
+        ],
+        "{dot}"
+    );
+    let edges: Vec<(String, String)> = dot_edges(dot).into_iter().map(|(a, b, _)| (a, b)).collect();
+    let expected = [
+        ("m_app", "m_procs"),
+        ("m_main", "m_app"),
+        ("m_top", "m_main"),
+        ("m_app", "fx_3"),
+        ("m_procs", "fx_1"),
+        ("m_procs", "fx_2"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(edges, expected, "{dot}");
+}

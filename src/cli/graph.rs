@@ -24,6 +24,10 @@ pub struct GraphArgs {
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
+    /// Only the modules whose import starts threads or processes, and the modules that import
+    /// them (directly or through others): the hazards and their import paths.
+    #[arg(long)]
+    only_hazards: bool,
     /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
     #[arg(long, value_name = "GLOB")]
     entry: Vec<String>,
@@ -58,7 +62,10 @@ pub fn run(args: GraphArgs) -> u8 {
     for u in &program.unreadable {
         eprintln!("warning: skipped {}: {}", u.path.display(), u.reason);
     }
-    let graph = Graph::build(&program);
+    let mut graph = Graph::build(&program);
+    if args.only_hazards {
+        graph = graph.only_hazards();
+    }
     let text = match args.format {
         GraphFormat::Dot => render_dot(&graph),
         GraphFormat::Mermaid => render_mermaid(&graph),
