@@ -28,14 +28,16 @@ impl EffectKind {
         }
     }
 
-    fn of(effect: &Effect) -> Option<EffectKind> {
+    /// The kind and API of an effect the graph marks; `None` for the others.
+    fn of(effect: &Effect) -> Option<(EffectKind, &str)> {
         match effect {
-            Effect::ThreadStart { .. } => Some(EffectKind::ThreadStart),
+            Effect::ThreadStart { api, .. } => Some((EffectKind::ThreadStart, api)),
             Effect::ProcessSpawn {
+                api,
                 kind: SpawnKind::Fork,
                 ..
-            } => Some(EffectKind::Fork),
-            Effect::ProcessSpawn { .. } => Some(EffectKind::ProcessSpawn),
+            } => Some((EffectKind::Fork, api)),
+            Effect::ProcessSpawn { api, .. } => Some((EffectKind::ProcessSpawn, api)),
             _ => None,
         }
     }
@@ -206,6 +208,7 @@ impl Graph {
                 .into_iter()
                 .flatten()
                 .filter_map(|(id, _)| EffectKind::of(&program.effect(*id).effect))
+                .map(|(kind, _)| kind)
                 .collect();
             kinds.sort();
             kinds.dedup();
@@ -225,28 +228,33 @@ impl Graph {
             .collect();
         graph.imports.sort_by_key(|e| (e.from, e.to));
 
-        // Effect nodes: one per site, sorted by file path and position.
-        let mut sites: Vec<EffectId> = reached.values().flatten().map(|(id, _)| *id).collect();
-        sites.sort_by(|&a, &b| {
-            let (sa, sb) = (program.effect(a), program.effect(b));
-            (&program.file(sa.body.file()).path, sa.range.start())
-                .cmp(&(&program.file(sb.body.file()).path, sb.range.start()))
-        });
-        sites.dedup();
-        let site_index: HashMap<EffectId, usize> =
-            sites.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-        for (i, &id) in sites.iter().enumerate() {
+        // Effect nodes: one per site, sorted by file path and position. Every effect in
+        // `reached` is one `EffectKind::of` marks (it was collected that way).
+        let mut sites: Vec<(EffectId, EffectKind, &str)> = reached
+            .values()
+            .flatten()
+            .filter_map(|(id, _)| {
+                EffectKind::of(&program.effect(*id).effect).map(|(kind, api)| (*id, kind, api))
+            })
+            .collect();
+        let place = |id: EffectId| {
             let site = program.effect(id);
-            let (kind, api) = match (&site.effect, EffectKind::of(&site.effect)) {
-                (Effect::ThreadStart { api, .. } | Effect::ProcessSpawn { api, .. }, Some(k)) => {
-                    (k, api.clone())
-                }
-                _ => unreachable!("only thread starts and spawns are kept"),
-            };
+            (
+                &program.file(site.body.file()).path,
+                site.range.start(),
+                id.0,
+            )
+        };
+        sites.sort_by(|a, b| place(a.0).cmp(&place(b.0)));
+        sites.dedup_by_key(|s| s.0);
+        let mut site_index: HashMap<EffectId, usize> = HashMap::new();
+        for (i, &(id, kind, api)) in sites.iter().enumerate() {
+            let site = program.effect(id);
+            site_index.insert(id, i);
             graph.effects.push(EffectNode {
                 id: node_id("fx", &(i + 1).to_string(), &mut taken),
                 kind,
-                api,
+                api: api.to_string(),
                 at: short(loc(program, site.body.file(), site.range)),
             });
         }
@@ -460,9 +468,10 @@ impl Syntax for Mermaid {
         processes (the chain of calls on the edge to each place).\n";
     const LINE_BREAK: &'static str = "<br/>";
 
-    /// Quotes, `#` (Mermaid's entity marker), HTML and Markdown characters as entity codes.
+    /// Quotes, `#` (Mermaid's entity marker), `|` (edge-label delimiter), HTML and Markdown
+    /// characters as entity codes.
     fn escape_char(c: char, out: &mut String) {
-        if matches!(c, '"' | '#' | '<' | '>' | '`' | '&') {
+        if matches!(c, '"' | '#' | '<' | '>' | '`' | '&' | '|') {
             out.push_str(&format!("#{};", c as u32));
         } else {
             out.push(c);
@@ -537,11 +546,11 @@ mod tests {
 
     #[test]
     fn labels_are_escaped() {
-        let lines = vec!["say \"hi\" \\ now".to_string(), "#<b>&`".to_string()];
-        assert_eq!(quote::<Dot>(&lines), r#""say \"hi\" \\ now\n#<b>&`""#);
+        let lines = vec!["say \"hi\" \\ now".to_string(), "#<b>&`|".to_string()];
+        assert_eq!(quote::<Dot>(&lines), r#""say \"hi\" \\ now\n#<b>&`|""#);
         assert_eq!(
             quote::<Mermaid>(&lines),
-            "\"say #34;hi#34; \\ now<br/>#35;#60;b#62;#38;#96;\""
+            "\"say #34;hi#34; \\ now<br/>#35;#60;b#62;#38;#96;#124;\""
         );
         assert_eq!(quote::<Dot>(&["a\nb\r".into()]), r#""a\nb""#);
         assert_eq!(quote::<Mermaid>(&["a\nb".into()]), "\"a<br/>b\"");
