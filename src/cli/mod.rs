@@ -33,8 +33,10 @@ enum Command {
     Rule(rule::RuleArgs),
     /// List every rule.
     Rules,
-    /// Draw what runs at import time: imports between project modules, and the modules whose
-    /// import starts threads or processes (Graphviz DOT or Mermaid).
+    /// Draw what runs at import time, as Graphviz DOT or Mermaid.
+    ///
+    /// Imports between project modules at import time, and the modules whose import starts
+    /// threads, spawns processes or forks, with the chain of calls to each (docs/graph.md).
     Graph(graph::GraphArgs),
     #[command(hide = true)]
     Debug(debug::DebugArgs),
