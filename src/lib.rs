@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod graph;
 pub mod knowledge;
 pub mod program;
 pub mod report;

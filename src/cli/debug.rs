@@ -1,7 +1,8 @@
 //! Hidden developer commands. `parse-only` is the benchmark's floor: the same discovery and the
-//! same parser, in parallel, and nothing else.
+//! same parser, in parallel, and nothing else. `generate-docs` writes `docs/rules/` from the rule
+//! metadata.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
@@ -21,10 +22,20 @@ enum DebugCommand {
     /// Print each module's summary and its resolved effects (for debugging the engine).
     /// Function events appear resolved only: linking moves them out of the summaries.
     Summary { paths: Vec<PathBuf> },
+    /// Write `docs/rules/` (one page per rule and the index) from the rule metadata.
+    GenerateDocs {
+        /// Compare instead of writing; exit 1 when a page is stale.
+        #[arg(long)]
+        check: bool,
+        /// The directory of the rule pages.
+        #[arg(default_value = "docs/rules")]
+        dir: PathBuf,
+    },
 }
 
 pub fn run(args: DebugArgs) -> u8 {
     match args.command {
+        DebugCommand::GenerateDocs { check, dir } => generate_docs(check, &dir),
         DebugCommand::Summary { paths } => {
             let outcome = match crate::check(&paths, Settings::default()) {
                 Ok(o) => o,
@@ -84,4 +95,33 @@ pub fn run(args: DebugArgs) -> u8 {
             super::EXIT_CLEAN
         }
     }
+}
+
+fn generate_docs(check: bool, dir: &Path) -> u8 {
+    use crate::rules::docs;
+    let result = if check {
+        docs::check(dir)
+    } else {
+        docs::write(dir)
+    };
+    let changed = match result {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}: {e}", dir.display());
+            return super::EXIT_ERROR;
+        }
+    };
+    for s in &changed {
+        let path = dir.join(s.name());
+        match s {
+            _ if check => eprintln!("stale: {}/{s}", dir.display()),
+            docs::Stale::Extra(_) => eprintln!("removed {}", path.display()),
+            _ => eprintln!("wrote {}", path.display()),
+        }
+    }
+    if check && !changed.is_empty() {
+        eprintln!("run `{}` to regenerate", docs::GENERATE_COMMAND);
+        return super::EXIT_FINDINGS;
+    }
+    super::EXIT_CLEAN
 }

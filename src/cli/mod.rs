@@ -2,6 +2,7 @@
 
 mod check;
 mod debug;
+mod graph;
 mod rule;
 
 use std::process::ExitCode;
@@ -32,6 +33,11 @@ enum Command {
     Rule(rule::RuleArgs),
     /// List every rule.
     Rules,
+    /// Draw what runs at import time, as Graphviz DOT or Mermaid.
+    ///
+    /// Imports between project modules at import time, and the modules whose import starts
+    /// threads, spawns processes or forks, with the chain of calls to each (docs/graph.md).
+    Graph(graph::GraphArgs),
     #[command(hide = true)]
     Debug(debug::DebugArgs),
 }
@@ -53,6 +59,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(*args),
         Command::Rule(args) => rule::run(args),
         Command::Rules => rule::list(),
+        Command::Graph(args) => graph::run(args),
         Command::Debug(args) => debug::run(args),
     };
     ExitCode::from(code)

@@ -3,6 +3,7 @@
 //! Each rule is one file holding its metadata, its documentation and its check. This table is
 //! the one place a rule is registered.
 
+pub mod docs;
 pub mod general;
 pub mod import_time;
 pub mod selection;
@@ -18,6 +19,17 @@ pub enum Family {
 }
 
 impl Family {
+    /// Every family, in code order (the order of the rules index).
+    pub const ALL: [Family; 2] = [Family::General, Family::ImportTime];
+
+    /// The identifier used in JSON output (`general`, `import-time`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Family::General => "general",
+            Family::ImportTime => "import-time",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Family::General => "General",
@@ -35,6 +47,28 @@ pub enum FixAvailability {
     Display,
     Unsafe,
     Safe,
+}
+
+impl FixAvailability {
+    /// The identifier used in JSON output and tables (`none`, `display`, `unsafe`, `safe`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Display => "display",
+            FixAvailability::Unsafe => "unsafe",
+            FixAvailability::Safe => "safe",
+        }
+    }
+
+    /// What it means, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Display => "a suggestion in words only (no edit)",
+            FixAvailability::Unsafe => "an edit that may change behaviour (unsafe)",
+            FixAvailability::Safe => "an edit that keeps behaviour (safe)",
+        }
+    }
 }
 
 pub struct Rule {

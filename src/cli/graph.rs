@@ -1,0 +1,76 @@
+//! `forklint graph`: the import-time effect graph as Graphviz DOT or Mermaid, on stdout.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::graph::{Graph, render_dot, render_mermaid};
+use crate::knowledge::Knowledge;
+use crate::program::Program;
+use crate::settings::Settings;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz (`forklint graph | dot -Tsvg > graph.svg`).
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub Markdown).
+    Mermaid,
+}
+
+#[derive(Args)]
+pub struct GraphArgs {
+    /// Files or directories to read (default: the current directory).
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    /// Only the modules whose import starts threads or processes, and the modules that import
+    /// them (directly or through others): the hazards and their import paths.
+    #[arg(long)]
+    only_hazards: bool,
+    /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    entry: Vec<String>,
+}
+
+pub fn run(args: GraphArgs) -> u8 {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let settings = Settings {
+        entry_globs: args.entry,
+        ..Settings::default()
+    };
+    // The same phases as `check` up to the linked program; no rules run.
+    let built = crate::analysis_pool().install(|| -> Result<Program, crate::Error> {
+        let knowledge = Knowledge::load(&settings.knowledge_files)?;
+        let found = crate::discover::discover(&paths, &settings)?;
+        for s in &found.skipped {
+            eprintln!("warning: skipped {}: {}", s.path.display(), s.reason);
+        }
+        Ok(Program::build(found.files, knowledge, settings))
+    });
+    let program = match built {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_ERROR;
+        }
+    };
+    for u in &program.unreadable {
+        eprintln!("warning: skipped {}: {}", u.path.display(), u.reason);
+    }
+    let mut graph = Graph::build(&program);
+    if args.only_hazards {
+        graph = graph.only_hazards();
+    }
+    let text = match args.format {
+        GraphFormat::Dot => render_dot(&graph),
+        GraphFormat::Mermaid => render_mermaid(&graph),
+    };
+    // A closed pipe (`forklint graph | head`) is not an error.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    super::EXIT_CLEAN
+}
