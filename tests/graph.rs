@@ -371,3 +371,43 @@ fn only_hazards_keeps_marked_modules_and_their_importers() {
     .map(|(a, b)| (a.to_string(), b.to_string()));
     assert_eq!(edges, expected, "{dot}");
 }
+
+#[test]
+fn graph_reads_the_same_configuration_as_check() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    // `procs` is excluded by the configuration, so it is not part of the project at all.
+    write(
+        dir.path(),
+        "forklint.toml",
+        "extend-exclude = [\"procs.py\"]\n",
+    );
+    let configured = graph(dir.path(), "dot").stdout;
+    assert!(!configured.contains("m_procs"), "{configured}");
+    assert!(configured.contains("m_util"), "{configured}");
+    // `--isolated` ignores the file; `--extend-exclude` on the command line does what it did.
+    let isolated = forklint(dir.path(), &["graph", ".", "--isolated"]);
+    assert!(
+        isolated.stdout.contains("m_procs"),
+        "{}",
+        isolated.describe()
+    );
+    let flagged = forklint(
+        dir.path(),
+        &["graph", ".", "--isolated", "--extend-exclude", "procs.py"],
+    );
+    assert!(
+        !flagged.stdout.contains("m_procs"),
+        "{}",
+        flagged.describe()
+    );
+    // A broken configuration is the same error as for `check`: exit 2, file and line.
+    write(dir.path(), "forklint.toml", "extend-exclud = []\n");
+    let broken = forklint(dir.path(), &["graph", "."]);
+    assert_eq!(broken.code(), Some(2), "{}", broken.describe());
+    assert!(
+        broken.stderr.contains("forklint.toml:1"),
+        "{}",
+        broken.describe()
+    );
+}

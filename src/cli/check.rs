@@ -3,12 +3,13 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::config::{self, ConfigError};
+use super::analysis::AnalysisArgs;
+use crate::config::ConfigError;
 use crate::diagnostic::Severity;
 use crate::report::{self, github, json, sarif, text};
-use crate::rules::selection::{RuleSelection, RuleSelector, SelectionLayer};
+use crate::rules::selection::{RuleSelector, SelectionLayer};
 use crate::rules::{RULES, Rule};
-use crate::settings::{DEFAULT_EXCLUDES, Platform, PythonVersion, Settings};
+use crate::settings::Settings;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Color {
@@ -61,21 +62,6 @@ pub struct CheckArgs {
     /// Count the findings of each rule instead of listing them (text, concise and json).
     #[arg(long)]
     statistics: bool,
-    /// The Python version the code runs on: py38 … py314 [default: the configuration's, else
-    /// the lowest its pyproject.toml's requires-python allows, else py312].
-    #[arg(long, value_parser = parse_version)]
-    target_version: Option<PythonVersion>,
-    /// The platforms the code runs on; comma-separated, repeatable [default: the
-    /// configuration's `platforms`, else linux].
-    #[arg(long, value_enum, value_delimiter = ',')]
-    platform: Vec<Platform>,
-    /// Use this configuration file instead of the closest `.forklint.toml`, `forklint.toml` or
-    /// `pyproject.toml` with `[tool.forklint]` (docs/configuration.md).
-    #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
-    config: Option<PathBuf>,
-    /// Ignore all configuration files.
-    #[arg(long)]
-    isolated: bool,
     /// Run exactly these rules (codes, prefixes such as `FL1`, or `ALL`); comma-separated,
     /// repeatable; replaces the configuration's selection.
     #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
@@ -86,28 +72,11 @@ pub struct CheckArgs {
     /// Do not run these rules; comma-separated, repeatable.
     #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
     ignore: Vec<RuleSelector>,
-    /// An extra knowledge-base file (TOML, see rules/README.md); repeatable.
-    #[arg(long, value_name = "FILE")]
-    knowledge: Vec<PathBuf>,
-    /// Replace the default excludes with these globs; repeatable.
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    /// Add globs to the excludes; repeatable.
-    #[arg(long, value_name = "GLOB")]
-    extend_exclude: Vec<String>,
-    /// An extra source root module names are computed against; repeatable.
-    #[arg(long, value_name = "DIR")]
-    src: Vec<PathBuf>,
-    /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
-    #[arg(long, value_name = "GLOB")]
-    entry: Vec<String>,
     /// Also show info-level findings (they never change the exit code).
     #[arg(long)]
     show_info: bool,
-}
-
-fn parse_version(s: &str) -> Result<PythonVersion, String> {
-    s.parse()
+    #[command(flatten)]
+    analysis: AnalysisArgs,
 }
 
 fn parse_selector(s: &str) -> Result<RuleSelector, String> {
@@ -115,24 +84,18 @@ fn parse_selector(s: &str) -> Result<RuleSelector, String> {
 }
 
 impl CheckArgs {
-    /// The configuration file in force: `--config`, else the closest one at or above the first
-    /// path, else none (and none with `--isolated`).
-    fn config(&self, first: &std::path::Path) -> Result<config::Options, ConfigError> {
-        if self.isolated {
-            return Ok(config::Options::default());
-        }
-        let file = match &self.config {
-            Some(path) => Some(config::load(path)?),
-            None => config::find(first)?,
-        };
-        Ok(file.map(|f| f.options).unwrap_or_default())
-    }
-
     /// Settings and output format: command-line flags over the configuration over defaults.
     fn settings(&self, first: &Path) -> Result<(Settings, OutputFormat), ConfigError> {
-        let config = self.config(first)?;
+        let cli_selection = SelectionLayer {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+        };
+        let resolved = self
+            .analysis
+            .resolve(first, cli_selection, self.show_info)?;
         // The configuration's format is checked even when the flag overrides it.
-        let configured = config
+        let configured = resolved
             .output_format
             .as_ref()
             .map(|name| {
@@ -153,41 +116,7 @@ impl CheckArgs {
             .output_format
             .or(configured)
             .unwrap_or(OutputFormat::Text);
-        let mut exclude: Vec<String> = if !self.exclude.is_empty() {
-            self.exclude.clone()
-        } else if let Some(exclude) = &config.exclude {
-            exclude.clone()
-        } else {
-            DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect()
-        };
-        exclude.extend(config.extend_exclude.iter().cloned());
-        exclude.extend(self.extend_exclude.iter().cloned());
-        let platforms = if !self.platform.is_empty() {
-            self.platform.clone()
-        } else {
-            config.platforms.unwrap_or_else(|| vec![Platform::Linux])
-        };
-        let cli_layer = SelectionLayer {
-            select: self.select.clone(),
-            extend_select: self.extend_select.clone(),
-            ignore: self.ignore.clone(),
-        };
-        let selection = RuleSelection::new(&[config.selection, cli_layer], config.per_file_ignores);
-        let settings = Settings {
-            target_version: self
-                .target_version
-                .or(config.target_version)
-                .unwrap_or(PythonVersion::PY312),
-            platform: platforms[0],
-            platforms,
-            selection,
-            knowledge_files: [config.knowledge, self.knowledge.clone()].concat(),
-            src: [config.src, self.src.clone()].concat(),
-            entry_globs: [config.entry, self.entry.clone()].concat(),
-            exclude,
-            show_info: self.show_info,
-        };
-        Ok((settings, output_format))
+        Ok((resolved.settings, output_format))
     }
 }
 

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::analysis::AnalysisArgs;
 use crate::graph::{Graph, render_dot, render_mermaid};
 use crate::knowledge::Knowledge;
 use crate::program::Program;
-use crate::settings::Settings;
+use crate::rules::selection::SelectionLayer;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum GraphFormat {
@@ -28,9 +29,8 @@ pub struct GraphArgs {
     /// them (directly or through others): the hazards and their import paths.
     #[arg(long)]
     only_hazards: bool,
-    /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
-    #[arg(long, value_name = "GLOB")]
-    entry: Vec<String>,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
 }
 
 pub fn run(args: GraphArgs) -> u8 {
@@ -39,9 +39,16 @@ pub fn run(args: GraphArgs) -> u8 {
     } else {
         args.paths
     };
-    let settings = Settings {
-        entry_globs: args.entry,
-        ..Settings::default()
+    // The same configuration as `check` (rule selection does not matter here: no rule runs).
+    let settings = match args
+        .analysis
+        .resolve(&paths[0], SelectionLayer::default(), false)
+    {
+        Ok(resolved) => resolved.settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_ERROR;
+        }
     };
     // The same phases as `check` up to the linked program; no rules run.
     let built = crate::analysis_pool().install(|| -> Result<Program, crate::Error> {

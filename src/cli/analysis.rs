@@ -1,0 +1,114 @@
+//! The options every analysing command shares (`check`, `graph`): where the configuration
+//! comes from, and the settings the command line can override. One place, so that `graph`
+//! draws what `check` reports on.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::config::{self, ConfigError, Located};
+use crate::rules::selection::{RuleSelection, SelectionLayer};
+use crate::settings::{DEFAULT_EXCLUDES, Platform, PythonVersion, Settings};
+
+#[derive(Args)]
+pub struct AnalysisArgs {
+    /// The Python version the code runs on: py38 … py314 [default: the configuration's, else
+    /// the lowest its pyproject.toml's requires-python allows, else py312].
+    #[arg(long, value_parser = parse_version)]
+    target_version: Option<PythonVersion>,
+    /// The platforms the code runs on; comma-separated, repeatable [default: the
+    /// configuration's `platforms`, else linux].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    platform: Vec<Platform>,
+    /// Use this configuration file instead of the closest `.forklint.toml`, `forklint.toml` or
+    /// `pyproject.toml` with `[tool.forklint]` (docs/configuration.md).
+    #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+    /// Ignore all configuration files.
+    #[arg(long)]
+    isolated: bool,
+    /// An extra knowledge-base file (TOML, see rules/README.md); repeatable.
+    #[arg(long, value_name = "FILE")]
+    knowledge: Vec<PathBuf>,
+    /// Replace the default excludes with these globs; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Add globs to the excludes; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    extend_exclude: Vec<String>,
+    /// An extra source root module names are computed against; repeatable.
+    #[arg(long, value_name = "DIR")]
+    src: Vec<PathBuf>,
+    /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    entry: Vec<String>,
+}
+
+fn parse_version(s: &str) -> Result<PythonVersion, String> {
+    s.parse()
+}
+
+/// Settings from the command line over the configuration over the defaults, and the
+/// configuration's `output-format` (for `check` to validate).
+pub struct Resolved {
+    pub settings: Settings,
+    pub output_format: Option<Located<String>>,
+}
+
+impl AnalysisArgs {
+    /// The configuration file in force: `--config`, else the closest one at or above the first
+    /// path, else none (and none with `--isolated`).
+    fn config(&self, first: &Path) -> Result<config::Options, ConfigError> {
+        if self.isolated {
+            return Ok(config::Options::default());
+        }
+        let file = match &self.config {
+            Some(path) => Some(config::load(path)?),
+            None => config::find(first)?,
+        };
+        Ok(file.map(|f| f.options).unwrap_or_default())
+    }
+
+    /// `selection` is the command line's rule selection (a layer over the configuration's).
+    pub fn resolve(
+        &self,
+        first: &Path,
+        selection: SelectionLayer,
+        show_info: bool,
+    ) -> Result<Resolved, ConfigError> {
+        let config = self.config(first)?;
+        let mut exclude: Vec<String> = if !self.exclude.is_empty() {
+            self.exclude.clone()
+        } else if let Some(exclude) = &config.exclude {
+            exclude.clone()
+        } else {
+            DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect()
+        };
+        exclude.extend(config.extend_exclude.iter().cloned());
+        exclude.extend(self.extend_exclude.iter().cloned());
+        let platforms = if !self.platform.is_empty() {
+            self.platform.clone()
+        } else {
+            config.platforms.unwrap_or_else(|| vec![Platform::Linux])
+        };
+        let selection = RuleSelection::new(&[config.selection, selection], config.per_file_ignores);
+        let settings = Settings {
+            target_version: self
+                .target_version
+                .or(config.target_version)
+                .unwrap_or(PythonVersion::PY312),
+            platform: platforms[0],
+            platforms,
+            selection,
+            knowledge_files: [config.knowledge, self.knowledge.clone()].concat(),
+            src: [config.src, self.src.clone()].concat(),
+            entry_globs: [config.entry, self.entry.clone()].concat(),
+            exclude,
+            show_info,
+        };
+        Ok(Resolved {
+            settings,
+            output_format: config.output_format,
+        })
+    }
+}
