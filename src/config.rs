@@ -243,6 +243,16 @@ fn parse(path: &Path, text: &str) -> Result<Option<Options>, ConfigError> {
             None => return Ok(None),
         }
     } else {
+        // A `[tool.forklint]` table copied from a pyproject.toml: say so, rather than let the
+        // TOML reader trip over the implicit `tool` table.
+        if let Some(offset) = table_header_offset(text, "tool.forklint") {
+            return Err(src.error(
+                &(offset..offset),
+                "a forklint.toml holds its keys at the top level, without the \
+                 `[tool.forklint]` table (that table belongs in pyproject.toml)"
+                    .to_string(),
+            ));
+        }
         let keys: KeyMap = src.parse(no_context)?;
         // `requires-python` of a `pyproject.toml` beside a forklint.toml (as Ruff does).
         let sibling = dir.join("pyproject.toml");
@@ -268,6 +278,23 @@ fn parse(path: &Path, text: &str) -> Result<Option<Options>, ConfigError> {
     };
     let options = check_and_read(&src, &keys, dir)?;
     finish(options, requires_python.as_ref().map(|r| (path, text, r))).map(Some)
+}
+
+/// Byte offset of a `[name]` table header line (spaces allowed inside the brackets).
+fn table_header_offset(text: &str, name: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        // A header may end in a comment: `[tool.forklint]  # settings`.
+        let trimmed = line.split('#').next().unwrap_or("").trim();
+        if let Some(inner) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']'))
+            && !inner.starts_with('[')
+            && inner.split('.').map(str::trim).eq(name.split('.'))
+        {
+            return Some(offset + (line.len() - line.trim_start().len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Fills `target-version` from `requires-python` (path and text of its file) when unset.

@@ -374,6 +374,21 @@ fn unknown_key_exits_2_with_file_line_and_suggestion() {
 }
 
 #[test]
+fn tool_forklint_table_in_forklint_toml_is_explained() {
+    // Copied from a pyproject.toml, with a comment after the header.
+    let (line, run) = config_error(
+        "forklint.toml",
+        "# settings\n[tool.forklint]  # ours\nselect = [\"FL1\"]\n",
+    );
+    assert_eq!(line, 2);
+    assert!(
+        run.stderr.contains("without the `[tool.forklint]` table"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
 fn toml_syntax_error_exits_2_with_file_and_line() {
     let toml = "ignore = [\"FL101\"]\nselect = = 1\n";
     assert_eq!(config_error("forklint.toml", toml).0, 2);
