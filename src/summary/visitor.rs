@@ -94,37 +94,40 @@ pub fn summarize(
         has_shebang: source.starts_with("#!"),
         ..ModuleSummary::default()
     };
-    match prescan(source) {
-        Prescan::Fine => {}
-        Prescan::TooManyBrackets(offset) => {
-            summary.syntax_errors.push(SyntaxProblem {
-                range: TextRange::empty(TextSize::new(offset as u32)),
-                message: format!(
-                    "too many nested parentheses (more than {MAX_NESTING}); Python refuses this \
-                     file"
-                ),
-            });
-            return summary;
-        }
-        Prescan::StatementTooLong(offset) => {
-            summary.incomplete = Some(Incomplete {
-                range: TextRange::empty(TextSize::new(offset as u32)),
-                reason: format!(
-                    "a single statement longer than {} MiB; forklint did not analyse this file",
-                    MAX_STATEMENT_BYTES >> 20
-                ),
-            });
-            return summary;
+    // The parser needs stack in proportion to one statement's nesting (about 64 bytes a
+    // level), and a statement of N bytes nests at most N levels: a file no longer than
+    // MAX_STATEMENT_BYTES cannot hold a statement that needs more than the analysis threads
+    // have, so only longer files are scanned before parsing.
+    if source.len() > MAX_STATEMENT_BYTES {
+        match prescan(source) {
+            Prescan::Fine => {}
+            Prescan::TooManyBrackets(offset) => {
+                summary
+                    .syntax_errors
+                    .push(too_many_brackets(TextSize::new(offset as u32)));
+                return summary;
+            }
+            Prescan::StatementTooLong(offset) => {
+                summary.incomplete = Some(Incomplete {
+                    range: TextRange::empty(TextSize::new(offset as u32)),
+                    reason: format!(
+                        "a single statement longer than {} MiB; forklint did not analyse this \
+                         file",
+                        MAX_STATEMENT_BYTES >> 20
+                    ),
+                });
+                return summary;
+            }
         }
     }
     let parsed = parse_unchecked_source(source, PySourceType::Python);
-    if crate::suppression::may_contain_directive(source) {
-        let comments = parsed
-            .tokens()
-            .iter()
-            .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
-            .map(Ranged::range);
-        summary.suppressions = crate::suppression::scan(source, comments);
+    let scanned = scan_tokens(source, parsed.tokens());
+    if let Some(offset) = scanned.too_deep {
+        summary.syntax_errors.push(too_many_brackets(offset));
+        return summary;
+    }
+    if !scanned.noqa_comments.is_empty() {
+        summary.suppressions = crate::suppression::scan(source, scanned.noqa_comments.into_iter());
     }
     if let Some(err) = parsed.errors().first() {
         summary.syntax_errors.push(SyntaxProblem {
@@ -152,6 +155,56 @@ pub fn summarize(
             .or_insert(i as ClassIdx);
     }
     summary
+}
+
+/// CPython's refusal of deep bracket nesting, as a syntax problem at the first bracket past
+/// the limit.
+fn too_many_brackets(offset: TextSize) -> SyntaxProblem {
+    SyntaxProblem {
+        range: TextRange::empty(offset),
+        message: format!(
+            "too many nested parentheses (more than {MAX_NESTING}); Python refuses this file"
+        ),
+    }
+}
+
+/// What one pass over a file's tokens finds besides the tree.
+struct ScannedTokens {
+    /// Where bracket nesting first exceeds [`MAX_NESTING`].
+    too_deep: Option<TextSize>,
+    /// Comments that may hold a `# noqa` directive.
+    noqa_comments: Vec<TextRange>,
+}
+
+fn scan_tokens(source: &str, tokens: &[ruff_python_ast::token::Token]) -> ScannedTokens {
+    use ruff_python_ast::token::TokenKind;
+    let mut out = ScannedTokens {
+        too_deep: None,
+        noqa_comments: Vec::new(),
+    };
+    let mut depth = 0usize;
+    for token in tokens {
+        match token.kind() {
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => {
+                depth += 1;
+                if depth > MAX_NESTING && out.too_deep.is_none() {
+                    out.too_deep = Some(token.start());
+                }
+            }
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                depth = depth.saturating_sub(1);
+            }
+            TokenKind::Comment
+                if source
+                    .get(std::ops::Range::<usize>::from(token.range()))
+                    .is_some_and(crate::suppression::may_contain_directive) =>
+            {
+                out.noqa_comments.push(token.range());
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What a linear scan of the raw text finds before the parser is trusted with it.
