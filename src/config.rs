@@ -86,6 +86,9 @@ pub struct Options {
     pub src: Vec<PathBuf>,
     /// `target-version`, else the lowest version `[project] requires-python` allows.
     pub target_version: Option<PythonVersion>,
+    /// Every supported version `requires-python` allows, when `target-version` is not set:
+    /// the versions rules that depend on the version evaluate (the matrix).
+    pub allowed_versions: Option<Vec<PythonVersion>>,
     pub platforms: Option<Vec<Platform>>,
     pub knowledge: Vec<PathBuf>,
     /// Checked by the CLI against its formats.
@@ -305,7 +308,7 @@ fn finish(
     if options.target_version.is_none()
         && let Some((path, text, spec)) = requires_python
     {
-        let version = lowest_allowed(spec.get_ref()).ok_or_else(|| {
+        let versions = allowed_versions(spec.get_ref()).ok_or_else(|| {
             Source { path, text }.error(
                 &spec.span(),
                 format!(
@@ -314,7 +317,8 @@ fn finish(
                 ),
             )
         })?;
-        options.target_version = Some(version);
+        options.target_version = versions.first().copied();
+        options.allowed_versions = Some(versions);
     }
     Ok(options)
 }
@@ -409,6 +413,7 @@ fn convert(src: &Source, raw: RawOptions, dir: &Path) -> Result<Options, ConfigE
         extend_exclude: anchor_globs(raw.extend_exclude.unwrap_or_default(), dir),
         src: paths(raw.src),
         target_version,
+        allowed_versions: None,
         platforms: raw.platforms.map(Spanned::into_inner),
         knowledge: paths(raw.knowledge),
         output_format: raw.output_format.map(|f| {
@@ -436,40 +441,126 @@ fn anchor_globs(globs: Vec<String>, dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The lowest Python 3 minor version a PEP 440 `requires-python` allows, within py38…py314:
-/// `>=3.9` → 3.9, `~=3.10` → 3.10, `>=3.8,<4` → 3.8, `==3.11.*` → 3.11, `<3.12` → 3.8.
-/// `None` when a clause cannot be read.
-pub fn lowest_allowed(spec: &str) -> Option<PythonVersion> {
-    let mut lowest = PythonVersion::PY38;
+/// Every supported Python version (py38…py314) a PEP 440 `requires-python` allows, oldest
+/// first: a minor version counts when some release of it satisfies every clause (`>=3.9` →
+/// 3.9…3.14, `~=3.10` → 3.10…3.14, `>=3.8,<3.11` → 3.8…3.10, `==3.11.*` → 3.11, `!=3.12.*`
+/// leaves 3.12 out, `!=3.12.1` does not). A spec that allows none of them is clamped to the
+/// nearest (`>=3.15` → 3.14, `<3.8` → 3.8). `None` when a clause cannot be read.
+pub fn allowed_versions(spec: &str) -> Option<Vec<PythonVersion>> {
+    let mut clauses = Vec::new();
     for clause in spec.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         let split = clause
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(clause.len());
         let (op, version) = (clause[..split].trim(), clause[split..].trim());
+        let wildcard = version.ends_with(".*");
         let mut parts = version.trim_end_matches(".*").split('.');
         let major: u8 = parts.next()?.parse().ok()?;
-        let minor: u8 = match parts.next() {
-            Some(m) => m.parse().ok()?,
-            None => 0,
+        let minor: Option<u8> = match parts.next() {
+            Some(m) => Some(m.parse().ok()?),
+            None => None,
         };
-        if parts.any(|p| p.parse::<u32>().is_err()) {
+        let rest: Vec<u32> = parts.map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        if !matches!(op, ">=" | "~=" | "==" | "===" | ">" | "<" | "<=" | "!=") {
             return None;
         }
-        let bound = match op {
-            ">=" | "~=" | "==" | "===" => PythonVersion::new(major, minor),
-            // `>3.8` allows 3.8.1; `>3` allows 3.0.1.
-            ">" => PythonVersion::new(major, minor),
-            "<" | "<=" | "!=" => continue,
-            _ => return None,
-        };
-        lowest = lowest.max(bound);
+        clauses.push((
+            op.to_string(),
+            major,
+            minor,
+            !rest.is_empty() || wildcard,
+            rest,
+        ));
     }
-    Some(lowest.min(PythonVersion::PY314))
+    // Whether some release of 3.m satisfies one clause, compared at minor granularity.
+    let allows =
+        |m: u8, (op, major, minor, finer, rest): &(String, u8, Option<u8>, bool, Vec<u32>)| {
+            let this = (3u8, m);
+            let bound = (*major, minor.unwrap_or(0));
+            let patch_above_zero = rest.first().is_some_and(|p| *p > 0);
+            match op.as_str() {
+                ">=" | ">" => this >= bound,
+                // `~=3.10` is `>=3.10, ==3.*`; `~=3.10.2` is `>=3.10.2, ==3.10.*`.
+                "~=" => {
+                    if *finer {
+                        this == bound
+                    } else {
+                        this >= bound && this.0 == bound.0
+                    }
+                }
+                "==" | "===" => match minor {
+                    Some(_) => this == bound,
+                    None => this.0 == *major,
+                },
+                // `<3.12` excludes 3.12; `<3.12.1` allows 3.12.0.
+                "<" => this < bound || (patch_above_zero && this == bound),
+                "<=" => this <= bound || (minor.is_none() && this.0 == *major),
+                // Only `!=3.12.*` (or `!=3.12`, meaning 3.12.0) can rule a minor version out.
+                "!=" => !(minor.is_some() && rest.is_empty() && *finer && this == bound),
+                _ => false,
+            }
+        };
+    let supported = PythonVersion::SUPPORTED;
+    let allowed: Vec<PythonVersion> = supported
+        .clone()
+        .filter(|&m| clauses.iter().all(|c| allows(m, c)))
+        .map(|m| PythonVersion::new(3, m))
+        .collect();
+    if !allowed.is_empty() {
+        return Some(allowed);
+    }
+    // Nothing supported is allowed: the nearest end of the supported range.
+    let above = clauses.iter().any(|(op, major, minor, ..)| {
+        op.starts_with('>') && (*major, minor.unwrap_or(0)) > (3, *supported.end())
+    });
+    Some(vec![PythonVersion::new(
+        3,
+        if above {
+            *supported.end()
+        } else {
+            *supported.start()
+        },
+    )])
+}
+
+/// The oldest version of [`allowed_versions`].
+pub fn lowest_allowed(spec: &str) -> Option<PythonVersion> {
+    allowed_versions(spec)?.first().copied()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requires_python_gives_every_allowed_version() {
+        let v = |s| {
+            allowed_versions(s).map(|vs| {
+                vs.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        };
+        assert_eq!(v(">=3.11").as_deref(), Some("3.11 3.12 3.13 3.14"));
+        assert_eq!(v(">=3.8,<3.11").as_deref(), Some("3.8 3.9 3.10"));
+        assert_eq!(v(">=3.8,<3.11.2").as_deref(), Some("3.8 3.9 3.10 3.11"));
+        assert_eq!(v("~=3.12").as_deref(), Some("3.12 3.13 3.14"));
+        assert_eq!(v("~=3.12.1").as_deref(), Some("3.12"));
+        assert_eq!(v("==3.11.*").as_deref(), Some("3.11"));
+        assert_eq!(v(">=3.10,!=3.12.*").as_deref(), Some("3.10 3.11 3.13 3.14"));
+        assert_eq!(
+            v(">=3.10,!=3.12.1").as_deref(),
+            Some("3.10 3.11 3.12 3.13 3.14")
+        );
+        assert_eq!(v("<=3.9").as_deref(), Some("3.8 3.9"));
+        assert_eq!(
+            v(">=3.8,<4").as_deref(),
+            Some("3.8 3.9 3.10 3.11 3.12 3.13 3.14")
+        );
+        assert_eq!(v(">=3.15").as_deref(), Some("3.14"));
+        assert_eq!(v("<3.7").as_deref(), Some("3.8"));
+    }
 
     #[test]
     fn requires_python_gives_the_lowest_allowed_version() {

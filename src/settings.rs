@@ -115,7 +115,12 @@ impl StartMethod {
 /// Everything the analysis is configured with.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The oldest of [`Self::target_versions`].
     pub target_version: PythonVersion,
+    /// Every Python version the code runs on (never empty, oldest first): `--target-version`
+    /// or `target-version` names one; otherwise every supported version `requires-python`
+    /// allows. FL107 reports when any version and platform re-imports the main module.
+    pub target_versions: Vec<PythonVersion>,
     /// The first of [`Self::platforms`]: the cell single-platform code evaluates.
     pub platform: Platform,
     /// Every platform the code runs on (never empty); FL107 reports when any of them re-imports
@@ -154,6 +159,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             target_version: PythonVersion::PY312,
+            target_versions: vec![PythonVersion::PY312],
             platform: Platform::Linux,
             platforms: vec![Platform::Linux],
             selection: RuleSelection::default(),

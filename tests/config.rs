@@ -270,6 +270,38 @@ fn requires_python_sets_the_target_version() {
 }
 
 #[test]
+fn requires_python_is_a_matrix_of_every_allowed_version() {
+    // `>=3.12` starts at 3.12 (fork on Linux) but allows 3.14 (forkserver): FL107, for 3.14.
+    let dir = project(&[("app.py", MP_OUTSIDE_GUARD)]);
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nrequires-python = \">=3.12\"\n[tool.forklint]\n",
+    );
+    let run = concise(dir.path(), &[]);
+    assert_eq!(codes(&run), ["FL103", "FL107"], "{}", run.describe());
+    assert!(
+        run.stdout.contains("on Linux with Python 3.14"),
+        "{}",
+        run.describe()
+    );
+    // An upper bound below 3.14 keeps every cell on fork.
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nrequires-python = \">=3.12,<3.14\"\n[tool.forklint]\n",
+    );
+    assert_eq!(codes(&concise(dir.path(), &[])), ["FL103"]);
+    // A named version is the only cell.
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nrequires-python = \">=3.12\"\n[tool.forklint]\ntarget-version = \"py312\"\n",
+    );
+    assert_eq!(codes(&concise(dir.path(), &[])), ["FL103"]);
+}
+
+#[test]
 fn platforms_feed_the_start_method_and_the_flag_overrides_them() {
     let dir = project(&[("app.py", MP_OUTSIDE_GUARD)]);
     write(

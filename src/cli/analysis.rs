@@ -92,11 +92,15 @@ impl AnalysisArgs {
             config.platforms.unwrap_or_else(|| vec![Platform::Linux])
         };
         let selection = RuleSelection::new(&[config.selection, selection], config.per_file_ignores);
+        // A named version is the only cell; else every version requires-python allows.
+        let target_versions = match (self.target_version, &config.allowed_versions) {
+            (Some(v), _) => vec![v],
+            (None, Some(allowed)) => allowed.clone(),
+            (None, None) => vec![config.target_version.unwrap_or(PythonVersion::PY312)],
+        };
         let settings = Settings {
-            target_version: self
-                .target_version
-                .or(config.target_version)
-                .unwrap_or(PythonVersion::PY312),
+            target_version: target_versions[0],
+            target_versions,
             platform: platforms[0],
             platforms,
             selection,

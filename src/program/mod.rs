@@ -21,7 +21,7 @@ pub use resolve::{FnRef, MethodTarget, Target};
 use crate::diagnostic::FileId;
 use crate::discover::FoundFile;
 use crate::knowledge::Knowledge;
-use crate::settings::{Platform, Settings, StartMethod};
+use crate::settings::{Platform, PythonVersion, Settings, StartMethod};
 use crate::summary::{self, ModuleSummary, ProjectIndex};
 
 /// How a file's top level runs (see docs/import-time.md).
@@ -346,26 +346,19 @@ impl Program {
         reach::call_path(self, from, self.effect(effect).body)
     }
 
-    /// The start method in force for a multiprocessing start: explicit at the call, else set
-    /// process-wide earlier in the same module, else the default of the target cell.
-    pub fn start_method(
-        &self,
-        explicit: Option<StartMethod>,
-        set_in_module: Option<StartMethod>,
-    ) -> StartMethod {
-        self.start_method_on(explicit, set_in_module, self.settings.platform)
-    }
-
-    /// [`Self::start_method`] on one of the configured platforms.
+    /// The start method in force for a multiprocessing start on one cell (version, platform):
+    /// explicit at the call, else set process-wide earlier in the same module, else the
+    /// default of that cell.
     pub fn start_method_on(
         &self,
         explicit: Option<StartMethod>,
         set_in_module: Option<StartMethod>,
+        version: PythonVersion,
         platform: Platform,
     ) -> StartMethod {
         explicit
             .or(set_in_module)
-            .unwrap_or_else(|| StartMethod::default_for(self.settings.target_version, platform))
+            .unwrap_or_else(|| StartMethod::default_for(version, platform))
     }
 
     /// Modules whose import runs, transitively, when `file` is imported.

@@ -62,8 +62,9 @@ method (Linux up to 3.13 by default).
 
 ## Python versions and platforms
 Windows always; macOS 3.8+; Linux 3.14+; any platform with an explicit spawn or forkserver
-context. Evaluated for the configured `--target-version` and each configured platform
-(`--platform`, or `platforms` in the configuration): reported when any of them re-imports.
+context. Evaluated for every configured Python version (`--target-version`, or every version
+`requires-python` allows) on every configured platform (`--platform`, or `platforms` in the
+configuration): reported when any of them re-imports.
 "#,
     check,
 };
@@ -84,12 +85,17 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     api,
                     ..
                 } => {
-                    // Each configured platform is a cell; the first that re-imports main reports.
-                    let cell = program.settings.platforms.iter().find_map(|&p| {
-                        let method = program.start_method_on(*start_method, set_in_module, p);
-                        method.reimports_main().then_some((method, p))
+                    // Each configured (version, platform) is a cell; the first that re-imports
+                    // the main module reports.
+                    let settings = &program.settings;
+                    let cell = settings.target_versions.iter().find_map(|&v| {
+                        settings.platforms.iter().find_map(|&p| {
+                            let method =
+                                program.start_method_on(*start_method, set_in_module, v, p);
+                            method.reimports_main().then_some((method, v, p))
+                        })
                     });
-                    let Some((method, platform)) = cell else {
+                    let Some((method, version, platform)) = cell else {
                         continue;
                     };
                     if last_stmt == Some(hit.stmt) {
@@ -103,7 +109,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                             "{} is the default start method on {} with Python {}",
                             method.as_str(),
                             platform,
-                            program.settings.target_version
+                            version
                         )
                     };
                     let call = snippet(program, file, program.event_range(file, hit.event));
