@@ -202,6 +202,7 @@ impl Program {
             modules: &modules,
             packages: &packages,
             knowledge: &knowledge,
+            platforms: &settings.platforms,
         };
         let t_summarise = std::time::Instant::now();
         // The one pass over each AST, in parallel; the AST is dropped when it returns.

@@ -20,6 +20,7 @@ use super::{
     last_dot,
 };
 use crate::knowledge::{Api, ApiKind, EffectKind, Knowledge};
+use crate::settings::Platform;
 use std::sync::Arc;
 
 /// Deepest bracket nesting accepted. CPython's tokenizer refuses more than 200 nested
@@ -50,6 +51,8 @@ pub struct ProjectIndex<'a> {
     /// packages without `__init__.py` count as packages.
     pub packages: &'a HashSet<String>,
     pub knowledge: &'a Knowledge,
+    /// The configured platforms: tests of `sys.platform` and the like are evaluated on them.
+    pub platforms: &'a [Platform],
 }
 
 impl ProjectIndex<'_> {
@@ -411,6 +414,8 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Scope tables of finished function bodies, kept to be reused (cleared) so that each
     /// function does not grow a fresh table.
     spare_scopes: Vec<HashMap<&'a str, Value>>,
+    /// The rest of the block being walked never runs on any configured platform.
+    unreachable: bool,
     /// Inside `except` handlers: bindings there do not replace the `try` body's.
     in_except_handler: u32,
     /// Names of the attribute chains being evaluated (see `eval_attribute_chain`).
@@ -452,6 +457,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 locals_of: None,
             },
             spare_scopes: Vec::new(),
+            unreachable: false,
             in_except_handler: 0,
             chain_scratch: Vec::new(),
             class_stack: Vec::new(),
@@ -468,9 +474,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn visit_module(&mut self, body: &'a [Stmt]) {
         self.pending.push(Vec::new());
         for (i, stmt) in body.iter().enumerate() {
+            // After `if sys.platform != "win32": raise ImportError(...)` on Windows, say.
+            if self.unreachable {
+                break;
+            }
             self.stmt = i as u32;
             self.visit_stmt(stmt);
         }
+        self.unreachable = false;
         // Other modules see the final top-level bindings; so do this module's functions,
         // walked next (the module scope stays as it is).
         self.summary.exports = self.scopes[0]
@@ -518,11 +529,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.scopes.push(scope);
             self.pending.push(Vec::new());
             match p.body {
-                PendingBody::Stmts(body) => {
-                    for stmt in body {
-                        self.visit_stmt(stmt);
-                    }
-                }
+                PendingBody::Stmts(body) => self.visit_body(body),
                 PendingBody::Lambda(expr) => {
                     self.eval(expr);
                 }
@@ -830,9 +837,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             names: HashMap::default(),
             is_class: true,
         });
-        for stmt in &def.body {
-            self.visit_stmt(stmt);
-        }
+        self.visit_body(&def.body);
         self.scopes.pop();
         self.class_stack.pop();
         self.qual_prefix = saved_prefix;
@@ -863,13 +868,140 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if guard.is_some() {
             self.summary.has_main_guard = true;
         }
-        self.eval(&stmt.test);
-        self.visit_clause(None, &stmt.body, guard == Some(true));
-        for clause in &stmt.elif_else_clauses {
+        // Clauses whose platform test is false on every configured platform never run; after
+        // one that is true on all of them, the rest never run (RULES.md §5.3).
+        let clauses = std::iter::once((Some(&*stmt.test), stmt.body.as_slice())).chain(
+            stmt.elif_else_clauses
+                .iter()
+                .map(|c| (c.test.as_ref(), c.body.as_slice())),
+        );
+        for (i, (test, body)) in clauses.enumerate() {
+            if let Some(test) = test {
+                if is_type_checking(test) {
+                    continue;
+                }
+                // The test runs (and what it calls) whatever it decides.
+                self.eval(test);
+            }
+            let truth = test.and_then(|t| self.platform_truth(t));
+            if truth == Some(false) {
+                continue;
+            }
             // `if __name__ != "__main__": … else: <main>`
-            let main = guard == Some(false) && clause.test.is_none();
-            self.visit_clause(clause.test.as_ref(), &clause.body, main);
+            let main = if i == 0 {
+                guard == Some(true)
+            } else {
+                guard == Some(false) && test.is_none()
+            };
+            self.visit_clause(None, body, main);
+            if truth == Some(true) || test.is_none() {
+                // `if not sys.platform.startswith("freebsd"): return False` ends the block
+                // here on every configured platform.
+                if truth == Some(true) && body.last().is_some_and(terminates) {
+                    self.unreachable = true;
+                }
+                break;
+            }
         }
+    }
+
+    /// What a platform test (`sys.platform == "win32"`, `sys.platform.startswith("linux")`,
+    /// `os.name != "nt"`, `platform.system() in ("Darwin", "Linux")`, and `not`/`and`/`or`
+    /// of these) says on every configured platform: `Some` when they all agree, `None` when
+    /// they differ or the test is not one forklint reads.
+    fn platform_truth(&self, test: &'a Expr) -> Option<bool> {
+        let mut answers = self
+            .index
+            .platforms
+            .iter()
+            .map(|&p| self.platform_test(test, p));
+        let first = answers.next()??;
+        answers.all(|a| a == Some(first)).then_some(first)
+    }
+
+    fn platform_test(&self, test: &'a Expr, platform: Platform) -> Option<bool> {
+        match test {
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+                self.platform_test(&u.operand, platform).map(|b| !b)
+            }
+            Expr::BoolOp(b) => {
+                let answers: Vec<Option<bool>> = b
+                    .values
+                    .iter()
+                    .map(|v| self.platform_test(v, platform))
+                    .collect();
+                let (decisive, other) = match b.op {
+                    ast::BoolOp::And => (false, true),
+                    ast::BoolOp::Or => (true, false),
+                };
+                if answers.contains(&Some(decisive)) {
+                    Some(decisive)
+                } else if answers.iter().all(|a| *a == Some(other)) {
+                    Some(other)
+                } else {
+                    None
+                }
+            }
+            Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+                let (left, right) = (&*c.left, &c.comparators[0]);
+                let (value, literal) =
+                    match (self.platform_probe(left, platform), literal_strings(right)) {
+                        (Some(v), Some(l)) => (v, l),
+                        _ => match (literal_strings(left), self.platform_probe(right, platform)) {
+                            (Some(l), Some(v)) if matches!(c.ops[0], CmpOp::Eq | CmpOp::NotEq) => {
+                                (v, l)
+                            }
+                            _ => return None,
+                        },
+                    };
+                let equal = literal.iter().any(|l| l == value);
+                match c.ops[0] {
+                    CmpOp::Eq if literal.len() == 1 => Some(equal),
+                    CmpOp::NotEq if literal.len() == 1 => Some(!equal),
+                    CmpOp::In => Some(equal),
+                    CmpOp::NotIn => Some(!equal),
+                    _ => None,
+                }
+            }
+            // `sys.platform.startswith("linux")` or `.startswith(("freebsd", "openbsd"))`.
+            Expr::Call(call)
+                if call.arguments.keywords.is_empty() && call.arguments.args.len() == 1 =>
+            {
+                let Expr::Attribute(a) = &*call.func else {
+                    return None;
+                };
+                if a.attr.id.as_str() != "startswith" {
+                    return None;
+                }
+                let value = self.platform_probe(&a.value, platform)?;
+                let prefixes = literal_strings(&call.arguments.args[0])?;
+                Some(prefixes.iter().any(|p| value.starts_with(p.as_str())))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value `expr` has on `platform`, if it is `sys.platform`, `os.name` or
+    /// `platform.system()`.
+    fn platform_probe(&self, expr: &'a Expr, platform: Platform) -> Option<&'static str> {
+        let (name, called) = match expr {
+            Expr::Call(call) if call.arguments.is_empty() => (self.eval_quiet(&call.func), true),
+            _ => (self.eval_quiet(expr), false),
+        };
+        let Value::Qual(q) = name else {
+            return None;
+        };
+        Some(match (&*q, called, platform) {
+            ("sys.platform", false, Platform::Linux) => "linux",
+            ("sys.platform", false, Platform::Macos) => "darwin",
+            ("sys.platform", false, Platform::Windows) => "win32",
+            ("os.name", false, Platform::Windows) => "nt",
+            ("os.name", false, _) => "posix",
+            ("platform.system", true, Platform::Linux) => "Linux",
+            ("platform.system", true, Platform::Macos) => "Darwin",
+            ("platform.system", true, Platform::Windows) => "Windows",
+            _ => return None,
+        })
     }
 
     fn visit_clause(&mut self, test: Option<&'a Expr>, body: &'a [Stmt], main: bool) {
@@ -881,9 +1013,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         let saved = self.in_main_guard;
         self.in_main_guard |= main;
-        for stmt in body {
-            self.visit_stmt(stmt);
-        }
+        self.visit_body(body);
         self.in_main_guard = saved;
     }
 
@@ -966,9 +1096,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             managers.push((item.range, v));
         }
-        for stmt in &with.body {
-            self.visit_stmt(stmt);
-        }
+        self.visit_body(&with.body);
         for (range, manager) in managers.into_iter().rev() {
             if let Value::Instance(inst) = &manager
                 && self.callable_is_relevant(&Value::Qual(inst.class.clone()))
@@ -983,17 +1111,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// body failed, so its bindings do not replace the body's (the usual case); names only
     /// the handler binds are still bound. Calls in handlers are still recorded.
     fn visit_try(&mut self, stmt: &'a ast::StmtTry) {
-        for s in &stmt.body {
-            self.visit_stmt(s);
-        }
+        self.visit_body(&stmt.body);
         self.in_except_handler += 1;
         for handler in &stmt.handlers {
             self.visit_except_handler(handler);
         }
         self.in_except_handler -= 1;
-        for s in stmt.orelse.iter().chain(&stmt.finalbody) {
-            self.visit_stmt(s);
-        }
+        self.visit_body(&stmt.orelse);
+        self.visit_body(&stmt.finalbody);
     }
 
     fn visit_for(&mut self, stmt: &'a ast::StmtFor) {
@@ -1003,19 +1128,15 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.push_event(stmt.iter.range(), EventKind::Consume { callee });
         }
         self.visit_assign_target(&stmt.target, Value::Unknown);
-        for s in &stmt.body {
-            self.visit_stmt(s);
-        }
-        for s in &stmt.orelse {
-            self.visit_stmt(s);
-        }
+        self.visit_body(&stmt.body);
+        self.visit_body(&stmt.orelse);
     }
 
     // ---- expressions -----------------------------------------------------------------------
 
     /// Evaluates without recording anything new (for re-reading an expression already
     /// evaluated, such as a decorator or an assignment receiver).
-    fn eval_quiet(&mut self, expr: &'a Expr) -> Value {
+    fn eval_quiet(&self, expr: &'a Expr) -> Value {
         // Only names and attribute chains are re-read; a chain is walked iteratively, so an
         // `a.b.c…` of any length costs no stack.
         let mut attrs = Vec::new();
@@ -1530,6 +1651,19 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
         self.depth -= 1;
     }
 
+    /// A block of statements. A platform test that is true everywhere and ends in `return` or
+    /// `raise` makes the rest of its block unreachable (`unreachable`), for this block only.
+    fn visit_body(&mut self, body: &'a [Stmt]) {
+        let saved = std::mem::replace(&mut self.unreachable, false);
+        for stmt in body {
+            if self.unreachable {
+                break;
+            }
+            self.visit_stmt(stmt);
+        }
+        self.unreachable = saved;
+    }
+
     /// An expression whose value is not used: only what it calls matters.
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
@@ -1549,6 +1683,29 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
     // Annotations are not evaluated at run time under `from __future__ import annotations`
     // and hold no calls worth tracking otherwise.
     fn visit_annotation(&mut self, _expr: &'a Expr) {}
+}
+
+/// Whether a block ending in `stmt` leaves it (so nothing after the block's `if` runs).
+fn terminates(stmt: &Stmt) -> bool {
+    matches!(stmt, Stmt::Return(_) | Stmt::Raise(_))
+}
+
+/// The string literals of `expr`: one for a string, each for a tuple, list or set of strings.
+fn literal_strings(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::StringLiteral(s) => Some(vec![s.value.to_str().to_string()]),
+        Expr::Tuple(t) => t.elts.iter().map(single_string).collect(),
+        Expr::List(l) => l.elts.iter().map(single_string).collect(),
+        Expr::Set(set) => set.elts.iter().map(single_string).collect(),
+        _ => None,
+    }
+}
+
+fn single_string(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        _ => None,
+    }
 }
 
 fn parent(module: &str) -> &str {
