@@ -273,9 +273,27 @@ impl Program {
             first_importers: std::sync::OnceLock::new(),
         };
         if std::env::var_os("FORKLINT_TIMING").is_some() {
+            let body: usize = program.files.iter().map(|f| f.summary.body.len()).sum();
+            let functions: usize = program
+                .files
+                .iter()
+                .map(|f| f.summary.functions.len())
+                .sum();
+            let fn_events: usize = program
+                .files
+                .iter()
+                .flat_map(|f| &f.summary.functions)
+                .map(|f| f.events.len())
+                .sum();
+            let exports: usize = program.files.iter().map(|f| f.summary.exports.len()).sum();
             eprintln!(
-                "timing: summarised {:?}, {}",
+                "timing: summarised {:?}, {} body events, {} functions, {} function events, {} \
+                 exports, {}",
                 t_summarise.elapsed(),
+                body,
+                functions,
+                fn_events,
+                exports,
                 crate::memory_report()
             );
         }
