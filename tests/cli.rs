@@ -1099,3 +1099,23 @@ fn unused_noqa_offers_a_safe_fix_that_keeps_used_codes() {
         run.describe()
     );
 }
+
+#[test]
+fn src_flag_is_relative_to_the_current_directory() {
+    // The project root is the directory with `.git`; the command runs in `sub/`.
+    let dir = project(&[("sub/app.py", THREAD_AT_IMPORT)]);
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let sub = dir.path().join("sub");
+    let run = concise(&sub, &["."]);
+    assert!(
+        run.stdout.contains("while `sub.app` is being imported"),
+        "{}",
+        run.describe()
+    );
+    let run = concise(&sub, &["--src", ".", "."]);
+    assert!(
+        run.stdout.contains("while `app` is being imported"),
+        "{}",
+        run.describe()
+    );
+}

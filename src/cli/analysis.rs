@@ -105,7 +105,13 @@ impl AnalysisArgs {
             platforms,
             selection,
             knowledge_files: [config.knowledge, self.knowledge.clone()].concat(),
-            src: [config.src, self.src.clone()].concat(),
+            // Paths typed on the command line are relative to where the command runs (the
+            // configuration's are already absolute, relative to its file).
+            src: config
+                .src
+                .into_iter()
+                .chain(self.src.iter().map(|p| crate::discover::absolute(p)))
+                .collect(),
             entry_globs: [config.entry, self.entry.clone()].concat(),
             exclude,
             show_info,
