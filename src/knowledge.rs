@@ -32,6 +32,8 @@ pub enum EffectKind {
     AtexitRegister,
     AtForkRegister,
     SignalInstall,
+    LockAcquire,
+    LockRelease,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]

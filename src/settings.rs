@@ -58,6 +58,27 @@ pub enum Platform {
     Windows,
 }
 
+impl Platform {
+    /// Every platform, in bit order.
+    pub const ALL: [Platform; 3] = [Platform::Linux, Platform::Macos, Platform::Windows];
+    /// A set of platforms with every bit set.
+    pub const ALL_BITS: u8 = 0b111;
+
+    /// This platform's bit in a set of platforms (an event's `platforms`).
+    pub const fn bit(self) -> u8 {
+        match self {
+            Platform::Linux => 1,
+            Platform::Macos => 2,
+            Platform::Windows => 4,
+        }
+    }
+
+    /// Whether `os.fork` exists there.
+    pub const fn is_posix(self) -> bool {
+        !matches!(self, Platform::Windows)
+    }
+}
+
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

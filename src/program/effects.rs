@@ -54,6 +54,19 @@ pub enum Effect {
         /// A start method chosen at the call (`get_context("spawn").Process`, `mp_context=`).
         start_method: Option<StartMethod>,
         preexec_fn: bool,
+        /// The object started (the `Process`, the executor), when it is one.
+        handle: Option<(FileId, Handle)>,
+        /// What the child runs first, when known (`Process(target=f)`, a pool initializer).
+        targets: Vec<FnRef>,
+    },
+    /// `multiprocessing.get_context(method)`.
+    GetContext {
+        method: Option<StartMethod>,
+    },
+    /// Acquiring (`with lock:`, `lock.acquire()`) or releasing a mutex.
+    Lock {
+        acquire: bool,
+        handle: Option<(FileId, Handle)>,
     },
     /// An import of `name`; `modules` are the project modules whose import runs, in order
     /// (parents first) — empty for a module outside the project.
@@ -99,6 +112,37 @@ pub struct ResolvedEvents {
     /// Source range of each event (function bodies only: a module body's events stay in its
     /// summary, which the rules read).
     ranges: Vec<TextRange>,
+    /// Where each event runs (function bodies only, as `ranges`).
+    flags: Vec<EventFlags>,
+}
+
+/// Where an event runs, kept from its summary event after the event itself is dropped: the
+/// platforms it can run on and whether it is on every path of its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventFlags(u8);
+
+impl EventFlags {
+    const CONDITIONAL: u8 = 0b1000;
+
+    pub fn of(event: &Event) -> Self {
+        Self(
+            event.platforms & 0b111
+                | if event.conditional {
+                    Self::CONDITIONAL
+                } else {
+                    0
+                },
+        )
+    }
+
+    /// The platforms the event can run on ([`crate::settings::Platform::bit`]).
+    pub fn platforms(self) -> u8 {
+        self.0 & 0b111
+    }
+
+    pub fn conditional(self) -> bool {
+        self.0 & Self::CONDITIONAL != 0
+    }
 }
 
 impl ResolvedEvents {
@@ -136,6 +180,7 @@ impl ResolvedEvents {
         self.starts.shrink_to_fit();
         self.items.shrink_to_fit();
         self.ranges.shrink_to_fit();
+        self.flags.shrink_to_fit();
     }
 }
 
@@ -180,6 +225,21 @@ impl FunctionEvents {
     pub fn with_ranges(&self, func: u32) -> impl Iterator<Item = (TextRange, &[Resolved])> + '_ {
         let (lo, hi) = self.event_span(func);
         (lo..hi).map(|i| (self.events.ranges[i], self.events.get(i)))
+    }
+
+    /// Each event of function `func`: its source range, where it runs, and its resolutions.
+    pub fn with_flags(
+        &self,
+        func: u32,
+    ) -> impl Iterator<Item = (TextRange, EventFlags, &[Resolved])> + '_ {
+        let (lo, hi) = self.event_span(func);
+        (lo..hi).map(|i| {
+            (
+                self.events.ranges[i],
+                self.events.flags[i],
+                self.events.get(i),
+            )
+        })
     }
 }
 
@@ -257,6 +317,7 @@ impl Program {
                 resolved.end_event();
                 if keep_ranges {
                     resolved.ranges.push(e.range);
+                    resolved.flags.push(EventFlags::of(e));
                 }
             }
         };
@@ -273,6 +334,7 @@ impl Program {
         functions.bounds.reserve_exact(function_events.len() + 1);
         functions.events.starts.reserve_exact(total + 1);
         functions.events.ranges.reserve_exact(total);
+        functions.events.flags.reserve_exact(total);
         functions.events.items.reserve(total);
         let mut count = 0u32;
         for (func, events) in function_events.into_iter().enumerate() {
@@ -527,19 +589,7 @@ impl Program {
                         .or_else(|| subclass.and_then(|(f, c)| self.class_daemon(f, c)))
                         .or(api.daemon_default)
                         .or_else(|| class_api.and_then(|c| c.daemon_default));
-                    let mut targets = Vec::new();
-                    if let Some(spec) = &api.target
-                        && let Some(v) = args.get(spec.position, spec.keyword.as_deref())
-                    {
-                        targets = self.callable_targets(origin.unwrap_or(FileId(0)), v);
-                    }
-                    if targets.is_empty()
-                        && let (Some((f, r)), Some(class_api)) = (receiver, class_api)
-                        && let Some(spec) = &class_api.target
-                        && let Some(v) = r.ctor_args().get(spec.position, spec.keyword.as_deref())
-                    {
-                        targets = self.callable_targets(f, v);
-                    }
+                    let mut targets = self.targets_of(api, args, receiver, class_api, origin);
                     if targets.is_empty()
                         && let Some((f, c)) = subclass
                         && let Some(run) = class_api
@@ -572,13 +622,33 @@ impl Program {
                         .and_then(StartMethod::parse);
                     let preexec_fn =
                         matches!(args.get(None, Some("preexec_fn")), Some(v) if *v != Value::None);
+                    let kind = api.spawn.unwrap_or(SpawnKind::Exec);
+                    let targets = if kind == SpawnKind::Exec {
+                        Vec::new()
+                    } else {
+                        self.targets_of(api, args, receiver, class_api, origin)
+                    };
                     Effect::ProcessSpawn {
                         api: api.name.clone(),
-                        kind: api.spawn.unwrap_or(SpawnKind::Exec),
+                        kind,
                         start_method: explicit,
                         preexec_fn,
+                        handle: receiver.map(|(f, r)| (f, r.handle)),
+                        targets,
                     }
                 }
+                EffectKind::GetContext => Effect::GetContext {
+                    method: api
+                        .method_arg
+                        .as_ref()
+                        .and_then(|m| args.get(m.position, m.keyword.as_deref()))
+                        .and_then(Value::as_str)
+                        .and_then(StartMethod::parse),
+                },
+                EffectKind::LockAcquire | EffectKind::LockRelease => Effect::Lock {
+                    acquire: *kind == EffectKind::LockAcquire,
+                    handle: receiver.map(|(f, r)| (f, r.handle)),
+                },
                 EffectKind::SetStartMethod => {
                     let method = api
                         .method_arg
@@ -595,6 +665,33 @@ impl Program {
             };
             out(Classified::Effect(effect));
         }
+    }
+
+    /// What a started thread or process runs: the callable passed to the call (by the API's
+    /// `target` spec), else the one its receiver was constructed with.
+    fn targets_of(
+        &self,
+        api: &Api,
+        args: &CallArgs,
+        receiver: Option<(FileId, &Instance)>,
+        class_api: Option<&Api>,
+        origin: Option<FileId>,
+    ) -> Vec<FnRef> {
+        if let Some(spec) = &api.target
+            && let Some(v) = args.get(spec.position, spec.keyword.as_deref())
+        {
+            let targets = self.callable_targets(origin.unwrap_or(FileId(0)), v);
+            if !targets.is_empty() {
+                return targets;
+            }
+        }
+        if let (Some((f, r)), Some(class_api)) = (receiver, class_api)
+            && let Some(spec) = &class_api.target
+            && let Some(v) = r.ctor_args().get(spec.position, spec.keyword.as_deref())
+        {
+            return self.callable_targets(f, v);
+        }
+        Vec::new()
     }
 
     fn known_class_of(&self, class: &str) -> Option<&Api> {

@@ -2,6 +2,7 @@
 //! through calls, each with enough provenance to show the chain that leads to it.
 
 mod effects;
+mod fork_flow;
 mod reach;
 mod resolve;
 
@@ -14,7 +15,12 @@ use rayon::prelude::*;
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
-pub use effects::{Effect, EffectId, EffectSite, FunctionEvents, Resolved, ResolvedEvents};
+pub use effects::{
+    Body, Effect, EffectId, EffectSite, EventFlags, FunctionEvents, Resolved, ResolvedEvents,
+};
+pub use fork_flow::{
+    CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
+};
 pub use reach::CallStep;
 pub use resolve::{FnRef, MethodTarget, Target};
 
@@ -133,6 +139,7 @@ pub struct Program {
     pub fn_events: Vec<FunctionEvents>,
     reach: reach::Reach,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
+    fork_flow: std::sync::OnceLock<ForkFlow>,
 }
 
 /// A file read from disk (or from an editor buffer).
@@ -271,6 +278,7 @@ impl Program {
             fn_events: Vec::new(),
             reach: reach::Reach::default(),
             first_importers: std::sync::OnceLock::new(),
+            fork_flow: std::sync::OnceLock::new(),
         };
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             let body: usize = program.files.iter().map(|f| f.summary.body.len()).sum();
@@ -337,6 +345,23 @@ impl Program {
 
     pub fn effect(&self, id: EffectId) -> &EffectSite {
         &self.effects[id.0 as usize]
+    }
+
+    /// The may-be-multithreaded flow and the fork sinks it reaches (computed once, by the
+    /// first fork rule that asks).
+    pub fn fork_flow(&self) -> &ForkFlow {
+        self.fork_flow.get_or_init(|| {
+            let t = std::time::Instant::now();
+            let flow = ForkFlow::compute(self);
+            if std::env::var_os("FORKLINT_TIMING").is_some() {
+                eprintln!(
+                    "timing: fork flow {:?} ({} sinks)",
+                    t.elapsed(),
+                    flow.sinks.len()
+                );
+            }
+            flow
+        })
     }
 
     /// The effects reached by one module-body event: its own, and those of what it calls.

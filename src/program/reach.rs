@@ -131,13 +131,13 @@ impl Reach {
 
 /// Strongly connected components, stored flat: component `i` is
 /// `nodes[bounds[i]..bounds[i + 1]]`.
-struct Components {
+pub(super) struct Components {
     nodes: Vec<usize>,
     bounds: Vec<usize>,
 }
 
 impl Components {
-    fn iter(&self) -> impl Iterator<Item = &[usize]> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &[usize]> + '_ {
         self.bounds.windows(2).map(|w| &self.nodes[w[0]..w[1]])
     }
 }
@@ -145,7 +145,10 @@ impl Components {
 /// Iterative Tarjan (no recursion: call chains in real projects are deep). `successor(v, i)`
 /// is the `i`-th out-edge slot of `v`: `None` past the last, `Some(None)` for a slot that is
 /// not an edge. Components come out callees first.
-fn tarjan(n: usize, successor: &dyn Fn(usize, usize) -> Option<Option<usize>>) -> Components {
+pub(super) fn tarjan(
+    n: usize,
+    successor: &dyn Fn(usize, usize) -> Option<Option<usize>>,
+) -> Components {
     const UNVISITED: usize = usize::MAX;
     let mut index = vec![UNVISITED; n];
     let mut low = vec![0; n];

@@ -211,6 +211,13 @@ pub struct Event {
     pub in_main_guard: bool,
     /// Module body only: index of the top-level statement the event belongs to.
     pub stmt: u32,
+    /// The configured platforms the event can run on ([`crate::settings::Platform::bit`]):
+    /// `if sys.platform == "win32":` leaves only Windows. Tests forklint can read are
+    /// encoded here rather than in `conditional`.
+    pub platforms: u8,
+    /// Not on every path through its body: inside a branch, a loop or an `except` handler
+    /// (the "possible" rather than "definite" of RULES.md FL201).
+    pub conditional: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -223,6 +230,24 @@ pub struct FunctionSummary {
     /// The first object this function returns that was constructed in it (a started
     /// thread returned to the caller, who may join it).
     pub returns: Option<Arc<Instance>>,
+    /// The body's last top-level statement ends the process (`os._exit(...)`, `os.exec*`):
+    /// a fork child that calls it last does not fall through (FL207).
+    pub ends_in_exit: bool,
+}
+
+/// The child branch after `pid = os.fork()`: `if pid == 0:` (or `if not pid:`, or the
+/// `else:` of `if pid:`), for FL207 and FL206.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForkChild {
+    /// The fork call.
+    pub fork: TextRange,
+    /// From the first to the last statement of the child branch.
+    pub body: TextRange,
+    /// Every path through the branch ends the process.
+    pub exits: bool,
+    /// The branch does not end the process itself, but its last statement calls this: if
+    /// that function ends in `os._exit`, the child does not fall through.
+    pub tail_call: Option<Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -268,6 +293,8 @@ pub struct ModuleSummary {
     /// Where and why analysis of this file stopped early (nesting past [`MAX_VISIT_DEPTH`],
     /// a statement too long to parse safely): what follows was not analysed.
     pub incomplete: Option<Incomplete>,
+    /// The child branches of `os.fork()` calls, in source order.
+    pub fork_children: Vec<ForkChild>,
     /// `# noqa` directives in the file's comments.
     pub suppressions: crate::suppression::Suppressions,
     /// `qualname` → function / class, for lookups from other modules.

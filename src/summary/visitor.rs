@@ -14,6 +14,7 @@ use ruff_python_ast::{
 use ruff_python_parser::parse_unchecked_source;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use super::ForkChild;
 use super::{
     CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle,
     Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
@@ -430,6 +431,14 @@ struct ModuleVisitor<'s, 'i, 'a> {
     depth: usize,
     /// The callee of the last call evaluated (for `for x in ex.map(...)`).
     last_callee: Option<Value>,
+    /// The configured platforms the code being walked can run on (see [`Event::platforms`]).
+    platforms: u8,
+    /// How many branches, loops or handlers (of the current body) enclose the code being
+    /// walked: events there are `conditional`.
+    conditional: u32,
+    /// Names bound to the result of `os.fork()` (`pid = os.fork()`) in the body being walked,
+    /// with the fork call, for finding the child branch (FL207).
+    fork_vars: Vec<(&'a str, Option<FuncIdx>, TextRange)>,
 }
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
@@ -468,6 +477,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             star_imports: Vec::new(),
             depth: 0,
             last_callee: None,
+            platforms: index.platforms.iter().fold(0, |m, p| m | p.bit()),
+            conditional: 0,
+            fork_vars: Vec::new(),
         }
     }
 
@@ -528,12 +540,25 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             self.scopes.push(scope);
             self.pending.push(Vec::new());
+            // A function's body runs whenever it is called: where it was defined does not
+            // make its events conditional or platform-bound.
+            let saved_platforms = std::mem::replace(
+                &mut self.platforms,
+                self.index.platforms.iter().fold(0, |m, p| m | p.bit()),
+            );
+            let saved_conditional = std::mem::replace(&mut self.conditional, 0);
             match p.body {
-                PendingBody::Stmts(body) => self.visit_body(body),
+                PendingBody::Stmts(body) => {
+                    self.visit_body(body);
+                    let exits = body.last().is_some_and(|s| self.stmt_exits(s));
+                    self.summary.functions[p.idx as usize].ends_in_exit = exits;
+                }
                 PendingBody::Lambda(expr) => {
                     self.eval(expr);
                 }
             }
+            self.platforms = saved_platforms;
+            self.conditional = saved_conditional;
             let inner = self.pending.pop().unwrap_or_default();
             self.walk_pending(inner);
             if let Some(mut scope) = self.scopes.pop() {
@@ -562,6 +587,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             kind,
             in_main_guard: self.in_main_guard,
             stmt: self.stmt,
+            platforms: self.platforms,
+            conditional: self.conditional > 0,
         };
         match self.sink {
             None => self.summary.body.push(event),
@@ -791,6 +818,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             class: None,
             events: Vec::new(),
             returns: None,
+            ends_in_exit: false,
         });
         idx
     }
@@ -875,7 +903,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 .iter()
                 .map(|c| (c.test.as_ref(), c.body.as_slice())),
         );
-        for (i, (test, body)) in clauses.enumerate() {
+        let clauses: Vec<_> = clauses.collect();
+        let fork_child = self.fork_child_clause(&clauses);
+        // Platforms on which no earlier clause was certainly taken, and whether every earlier
+        // test was decided by the platform alone (then this clause is not "conditional": its
+        // platforms say when it runs).
+        let mut remaining = self.platforms;
+        let mut decided_so_far = true;
+        for (i, (test, body)) in clauses.into_iter().enumerate() {
             if let Some(test) = test {
                 if is_type_checking(test) {
                     continue;
@@ -887,13 +922,40 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             if truth == Some(false) {
                 continue;
             }
+            let (mut runs_on, mut taken_on, mut decided) = (remaining, 0u8, true);
+            if let Some(test) = test {
+                for &platform in self.index.platforms {
+                    match self.platform_test(test, platform) {
+                        Some(false) => runs_on &= !platform.bit(),
+                        Some(true) => taken_on |= platform.bit(),
+                        None => decided = false,
+                    }
+                }
+            }
+            if runs_on == 0 {
+                decided_so_far &= decided;
+                remaining &= !taken_on;
+                continue;
+            }
             // `if __name__ != "__main__": … else: <main>`
             let main = if i == 0 {
                 guard == Some(true)
             } else {
                 guard == Some(false) && test.is_none()
             };
+            let conditional = !(main || decided && decided_so_far);
+            let saved_platforms = std::mem::replace(&mut self.platforms, runs_on);
+            self.conditional += u32::from(conditional);
             self.visit_clause(None, body, main);
+            self.conditional -= u32::from(conditional);
+            self.platforms = saved_platforms;
+            if let Some((clause, fork)) = fork_child
+                && clause == i
+            {
+                self.record_fork_child(fork, body);
+            }
+            decided_so_far &= decided;
+            remaining &= !taken_on;
             if truth == Some(true) || test.is_none() {
                 // `if not sys.platform.startswith("freebsd"): return False` ends the block
                 // here on every configured platform.
@@ -903,6 +965,155 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 break;
             }
         }
+    }
+
+    /// The clause of an `if` that is the child branch of an earlier `pid = os.fork()`, with
+    /// that fork call: `if pid == 0:`, `if not pid:`, or the `else:` after `if pid:` /
+    /// `if pid != 0:` / `if pid > 0:`.
+    fn fork_child_clause(
+        &self,
+        clauses: &[(Option<&'a Expr>, &'a [Stmt])],
+    ) -> Option<(usize, TextRange)> {
+        for (i, (test, _)) in clauses.iter().enumerate() {
+            let Some(test) = test else { break };
+            let Some((name, in_child)) = fork_test(test) else {
+                continue;
+            };
+            let Some(&(_, _, fork)) = self
+                .fork_vars
+                .iter()
+                .rev()
+                .find(|(n, sink, _)| *n == name && *sink == self.sink)
+            else {
+                continue;
+            };
+            if in_child {
+                return Some((i, fork));
+            }
+            // The parent's test: the child is the plain `else:` right after it.
+            return match clauses.get(i + 1) {
+                Some((None, _)) => Some((i + 1, fork)),
+                _ => None,
+            };
+        }
+        None
+    }
+
+    fn record_fork_child(&mut self, fork: TextRange, body: &'a [Stmt]) {
+        let (Some(first), Some(last)) = (body.first(), body.last()) else {
+            return;
+        };
+        let exits = self.body_exits(body);
+        let tail_call = match last {
+            Stmt::Expr(e) if !exits => match &*e.value {
+                Expr::Call(call) => Some(self.eval_quiet(&call.func)),
+                _ => None,
+            },
+            _ => None,
+        };
+        self.summary.fork_children.push(ForkChild {
+            fork,
+            body: TextRange::new(first.start(), last.end()),
+            exits,
+            tail_call,
+        });
+    }
+
+    /// Whether every path through `body` ends the process (`os._exit`, `os.exec*`,
+    /// `os.abort`) before it can leave the block: some top-level statement ends it, and no
+    /// statement before that one can `return`, `raise`, `break` out or call `sys.exit()`.
+    fn body_exits(&self, body: &'a [Stmt]) -> bool {
+        for stmt in body {
+            if self.stmt_exits(stmt) {
+                return true;
+            }
+            if self.may_leave(stmt, true) {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn stmt_exits(&self, stmt: &'a Stmt) -> bool {
+        match stmt {
+            Stmt::Expr(e) => matches!(&*e.value, Expr::Call(c) if self.is_exit_call(c)),
+            Stmt::If(i) => {
+                i.elif_else_clauses.last().is_some_and(|c| c.test.is_none())
+                    && self.body_exits(&i.body)
+                    && i.elif_else_clauses.iter().all(|c| self.body_exits(&c.body))
+            }
+            Stmt::Try(t) => {
+                self.body_exits(&t.finalbody)
+                    || ((self.body_exits(&t.body) || self.body_exits(&t.orelse))
+                        && !t.handlers.is_empty()
+                        && t.handlers.iter().all(|h| match h {
+                            ast::ExceptHandler::ExceptHandler(h) => self.body_exits(&h.body),
+                        }))
+            }
+            Stmt::With(w) => self.body_exits(&w.body),
+            // `while True:` without a `break` never falls through.
+            Stmt::While(w) => {
+                matches!(&*w.test, Expr::BooleanLiteral(b) if b.value) && !breaks_out(&w.body)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a statement may leave the enclosing block early (`return`, `raise`,
+    /// `sys.exit()`, and `break`/`continue` when `loop_exits` — they leave a block, not the
+    /// loop that encloses it), looking inside compound statements but not into nested
+    /// definitions.
+    fn may_leave(&self, stmt: &'a Stmt, loop_exits: bool) -> bool {
+        let any =
+            |body: &'a [Stmt], loop_exits: bool| body.iter().any(|s| self.may_leave(s, loop_exits));
+        match stmt {
+            Stmt::Return(_) | Stmt::Raise(_) => true,
+            Stmt::Break(_) | Stmt::Continue(_) => loop_exits,
+            Stmt::Expr(e) => matches!(&*e.value, Expr::Call(c)
+                if matches!(self.eval_quiet(&c.func), Value::Qual(q) if &*q == "sys.exit")),
+            Stmt::If(i) => {
+                any(&i.body, loop_exits)
+                    || i.elif_else_clauses.iter().any(|c| any(&c.body, loop_exits))
+            }
+            Stmt::Try(t) => {
+                any(&t.body, loop_exits)
+                    || any(&t.orelse, loop_exits)
+                    || any(&t.finalbody, loop_exits)
+                    || t.handlers.iter().any(|h| match h {
+                        ast::ExceptHandler::ExceptHandler(h) => any(&h.body, loop_exits),
+                    })
+            }
+            Stmt::With(w) => any(&w.body, loop_exits),
+            // `break`/`continue` inside a loop stay in it; `return`/`raise` do not.
+            Stmt::For(f) => any(&f.body, false) || any(&f.orelse, false),
+            Stmt::While(w) => any(&w.body, false) || any(&w.orelse, false),
+            Stmt::Match(m) => m.cases.iter().any(|c| any(&c.body, loop_exits)),
+            _ => false,
+        }
+    }
+
+    /// `os._exit(...)`, `os.abort()` or an `os.exec*` call: the process ends there.
+    fn is_exit_call(&self, call: &'a ast::ExprCall) -> bool {
+        let Value::Qual(q) = self.eval_quiet(&call.func) else {
+            return false;
+        };
+        // `os` re-exports these from `posix`; tests and low-level code call them there.
+        let name = q.strip_prefix("os.").or_else(|| q.strip_prefix("posix."));
+        matches!(
+            name,
+            Some(
+                "_exit"
+                    | "abort"
+                    | "execv"
+                    | "execve"
+                    | "execl"
+                    | "execle"
+                    | "execlp"
+                    | "execlpe"
+                    | "execvp"
+                    | "execvpe"
+            )
+        )
     }
 
     /// What a platform test (`sys.platform == "win32"`, `sys.platform.startswith("linux")`,
@@ -1089,14 +1300,56 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     fn visit_with(&mut self, with: &'a ast::StmtWith) {
         let mut managers = Vec::new();
+        let mut held = Vec::new();
         for item in &with.items {
             let v = self.eval(&item.context_expr);
             if let Some(target) = &item.optional_vars {
                 self.visit_assign_target(target, v.clone());
             }
+            // `with lock:` acquires at the item and releases at the end of the block: as
+            // `lock.__enter__()` / `lock.__exit__()` calls, for what the knowledge base says
+            // they do (FL206 reads the held region).
+            let receiver = match &v {
+                Value::Instance(inst) => Some(self.current(inst)),
+                other => self.self_attr_instance(other),
+            };
+            if let Some(receiver) = receiver
+                && self
+                    .index
+                    .knowledge
+                    .get_member(&receiver.class, "__enter__")
+                    .is_some()
+            {
+                let enter = Value::BoundMethod {
+                    receiver: receiver.clone(),
+                    method: Name::new_static("__enter__"),
+                };
+                self.push_event(
+                    item.range,
+                    EventKind::Call {
+                        callee: enter,
+                        args: None,
+                    },
+                );
+                held.push(receiver);
+            }
             managers.push((item.range, v));
         }
         self.visit_body(&with.body);
+        let end = TextRange::empty(with.range.end());
+        for receiver in held.into_iter().rev() {
+            let exit = Value::BoundMethod {
+                receiver,
+                method: Name::new_static("__exit__"),
+            };
+            self.push_event(
+                end,
+                EventKind::Call {
+                    callee: exit,
+                    args: None,
+                },
+            );
+        }
         for (range, manager) in managers.into_iter().rev() {
             if let Value::Instance(inst) = &manager
                 && self.callable_is_relevant(&Value::Qual(inst.class.clone()))
@@ -1113,9 +1366,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn visit_try(&mut self, stmt: &'a ast::StmtTry) {
         self.visit_body(&stmt.body);
         self.in_except_handler += 1;
+        self.conditional += 1;
         for handler in &stmt.handlers {
             self.visit_except_handler(handler);
         }
+        self.conditional -= 1;
         self.in_except_handler -= 1;
         self.visit_body(&stmt.orelse);
         self.visit_body(&stmt.finalbody);
@@ -1128,8 +1383,37 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.push_event(stmt.iter.range(), EventKind::Consume { callee });
         }
         self.visit_assign_target(&stmt.target, Value::Unknown);
+        self.conditional += 1;
         self.visit_body(&stmt.body);
         self.visit_body(&stmt.orelse);
+        self.conditional -= 1;
+    }
+
+    /// `pid = os.fork()` or `pid, fd = pty.fork()`: remember the name for the `if` that
+    /// picks the child branch.
+    fn note_fork_var(&mut self, assign: &'a ast::StmtAssign) {
+        let Expr::Call(call) = &*assign.value else {
+            return;
+        };
+        let is_fork = matches!(self.eval_quiet(&call.func), Value::Qual(q)
+            if matches!(&*q, "os.fork" | "os.forkpty" | "os.fork1" | "pty.fork"));
+        if !is_fork {
+            return;
+        }
+        for target in &assign.targets {
+            let name = match target {
+                Expr::Name(n) => Some(n),
+                Expr::Tuple(t) => match t.elts.first() {
+                    Some(Expr::Name(n)) => Some(n),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(n) = name {
+                self.fork_vars
+                    .push((n.id.as_str(), self.sink, call.range()));
+            }
+        }
     }
 
     // ---- expressions -----------------------------------------------------------------------
@@ -1454,9 +1738,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 .and_then(|m| args.get(m.position, m.keyword.as_deref()))
                 .and_then(Value::as_str)
         } else {
-            // `ProcessPoolExecutor(mp_context=ctx)` carries the context's start method.
-            match args.get(None, Some("mp_context")) {
-                Some(Value::Instance(ctx)) => ctx.start_method.as_deref(),
+            // `ProcessPoolExecutor(mp_context=ctx)` carries the context's start method;
+            // `max_tasks_per_child=N` without one makes it spawn (3.11+, RULES.md §2).
+            match (
+                args.get(None, Some("mp_context")),
+                args.get(None, Some("max_tasks_per_child")),
+            ) {
+                (Some(Value::Instance(ctx)), _) => ctx.start_method.as_deref(),
+                (None | Some(Value::None), Some(v)) if *v != Value::None => Some("spawn"),
                 _ => None,
             }
         }
@@ -1624,6 +1913,25 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                 for target in &a.targets {
                     self.visit_assign_target(target, v.clone());
                 }
+                self.note_fork_var(a);
+            }
+            Stmt::While(w) => {
+                self.eval(&w.test);
+                self.conditional += 1;
+                self.visit_body(&w.body);
+                self.visit_body(&w.orelse);
+                self.conditional -= 1;
+            }
+            Stmt::Match(m) => {
+                self.eval(&m.subject);
+                self.conditional += 1;
+                for case in &m.cases {
+                    if let Some(guard) = &case.guard {
+                        self.eval(guard);
+                    }
+                    self.visit_body(&case.body);
+                }
+                self.conditional -= 1;
             }
             Stmt::AnnAssign(a) => {
                 if let Some(value) = &a.value {
@@ -1683,6 +1991,55 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
     // Annotations are not evaluated at run time under `from __future__ import annotations`
     // and hold no calls worth tracking otherwise.
     fn visit_annotation(&mut self, _expr: &'a Expr) {}
+}
+
+/// `pid == 0`, `0 == pid`, `not pid` (true in the child), or `pid`, `pid != 0`, `pid > 0`
+/// (true in the parent): the name tested and whether the test holds in the child.
+fn fork_test(test: &Expr) -> Option<(&str, bool)> {
+    let is_zero = |e: &Expr| matches!(e, Expr::NumberLiteral(n) if matches!(&n.value, ast::Number::Int(i) if i.as_u8() == Some(0)));
+    match test {
+        Expr::Name(n) => Some((n.id.as_str(), false)),
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => match &*u.operand {
+            Expr::Name(n) => Some((n.id.as_str(), true)),
+            _ => None,
+        },
+        Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+            let (left, right) = (&*c.left, &c.comparators[0]);
+            let (name, swapped) = match (left, right) {
+                (Expr::Name(n), r) if is_zero(r) => (n.id.as_str(), false),
+                (l, Expr::Name(n)) if is_zero(l) => (n.id.as_str(), true),
+                _ => return None,
+            };
+            match (c.ops[0], swapped) {
+                (CmpOp::Eq, _) => Some((name, true)),
+                (CmpOp::NotEq, _) => Some((name, false)),
+                (CmpOp::Gt, false) | (CmpOp::Lt, true) => Some((name, false)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether a loop body has a `break` of its own (not one of a nested loop).
+fn breaks_out(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::Break(_) => true,
+        Stmt::If(i) => {
+            breaks_out(&i.body) || i.elif_else_clauses.iter().any(|c| breaks_out(&c.body))
+        }
+        Stmt::Try(t) => {
+            breaks_out(&t.body)
+                || breaks_out(&t.orelse)
+                || breaks_out(&t.finalbody)
+                || t.handlers.iter().any(|h| match h {
+                    ast::ExceptHandler::ExceptHandler(h) => breaks_out(&h.body),
+                })
+        }
+        Stmt::With(w) => breaks_out(&w.body),
+        Stmt::Match(m) => m.cases.iter().any(|c| breaks_out(&c.body)),
+        _ => false,
+    })
 }
 
 /// Whether a block ending in `stmt` leaves it (so nothing after the block's `if` runs).

@@ -2,7 +2,7 @@ use crate::diagnostic::{Diagnostic, Location, Severity, Step};
 use crate::program::{Context, Effect, Program};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{at_event, chain, flow, function_name, loc, module_name, snippet};
+use super::{at_event, call_steps, chain, flow, function_name, loc, module_name, snippet};
 
 pub static RULE: Rule = Rule {
     code: "FL104",
@@ -97,19 +97,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 "thread started at import time".into(),
             );
             d.trace = chain(program, &hit, "thread started here");
-            for step in program.call_path(target, import) {
-                d.trace.push(Step {
-                    location: Location {
-                        file: step.caller.file,
-                        range: step.range,
-                    },
-                    message: format!(
-                        "`{}` calls `{}`",
-                        function_name(program, step.caller),
-                        function_name(program, step.callee)
-                    ),
-                });
-            }
+            d.trace.extend(call_steps(program, target, import));
             d.trace.push(Step {
                 location: Location {
                     file: site.body.file(),

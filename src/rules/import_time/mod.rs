@@ -118,19 +118,7 @@ pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
     let mut steps = Vec::new();
     let site = program.effect(hit.effect);
     if let Some(via) = hit.via {
-        for step in program.call_path(via, hit.effect) {
-            steps.push(Step {
-                location: Location {
-                    file: step.caller.file,
-                    range: step.range,
-                },
-                message: format!(
-                    "`{}` calls `{}`",
-                    function_name(program, step.caller),
-                    function_name(program, step.callee)
-                ),
-            });
-        }
+        steps.extend(call_steps(program, via, hit.effect));
     }
     if site.body.file() != hit.file || hit.via.is_some() {
         steps.push(Step {
@@ -142,6 +130,25 @@ pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
         });
     }
     steps
+}
+
+/// One step per call on the shortest chain from `from` down to the function holding `effect`.
+pub fn call_steps(program: &Program, from: FnRef, effect: EffectId) -> Vec<Step> {
+    program
+        .call_path(from, effect)
+        .into_iter()
+        .map(|step| Step {
+            location: Location {
+                file: step.caller.file,
+                range: step.range,
+            },
+            message: format!(
+                "`{}` calls `{}`",
+                function_name(program, step.caller),
+                function_name(program, step.callee)
+            ),
+        })
+        .collect()
 }
 
 /// One place where `file` is imported by another module, for the end of a chain.
@@ -196,6 +203,9 @@ pub fn describe(effect: &Effect) -> String {
         Effect::Import { .. } => "imports a module".into(),
         Effect::UnknownImport => "imports a module chosen at run time".into(),
         Effect::SetStartMethod { .. } => "sets the multiprocessing start method".into(),
+        Effect::GetContext { .. } => "gets a multiprocessing context".into(),
+        Effect::Lock { acquire: true, .. } => "acquires a lock".into(),
+        Effect::Lock { .. } => "releases a lock".into(),
         Effect::Other { api, .. } => format!("calls `{api}`"),
     }
 }
