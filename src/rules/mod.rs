@@ -4,6 +4,7 @@
 //! the one place a rule is registered.
 
 pub mod docs;
+pub mod fork;
 pub mod general;
 pub mod import_time;
 pub mod selection;
@@ -16,17 +17,19 @@ use crate::program::Program;
 pub enum Family {
     General,
     ImportTime,
+    Fork,
 }
 
 impl Family {
     /// Every family, in code order (the order of the rules index).
-    pub const ALL: [Family; 2] = [Family::General, Family::ImportTime];
+    pub const ALL: [Family; 3] = [Family::General, Family::ImportTime, Family::Fork];
 
     /// The identifier used in JSON output (`general`, `import-time`).
     pub fn id(self) -> &'static str {
         match self {
             Family::General => "general",
             Family::ImportTime => "import-time",
+            Family::Fork => "fork",
         }
     }
 
@@ -34,6 +37,7 @@ impl Family {
         match self {
             Family::General => "General",
             Family::ImportTime => "Import-time hazards (FL1xx)",
+            Family::Fork => "Fork hazards (FL2xx)",
         }
     }
 }
@@ -107,6 +111,14 @@ pub static RULES: &[&Rule] = &[
     &import_time::fl105_import_of_side_effect_module::RULE,
     &import_time::fl106_import_time_daemon_thread::RULE,
     &import_time::fl107_mp_start_without_main_guard::RULE,
+    &fork::fl201_fork_after_threads::RULE,
+    &fork::fl202_fork_after_library_threads::RULE,
+    &fork::fl203_preexec_fn_with_threads::RULE,
+    &fork::fl204_explicit_fork_start_method::RULE,
+    &fork::fl205_implicit_start_method_portability::RULE,
+    &fork::fl206_lock_held_across_fork::RULE,
+    &fork::fl207_fork_child_without_exit::RULE,
+    &fork::fl208_forkserver_preload_threads::RULE,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {

@@ -1,0 +1,106 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::program::Program;
+use crate::rules::{Family, FixAvailability, Rule};
+
+use super::{at_fork_files, fork_after_threads, forking_sinks};
+
+pub static RULE: Rule = Rule {
+    code: "FL201",
+    name: "fork-after-threads",
+    family: Family::Fork,
+    severity: Severity::Error,
+    default_enabled: true,
+    fix: FixAvailability::Display,
+    summary: "A process forks while a thread started by project code may be running.",
+    doc: r#"## What it does
+Reports a fork reached while another thread may be running, where that thread was started by
+the project's own code. The fork is `os.fork()`, `os.forkpty()`, `pty.fork()`, `pty.spawn()`,
+`os.spawn*()`, or a `multiprocessing` start whose start method is **fork** on some configured
+(version, platform) cell: `Process.start()`, `Pool()`, `Manager()`, `ProcessPoolExecutor`
+`submit`/`map`. The thread may be running when, earlier on the same flow:
+
+- the same function started it (`threading.Thread(...).start()`, a `Thread` subclass,
+  `_thread.start_new_thread`, `ThreadPoolExecutor.submit`/`map`) and has not joined it;
+- a function called earlier started it and returned without joining it — across functions
+  and modules: `main()` calls `start_metrics()`, then `run_jobs()`, which creates `Pool()`;
+- a project module imported earlier starts it at import time;
+- or the code runs as a thread's target.
+
+Order matters: a fork before the first thread start is fine. A thread joined (`t.join()`), or
+a `with ThreadPoolExecutor() as ex:` block that has ended, no longer counts. The finding is at
+the fork, with both chains: where the thread was started, and how the flow reached the fork.
+
+## Why is this bad?
+"It has never been safe to mix threading with `os.fork()` on POSIX platforms" (os docs): the
+child is a copy of the parent with only the forking thread. Every lock another thread held at
+that instant — in `logging`, in your code, in `malloc` — stays locked forever in the child. The
+child hangs at random: the classic demonstration (a thread and a `Process` both logging) hangs
+about one run in twelve. Python 3.12+ detects this at run time and warns: `DeprecationWarning:
+This process (pid=N) is multi-threaded, use of fork() may lead to deadlocks in the child.`
+
+## Example
+```python
+import logging, threading, multiprocessing
+
+def work(who):
+    logging.info("I am %s", who)
+
+def main():
+    threading.Thread(target=work, args=("thread",)).start()
+    multiprocessing.Process(target=work, args=("process",)).start()  # forks a threaded process
+```
+
+## Use instead
+```python
+def main():
+    ctx = multiprocessing.get_context("forkserver")  # or "spawn"
+    ctx.Process(target=work, args=("process",)).start()
+    threading.Thread(target=work, args=("thread",)).start()
+```
+In order of preference: fork (create pools and processes) before starting any thread; use a
+`forkserver` or `spawn` context (`get_context(...)`, `mp_context=` for `ProcessPoolExecutor`);
+to run another program use `subprocess` or `os.posix_spawn`. Reinitialising your own locks in
+`os.register_at_fork(after_in_child=...)` is only a partial mitigation, and private calls such as
+`logging._releaseLock()` are not a fix.
+
+## When it does not apply
+- The fork happens before any thread start on every path (a daemonizing `os.fork()` at the
+  top of `main()`).
+- The start method is spawn or forkserver: `get_context("spawn"|"forkserver")`, `mp_context=`,
+  an earlier `set_start_method(...)` on the flow, `ProcessPoolExecutor(max_tasks_per_child=N)`
+  without `mp_context` (spawn), the macOS default (3.8+), Windows, and the Linux default from
+  3.14 (forkserver; see FL208).
+- `subprocess` without `preexec_fn`, `os.system`, `os.popen`, `os.posix_spawn`: no Python runs
+  in the child (FL203 covers `preexec_fn`).
+- `multiprocessing.dummy` (threads, not processes).
+- Code under `if sys.platform == "win32":` (no fork there).
+- When the thread comes from a library (`sentry_sdk.init`, `MongoClient`, a `Pool`'s handler
+  threads), FL202 reports it instead.
+
+With `os.register_at_fork(after_in_child=...)` in the module that starts the thread, the
+finding is a warning instead of an error, and its note lists what the hooks cannot fix.
+
+Limits: threads started by native code (BLAS, gRPC core) are invisible to forklint; a thread
+created by a pool's constructor is not matched with the pool's later `join()`; the import-time
+flow of a module imported from a threaded program is analysed on its own.
+
+## Python versions and platforms
+POSIX only (no Windows cells). For `multiprocessing` starts, only the cells where the start
+method is fork: Linux and other POSIX up to 3.13 by default, macOS only with an explicit fork
+context (or before 3.8), any POSIX platform with `get_context("fork")`. The run-time warning
+exists from 3.12. A finding that holds on only some of the configured cells says which.
+"#,
+    check,
+};
+
+fn check(program: &Program, out: &mut Vec<Diagnostic>) {
+    let mitigated = at_fork_files(program);
+    for report in forking_sinks(program) {
+        let cells = report.fork & report.project;
+        if let Some(src) = report.project_src.filter(|_| cells != 0) {
+            out.push(fork_after_threads(
+                &RULE, program, report, cells, &src, &mitigated, false,
+            ));
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! Fork hazards (FL2xx): forking a process that may have other threads, and the start method
+//! that decides whether a `multiprocessing` start forks at all.
+//!
+//! The flow analysis (which threads may be running at each fork sink, on which cells) is
+//! `program::ForkFlow`; this module turns its sinks into chains a reader can follow.
+
+pub mod fl201_fork_after_threads;
+pub mod fl202_fork_after_library_threads;
+pub mod fl203_preexec_fn_with_threads;
+pub mod fl204_explicit_fork_start_method;
+pub mod fl205_implicit_start_method_portability;
+pub mod fl206_lock_held_across_fork;
+pub mod fl207_fork_child_without_exit;
+pub mod fl208_forkserver_preload_threads;
+
+use rustc_hash::FxHashSet as HashSet;
+
+use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
+use crate::knowledge::EffectKind;
+use crate::program::{
+    Body, Cells, Effect, EffectId, FnRef, Program, SinkReport, ThreadSource, Via,
+};
+use crate::rules::Rule;
+use crate::rules::import_time::{call_steps, function_name, loc, module_name, snippet};
+use crate::settings::PythonVersion;
+
+/// The name a body goes by in a chain: a function's qualified name, or `<module m>`.
+fn body_name(program: &Program, body: Body) -> String {
+    match body {
+        Body::Function(f) => format!("`{}`", function_name(program, f)),
+        Body::Module(file) => format!("the top level of module `{}`", module_name(program, file)),
+    }
+}
+
+/// The call as written at an effect's site, on one line.
+pub fn site_snippet(program: &Program, effect: EffectId) -> String {
+    let site = program.effect(effect);
+    snippet(program, site.body.file(), site.range)
+}
+
+pub fn site_location(program: &Program, effect: EffectId) -> Location {
+    let site = program.effect(effect);
+    Location {
+        file: site.body.file(),
+        range: site.range,
+    }
+}
+
+/// Where a thread was started, for a message: `util.py:4`.
+pub fn thread_loc(program: &Program, src: &ThreadSource) -> String {
+    let site = program.effect(src.effect);
+    loc(program, site.body.file(), site.range)
+}
+
+/// The API that started the thread (`threading.Thread.start`).
+pub fn thread_api(program: &Program, src: &ThreadSource) -> String {
+    match &program.effect(src.effect).effect {
+        Effect::ThreadStart { api, .. } => api.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The steps from the event where a thread came into the flow to the thread start itself.
+pub fn thread_trace(program: &Program, src: &ThreadSource) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let at = Location {
+        file: src.body.file(),
+        range: src.range,
+    };
+    let start = program.effect(src.effect);
+    let api = thread_api(program, src);
+    match src.via {
+        Via::Direct => {}
+        Via::Target => {}
+        Via::Call(f) => {
+            steps.push(Step {
+                location: at,
+                message: format!(
+                    "{} calls `{}`, which leaves a thread running",
+                    body_name(program, src.body),
+                    function_name(program, f)
+                ),
+            });
+            steps.extend(call_steps(program, f, src.effect));
+        }
+        Via::Import(m) => {
+            steps.push(Step {
+                location: at,
+                message: format!(
+                    "`{}` is imported here; its import starts a thread",
+                    module_name(program, m)
+                ),
+            });
+            // Follow the modules imported on the way to the one that starts it.
+            let flow = program.fork_flow();
+            let mut seen = HashSet::default();
+            let mut file = m;
+            while seen.insert(file) {
+                let Some(found) = flow.import_thread(file) else {
+                    break;
+                };
+                let Some(next) = found.through else { break };
+                if let Some(range) = import_range(program, file, next) {
+                    steps.push(Step {
+                        location: Location { file, range },
+                        message: format!(
+                            "`{}` imports `{}`",
+                            module_name(program, file),
+                            module_name(program, next)
+                        ),
+                    });
+                }
+                file = next;
+            }
+            // The start may be reached from that module's top level through calls.
+            if matches!(start.body, Body::Function(_))
+                && let Some((range, callee)) = first_call_reaching(program, file, src.effect)
+            {
+                steps.push(Step {
+                    location: Location { file, range },
+                    message: format!(
+                        "the top level of `{}` calls `{}`",
+                        module_name(program, file),
+                        function_name(program, callee)
+                    ),
+                });
+                steps.extend(call_steps(program, callee, src.effect));
+            }
+        }
+    }
+    let message = if src.via == Via::Target {
+        format!("this code runs on the thread started here (`{api}`)")
+    } else {
+        format!("thread started here (`{api}`)")
+    };
+    steps.push(Step {
+        location: Location {
+            file: start.body.file(),
+            range: start.range,
+        },
+        message,
+    });
+    steps
+}
+
+/// The range of the first top-level import of `target` in `file`.
+fn import_range(
+    program: &Program,
+    file: FileId,
+    target: FileId,
+) -> Option<ruff_text_size::TextRange> {
+    (0..program.summary(file).body.len()).find_map(|i| {
+        program
+            .event_effects(file, i)
+            .find_map(|(id, _)| match &program.effect(id).effect {
+                Effect::Import { modules, .. } if modules.contains(&target) => {
+                    Some(program.event_range(file, i))
+                }
+                _ => None,
+            })
+    })
+}
+
+/// The first top-level event of `file` that reaches `effect` through a call.
+fn first_call_reaching(
+    program: &Program,
+    file: FileId,
+    effect: EffectId,
+) -> Option<(ruff_text_size::TextRange, FnRef)> {
+    (0..program.summary(file).body.len()).find_map(|i| {
+        program
+            .event_effects(file, i)
+            .find_map(|(id, via)| (id == effect).then_some(via).flatten())
+            .map(|via| (program.event_range(file, i), via))
+    })
+}
+
+/// The steps from the root that reaches a sink down to the sink's body.
+pub fn flow_trace(program: &Program, report: &SinkReport) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if let Some((range, f)) = report.call {
+        steps.push(Step {
+            location: Location {
+                file: report.root.file(),
+                range,
+            },
+            message: format!(
+                "{} calls `{}`",
+                body_name(program, report.root),
+                function_name(program, f)
+            ),
+        });
+        steps.extend(call_steps(program, f, report.effect));
+    }
+    steps
+}
+
+/// ` (on Linux with Python 3.8–3.13)` when `cells` are not every configured cell.
+pub fn on_cells(program: &Program, cells: Cells) -> String {
+    let grid = &program.fork_flow().grid;
+    if cells == grid.all() {
+        String::new()
+    } else {
+        format!(" (on {})", grid.describe(cells))
+    }
+}
+
+/// Whether some of `cells` run Python 3.12 or later, where `os.fork()` warns when it sees
+/// threads (gh-100228).
+pub fn warns_on_312(program: &Program, cells: Cells) -> bool {
+    program
+        .fork_flow()
+        .grid
+        .cells
+        .iter()
+        .enumerate()
+        .any(|(i, (v, _))| cells & (1 << i) != 0 && *v >= PythonVersion::PY312)
+}
+
+/// Files that register `os.register_at_fork(after_in_child=...)`: their threads and locks
+/// are reinitialised in the child (the `at-fork-mitigated` recognizer of RULES.md §2).
+pub fn at_fork_files(program: &Program) -> HashSet<FileId> {
+    program
+        .effects
+        .iter()
+        .filter(|site| {
+            matches!(
+                site.effect,
+                Effect::Other {
+                    kind: EffectKind::AtForkRegister,
+                    ..
+                }
+            )
+        })
+        .map(|site| site.body.file())
+        .collect()
+}
+
+/// The caveats that stay in a finding downgraded by `os.register_at_fork` (RULES.md §2).
+pub const AT_FORK_CAVEATS: &str = "this module registers `os.register_at_fork(after_in_child=...)`, which \
+    lowers the severity; the hooks do not run for C-level `fork()` calls that skip \
+    `PyOS_*Fork*`, cannot fix native locks (malloc, OpenMP), logging inside `after_in_child` \
+    can itself deadlock, and `QueueHandler`/`QueueListener` queues are not covered";
+
+/// The sinks that fork (not the `preexec_fn` spawns, which are FL203's).
+pub fn forking_sinks(program: &Program) -> impl Iterator<Item = &SinkReport> + '_ {
+    program.fork_flow().sinks.iter().filter(|report| {
+        !matches!(
+            program.effect(report.effect).effect,
+            Effect::ProcessSpawn {
+                kind: crate::knowledge::SpawnKind::Exec,
+                ..
+            }
+        )
+    })
+}
+
+/// A fork-after-threads finding (FL201 and FL202 share it; they differ in where the thread
+/// comes from).
+pub fn fork_after_threads(
+    rule: &'static Rule,
+    program: &Program,
+    report: &SinkReport,
+    cells: Cells,
+    src: &ThreadSource,
+    mitigated: &HashSet<FileId>,
+    library: bool,
+) -> Diagnostic {
+    let call = site_snippet(program, report.effect);
+    let site = program.effect(report.effect);
+    let (api, mp) = match &site.effect {
+        Effect::ProcessSpawn { api, kind, .. } => (
+            api.as_str(),
+            *kind == crate::knowledge::SpawnKind::Multiprocessing,
+        ),
+        _ => ("", false),
+    };
+    let is_running = if report.definite { "is" } else { "may be" };
+    let whose = if library {
+        format!("a library thread (`{}`)", thread_api(program, src))
+    } else {
+        "another thread".to_string()
+    };
+    let how = if mp {
+        "with the fork start method "
+    } else {
+        ""
+    };
+    let message = format!(
+        "`{call}` forks {how}while {whose} {is_running} running (started at {}){}",
+        thread_loc(program, src),
+        on_cells(program, cells)
+    );
+    let start_file = program.effect(src.effect).body.file();
+    let low = api == "pty.spawn" || api.starts_with("os.spawn");
+    let mut severity = rule.severity;
+    let mut notes = Vec::new();
+    if mitigated.contains(&start_file) {
+        severity = Severity::Warning;
+        notes.push(AT_FORK_CAVEATS.to_string());
+    }
+    if low {
+        severity = Severity::Warning;
+        notes.push(format!(
+            "`{api}` execs at once, so little Python runs in the child"
+        ));
+    }
+    if warns_on_312(program, cells) && !mp {
+        notes.push(
+            "Python 3.12+ warns at run time: `DeprecationWarning: This process is \
+             multi-threaded, use of fork() may lead to deadlocks in the child`"
+                .into(),
+        );
+    }
+    if library {
+        notes.push(
+            "the library's threads hold locks (and native state) that the child copies in \
+             whatever state they were; see the library's fork-safety notes"
+                .into(),
+        );
+    }
+    let mut trace = thread_trace(program, src);
+    trace.extend(flow_trace(program, report));
+    let help = if mp {
+        "start processes before any thread, or use `multiprocessing.get_context(\"forkserver\")` \
+         (or `\"spawn\"`) and pass it as `mp_context=`"
+    } else {
+        "fork before starting any thread; to run a program, use `subprocess` or \
+         `os.posix_spawn`; otherwise use a `multiprocessing` forkserver or spawn context"
+    };
+    Diagnostic {
+        code: rule.code,
+        name: rule.name,
+        severity,
+        message,
+        primary: site_location(program, report.effect),
+        label: "forks a multithreaded process".into(),
+        trace,
+        help: Some(help.into()),
+        notes,
+        fix: None,
+    }
+}
