@@ -863,3 +863,48 @@ impl Builder<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(minor: u8) -> PythonVersion {
+        PythonVersion::new(3, minor)
+    }
+
+    #[test]
+    fn grid_describes_runs_of_versions_per_platform() {
+        let versions: Vec<_> = (8..=14).map(v).collect();
+        let grid = CellGrid::new(&versions, &[Platform::Linux, Platform::Macos]);
+        let fork = grid.where_default(StartMethod::Fork);
+        assert_eq!(grid.describe(fork), "Linux with Python 3.8–3.13");
+        assert_eq!(
+            grid.describe(grid.where_default(StartMethod::Spawn)),
+            "macOS with Python 3.8–3.14"
+        );
+        // A gap splits the run.
+        let some = fork & !(1 << 2);
+        assert_eq!(grid.describe(some), "Linux with Python 3.8–3.9, 3.11–3.13");
+        assert_eq!(grid.posix(), grid.all());
+        assert_eq!(
+            grid.defaults_of(grid.on_platforms(Platform::Linux.bit())),
+            vec![StartMethod::Fork, StartMethod::Forkserver]
+        );
+    }
+
+    #[test]
+    fn later_start_method_wins_where_it_is_set() {
+        let mut first = Methods::default();
+        first.apply(0b11, StartMethod::Fork);
+        let mut later = Methods::default();
+        later.apply(0b10, StartMethod::Spawn);
+        let both = first.then(later);
+        assert_eq!(both.set, 0b11);
+        assert_eq!(both.fork, 0b01, "spawn replaced fork in cell 1 only");
+        let mut server = Methods::default();
+        server.apply(0b01, StartMethod::Forkserver);
+        let all = both.then(server);
+        assert_eq!((all.fork, all.forkserver), (0, 0b01));
+        assert_eq!(all.restricted(0b10).set, 0b10);
+    }
+}
