@@ -34,6 +34,7 @@ pub enum EffectKind {
     SignalInstall,
     LockAcquire,
     LockRelease,
+    ProcessExit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]

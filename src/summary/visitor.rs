@@ -20,7 +20,7 @@ use super::{
     Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
     last_dot,
 };
-use crate::knowledge::{Api, ApiKind, EffectKind, Knowledge};
+use crate::knowledge::{Api, ApiKind, EffectKind, Knowledge, SpawnKind};
 use crate::settings::Platform;
 use std::sync::Arc;
 
@@ -1092,28 +1092,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
     }
 
-    /// `os._exit(...)`, `os.abort()` or an `os.exec*` call: the process ends there.
+    /// A call the knowledge base says ends the process (`os._exit(...)`, `os.abort()`,
+    /// `os.exec*`).
     fn is_exit_call(&self, call: &'a ast::ExprCall) -> bool {
         let Value::Qual(q) = self.eval_quiet(&call.func) else {
             return false;
         };
-        // `os` re-exports these from `posix`; tests and low-level code call them there.
-        let name = q.strip_prefix("os.").or_else(|| q.strip_prefix("posix."));
-        matches!(
-            name,
-            Some(
-                "_exit"
-                    | "abort"
-                    | "execv"
-                    | "execve"
-                    | "execl"
-                    | "execle"
-                    | "execlp"
-                    | "execlpe"
-                    | "execvp"
-                    | "execvpe"
-            )
-        )
+        self.index
+            .knowledge
+            .get(&q)
+            .is_some_and(|api| api.has(EffectKind::ProcessExit))
     }
 
     /// What a platform test (`sys.platform == "win32"`, `sys.platform.startswith("linux")`,
@@ -1395,8 +1383,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let Expr::Call(call) = &*assign.value else {
             return;
         };
+        // A fork the knowledge base knows (`os.fork`, `os.forkpty`, `pty.fork`, ...).
         let is_fork = matches!(self.eval_quiet(&call.func), Value::Qual(q)
-            if matches!(&*q, "os.fork" | "os.forkpty" | "os.fork1" | "pty.fork"));
+            if self.index.knowledge.get(&q).is_some_and(|api| api.spawn == Some(SpawnKind::Fork)));
         if !is_fork {
             return;
         }
