@@ -271,7 +271,8 @@ fn walk_dir(root: &Path, excludes: &Excludes, out: &mut Discovery) {
             stack.push_dir(depth, &abs);
             continue;
         }
-        if path.extension().is_none_or(|e| e != "py") {
+        let native = crate::summary::is_native(path);
+        if path.extension().is_none_or(|e| e != "py") && !native {
             continue;
         }
         if excluded(excludes, path, relative, &abs) || stack.ignored(&abs, false) {
@@ -294,7 +295,12 @@ fn walk_dir(root: &Path, excludes: &Excludes, out: &mut Discovery) {
 
 fn push_file(out: &mut Discovery, path: &Path, explicit: bool) {
     let abs = absolute(path);
-    let (module, is_package) = module_name(&abs, &out.source_roots);
+    // Native sources (FL402) are scanned as text; they are not Python modules.
+    let (module, is_package) = if crate::summary::is_native(path) {
+        (String::new(), false)
+    } else {
+        module_name(&abs, &out.source_roots)
+    };
     out.files.push(FoundFile {
         path: path.to_path_buf(),
         module,

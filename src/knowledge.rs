@@ -35,6 +35,35 @@ pub enum EffectKind {
     LockAcquire,
     LockRelease,
     ProcessExit,
+    /// Registers `target` to run in `threading._shutdown`, before non-daemon threads are
+    /// joined (unlike `atexit-register`, whose handlers run after).
+    ShutdownRegister,
+    /// Tells whether the code runs in the main thread (or the main interpreter): an `if` on
+    /// it guards main-thread-only code (FL304).
+    MainThreadCheck,
+    /// Constructs a cancel scope that shields its body from cancellation (only when
+    /// `requires` holds: `shield=True`) (FL305).
+    CancelShield,
+    /// Constructs a cancel scope with a deadline: it bounds what it encloses (FL305).
+    CancelDeadline,
+    /// Sets an event other threads wait on: a stop signal (FL403).
+    EventSet,
+    /// Tests an event without waiting (`is_set()`): a loop on it runs until it is set (FL403).
+    EventCheck,
+    /// Module entry: importing it starts native threads that call back into Python (FL402).
+    NativeThreadAtImport,
+    /// Module entry: an extension with single-phase init, which refuses to load in a
+    /// subinterpreter (FL306).
+    NoSubinterpreters,
+    /// Returns its string argument dedented (`textwrap.dedent`): a literal code string
+    /// wrapped in it is still read (FL304, FL306).
+    Dedent,
+    /// Module entry: a private, version-specific module whose API changes between releases
+    /// (FL307).
+    PrivateModule,
+    /// Calls `target` in the calling thread (`trio.run(main)`): a call of it, for the call
+    /// graph.
+    CallsTarget,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -55,6 +84,8 @@ pub enum ApiKind {
     Function,
     Class,
     Method,
+    /// A module: its effects are those of importing it.
+    Module,
 }
 
 /// Where an argument is passed: by position (0-based, not counting `self`), by keyword, or both.
@@ -65,6 +96,7 @@ pub struct ArgSpec {
     pub keyword: Option<String>,
 }
 
+/// A keyword argument passed with a literal boolean (`connect=False`, `shield=True`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unless {
@@ -93,6 +125,23 @@ pub struct Api {
     pub returns: Option<String>,
     pub exit_effect: Option<EffectKind>,
     pub unless: Option<Unless>,
+    /// The effects happen only when this keyword is passed with this literal boolean
+    /// (`trio.CancelScope(shield=True)`).
+    pub requires: Option<Unless>,
+    /// Where a timeout is passed: a wait given one is bounded (FL305).
+    pub timeout: Option<ArgSpec>,
+    /// The target runs inside a subinterpreter (SUBINTERP code, RULES.md §0.1): code strings
+    /// and callables given to `exec`/`call`/`call_in_thread`, `InterpreterPoolExecutor` tasks.
+    #[serde(default)]
+    pub subinterp_target: bool,
+    /// The target is pickled to reach the interpreter that runs it (FL308).
+    #[serde(default)]
+    pub pickles_target: bool,
+    /// `subinterp-create`: the argument that names the interpreter config; the string
+    /// `"legacy"` there makes a legacy (shared-GIL) interpreter (FL309, FL306).
+    pub config_arg: Option<ArgSpec>,
+    /// `subinterp-create`: the argument whose literal `False` makes a legacy interpreter.
+    pub isolated_arg: Option<ArgSpec>,
     pub module_arg: Option<ArgSpec>,
     pub package_arg: Option<ArgSpec>,
     pub method_arg: Option<ArgSpec>,
@@ -251,6 +300,21 @@ fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
     }
     if api.has(EffectKind::Partial) && api.target.is_none() {
         return fail("a partial entry needs `target`");
+    }
+    if api.subinterp_target && api.target.is_none() {
+        return fail("a subinterp-target entry needs `target`");
+    }
+    let module_only = [
+        EffectKind::NativeThreadAtImport,
+        EffectKind::NoSubinterpreters,
+        EffectKind::PrivateModule,
+    ];
+    if (api.kind == ApiKind::Module) != api.effects.iter().any(|e| module_only.contains(e))
+        && !(api.kind == ApiKind::Module && api.effects.is_empty())
+    {
+        return fail(
+            "`native-thread-at-import` and `no-subinterpreters` are the effects of `kind = \"module\"` entries, and only those",
+        );
     }
     Ok(())
 }

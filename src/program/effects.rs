@@ -42,11 +42,15 @@ pub enum Effect {
         pooled: bool,
         /// Started by a library's internals rather than by project code.
         library: bool,
+        /// The known API the thread runs, when its target is one (`Thread(target=interp.exec)`).
+        known_target: Option<String>,
     },
     ThreadWait {
         api: String,
         /// The thread, pool or future waited on; `None` when it cannot be told (an event, a queue).
         handle: Option<(FileId, Handle)>,
+        /// Given a timeout (`join(5)`, `wait(timeout=1)`): it ends even if nothing signals.
+        bounded: bool,
     },
     ProcessSpawn {
         api: String,
@@ -74,17 +78,67 @@ pub enum Effect {
         name: String,
         modules: Vec<FileId>,
         dynamic: bool,
+        /// `from pkg import mod`: the `pkg.mod` names some rule knows about (a knowledge-base
+        /// module entry, an in-project native extension). Usually empty.
+        also: Vec<String>,
     },
     /// A dynamic import whose module name is not a literal.
     UnknownImport,
     SetStartMethod {
         method: Option<StartMethod>,
     },
-    /// Effects later rule families read (subinterpreters, at-exit registrations, signals).
+    /// A subinterpreter operation (RULES.md §3: `SUBI_RUN`, `SUBI_DESTROY`, …).
+    Subinterp {
+        api: String,
+        op: SubiOp,
+        /// `Run`: the project code it runs (a callable, or a literal code string walked as
+        /// a function).
+        targets: Vec<FnRef>,
+        /// `Create`: a legacy interpreter, sharing the main GIL (`create("legacy")`).
+        legacy: bool,
+    },
+    /// A callable handed over to run elsewhere: on a pooled thread, in a subinterpreter, at
+    /// shutdown.
+    Handoff {
+        api: String,
+        to: HandoffKind,
+        /// The project code handed over.
+        targets: Vec<FnRef>,
+        /// The known API handed over itself (`run_sync(_interpreters.exec, …)`,
+        /// `run_sync(t.join)`), by its knowledge-base name.
+        known: Option<String>,
+    },
+    /// Setting (`ev.set()`) or testing (`ev.is_set()`) an event (FL403).
+    EventOp {
+        set: bool,
+        handle: Option<(FileId, Handle)>,
+    },
+    /// Effects later rule families read (signals, at-fork registrations, …).
     Other {
         api: String,
         kind: EffectKind,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubiOp {
+    Create,
+    Run,
+    Destroy,
+    IsRunning,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandoffKind {
+    /// A reused pool thread (`trio.to_thread.run_sync`, `executor.submit`).
+    PooledThread,
+    /// A subinterpreter (`interp.call(f)`, `InterpreterPoolExecutor.submit(f)`).
+    Subinterpreter,
+    /// A finalizer: `atexit.register`, `weakref.finalize` — runs after non-daemon threads
+    /// were joined.
+    AtExit,
+    /// `threading._register_atexit`: runs before non-daemon threads are joined.
+    ThreadingShutdown,
 }
 
 /// An effect and where it happens.
@@ -375,10 +429,16 @@ impl Program {
                 dynamic,
             } => {
                 let modules = self.import_targets(module, names);
+                let also = names
+                    .iter()
+                    .map(|n| format!("{module}.{n}"))
+                    .filter(|full| self.is_notable_module(full))
+                    .collect();
                 let effect = Effect::Import {
                     name: module.clone(),
                     modules,
                     dynamic: *dynamic,
+                    also,
                 };
                 out.push(push_effect(effect));
             }
@@ -404,7 +464,11 @@ impl Program {
                 if exit == Some(EffectKind::ThreadWait) {
                     let api = format!("{}.__exit__", inst.class);
                     let handle = Some((file, inst.handle));
-                    out.push(push_effect(Effect::ThreadWait { api, handle }));
+                    out.push(push_effect(Effect::ThreadWait {
+                        api,
+                        handle,
+                        bounded: false,
+                    }));
                 }
             }
             EventKind::WithExit { .. } => {}
@@ -427,10 +491,25 @@ impl Program {
                 };
                 if starts_pool {
                     let api = "iterating results".to_string();
-                    out.push(push_effect(Effect::ThreadWait { api, handle }));
+                    out.push(push_effect(Effect::ThreadWait {
+                        api,
+                        handle,
+                        bounded: false,
+                    }));
                 }
             }
         }
+    }
+
+    /// A module some rule reads imports of: a knowledge-base module entry, or a native
+    /// extension defined in the project (matched by its last name).
+    pub fn is_notable_module(&self, name: &str) -> bool {
+        self.knowledge
+            .get(name)
+            .is_some_and(|a| a.kind == ApiKind::Module)
+            || self
+                .native_names
+                .contains(name.rsplit('.').next().unwrap_or(name))
     }
 
     /// `import a.b.c` runs `a`, `a.b` and `a.b.c`; `from a import b` also runs `a.b` when it
@@ -468,9 +547,9 @@ impl Program {
     ) {
         match callee {
             Value::Qual(q) => match self.resolve_qual(q) {
-                Target::Known(api) => self.classify(api, args, None, None, out),
+                Target::Known(api) => self.classify(file, api, args, None, None, out),
                 Target::Function(f) => out(Classified::Call(f)),
-                Target::Class(f2, c2) => self.construct(f2, c2, args, out),
+                Target::Class(f2, c2) => self.construct(file, f2, c2, args, out),
                 Target::InstanceMethod(f2, inst, m) => self.method_call(f2, inst, &m, args, out),
                 Target::Module(_) | Target::Unknown => {}
             },
@@ -483,7 +562,7 @@ impl Program {
                 [method] => match self.lookup_method(file, *class, method) {
                     MethodTarget::Project(f) => out(Classified::Call(f)),
                     MethodTarget::Known(api) => {
-                        self.classify(api, args, None, Some((file, *class)), out)
+                        self.classify(file, api, args, None, Some((file, *class)), out)
                     }
                     MethodTarget::None => {}
                 },
@@ -506,6 +585,7 @@ impl Program {
     /// Calling a project class runs its `__init__` (found through its bases).
     fn construct(
         &self,
+        site: FileId,
         file: FileId,
         class: ClassIdx,
         args: &CallArgs,
@@ -518,7 +598,7 @@ impl Program {
                 // constructor's effects (a `multiprocessing.Pool` subclass starts threads).
                 match self.known_base(file, class) {
                     Some(api) if api.kind == ApiKind::Class => {
-                        self.classify(api, args, None, Some((file, class)), out)
+                        self.classify(site, api, args, None, Some((file, class)), out)
                     }
                     _ => {}
                 }
@@ -537,14 +617,19 @@ impl Program {
         match self.resolve_qual(&receiver.class) {
             Target::Known(class_api) => {
                 if let Some(api) = self.knowledge.get_member(&class_api.name, method) {
-                    self.classify(api, args, Some((origin, receiver)), None, out);
+                    self.classify(origin, api, args, Some((origin, receiver)), None, out);
                 }
             }
             Target::Class(f2, c2) => match self.lookup_method(f2, c2, method) {
                 MethodTarget::Project(f) => out(Classified::Call(f)),
-                MethodTarget::Known(api) => {
-                    self.classify(api, args, Some((origin, receiver)), Some((f2, c2)), out)
-                }
+                MethodTarget::Known(api) => self.classify(
+                    origin,
+                    api,
+                    args,
+                    Some((origin, receiver)),
+                    Some((f2, c2)),
+                    out,
+                ),
                 MethodTarget::None => {}
             },
             // `t = make_thread(); t.join()`: the object the function returns.
@@ -560,8 +645,10 @@ impl Program {
 
     /// Turns a call of a known API into effects. `receiver` is the instance a method is called
     /// on; `subclass` the project class that inherits the API (a `Thread` subclass).
+    /// `site` is the file the call is written in (where its argument values come from).
     fn classify(
         &self,
+        site: FileId,
         api: &Api,
         args: &CallArgs,
         receiver: Option<(FileId, &Instance)>,
@@ -575,8 +662,14 @@ impl Program {
         }
         // The class whose constructor the receiver came from (for its target/daemon specs).
         let class_api = receiver.and_then(|(_, r)| self.known_class_of(&r.class));
-        let origin = receiver.map(|(f, _)| f);
+        let origin = Some(receiver.map_or(site, |(f, _)| f));
         for kind in &api.effects {
+            if *kind == EffectKind::CallsTarget {
+                for f in self.targets_of(api, args, receiver, class_api, origin) {
+                    out(Classified::Call(f));
+                }
+                continue;
+            }
             let effect = match kind {
                 EffectKind::ThreadStart => {
                     let daemon = arg_bool(args, api.daemon.as_ref())
@@ -599,6 +692,16 @@ impl Program {
                     {
                         targets.push(t);
                     }
+                    let known_target = api
+                        .target
+                        .as_ref()
+                        .and_then(|s| args.get(s.position, s.keyword.as_deref()))
+                        .or_else(|| {
+                            let (_, r) = receiver?;
+                            let spec = class_api?.target.as_ref()?;
+                            r.ctor_args().get(spec.position, spec.keyword.as_deref())
+                        })
+                        .and_then(|v| self.known_callable(v));
                     Effect::ThreadStart {
                         api: api.name.clone(),
                         daemon,
@@ -606,10 +709,56 @@ impl Program {
                         handle: receiver.map(|(f, r)| (f, r.handle)),
                         pooled: api.pooled,
                         library: api.library,
+                        known_target,
                     }
                 }
                 EffectKind::ThreadWait => Effect::ThreadWait {
                     api: api.name.clone(),
+                    handle: receiver.map(|(f, r)| (f, r.handle)),
+                    bounded: api.timeout.as_ref().is_some_and(|t| {
+                        args.get(t.position, t.keyword.as_deref())
+                            .is_some_and(|v| *v != Value::None)
+                    }),
+                },
+                EffectKind::SubinterpCreate
+                | EffectKind::SubinterpRun
+                | EffectKind::SubinterpDestroy
+                | EffectKind::SubinterpIsRunning => {
+                    let op = match kind {
+                        EffectKind::SubinterpCreate => SubiOp::Create,
+                        EffectKind::SubinterpRun => SubiOp::Run,
+                        EffectKind::SubinterpDestroy => SubiOp::Destroy,
+                        _ => SubiOp::IsRunning,
+                    };
+                    let arg = |spec: Option<&crate::knowledge::ArgSpec>| {
+                        spec.and_then(|s| args.get(s.position, s.keyword.as_deref()))
+                    };
+                    let legacy = matches!(arg(api.config_arg.as_ref()), Some(Value::Str(s)) if s.as_str() == "legacy")
+                        || matches!(arg(api.isolated_arg.as_ref()), Some(Value::Bool(false)));
+                    let targets = if op == SubiOp::Run {
+                        self.targets_of(api, args, receiver, class_api, origin)
+                    } else {
+                        Vec::new()
+                    };
+                    Effect::Subinterp {
+                        api: api.name.clone(),
+                        op,
+                        targets,
+                        legacy,
+                    }
+                }
+                EffectKind::AtexitRegister | EffectKind::ShutdownRegister => Effect::Handoff {
+                    api: api.name.clone(),
+                    to: if *kind == EffectKind::AtexitRegister {
+                        HandoffKind::AtExit
+                    } else {
+                        HandoffKind::ThreadingShutdown
+                    },
+                    targets: self.targets_of(api, args, receiver, class_api, origin),
+                    known: None,
+                },
+                EffectKind::EventSet | EffectKind::EventCheck => Effect::EventOp {
+                    set: *kind == EffectKind::EventSet,
                     handle: receiver.map(|(f, r)| (f, r.handle)),
                 },
                 EffectKind::ProcessSpawn => {
@@ -664,6 +813,43 @@ impl Program {
                 },
             };
             out(Classified::Effect(effect));
+        }
+        // The callable handed to a pooled thread or a subinterpreter, whatever else the
+        // call does (FL301, FL304, FL306, FL308).
+        for (applies, to) in [
+            (api.pooled, HandoffKind::PooledThread),
+            (api.subinterp_target, HandoffKind::Subinterpreter),
+        ] {
+            if !applies {
+                continue;
+            }
+            let Some(spec) = &api.target else { continue };
+            let value = args.get(spec.position, spec.keyword.as_deref());
+            out(Classified::Effect(Effect::Handoff {
+                api: api.name.clone(),
+                to,
+                targets: self.targets_of(api, args, receiver, class_api, origin),
+                known: value.and_then(|v| self.known_callable(v)),
+            }));
+        }
+    }
+
+    /// The knowledge-base name of a known API given as a value (`_interpreters.exec`,
+    /// `partial(interp.exec, code)`, `t.join`).
+    fn known_callable(&self, value: &Value) -> Option<String> {
+        match value {
+            Value::Qual(q) => match self.resolve_qual(q) {
+                Target::Known(api) => Some(api.name.clone()),
+                _ => None,
+            },
+            Value::Partial(inner) => self.known_callable(inner),
+            Value::BoundMethod { receiver, method } => {
+                let class = self.known_class_of(&receiver.class)?;
+                self.knowledge
+                    .get_member(&class.name, method)
+                    .map(|a| a.name.clone())
+            }
+            _ => None,
         }
     }
 

@@ -525,7 +525,16 @@ impl Builder<'_> {
         }
         let lookup = |g: FnRef| flows[node(g)].as_deref();
         for n in 0..total {
+            // Code strings run in a subinterpreter, where forking is refused outright (FL306
+            // reports that): not a root of the main interpreter's flow.
+            let in_code_string = {
+                let f = fn_of[n];
+                program.summary(f.file).functions[f.func as usize]
+                    .qualname
+                    .contains("<code string>")
+            };
             if !called[n]
+                && !in_code_string
                 && let Some(flow) = &flows[n]
             {
                 self.report(Body::Function(fn_of[n]), &flow.items, None);

@@ -16,7 +16,8 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
 pub use effects::{
-    Body, Effect, EffectId, EffectSite, EventFlags, FunctionEvents, Resolved, ResolvedEvents,
+    Body, Effect, EffectId, EffectSite, EventFlags, FunctionEvents, HandoffKind, Resolved,
+    ResolvedEvents, SubiOp,
 };
 pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
@@ -140,6 +141,9 @@ pub struct Program {
     reach: reach::Reach,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
+    /// Names of the extension modules the project's native sources define with a thread
+    /// taking the GIL at init (FL402).
+    pub native_names: HashSet<String>,
 }
 
 /// A file read from disk (or from an editor buffer).
@@ -194,7 +198,11 @@ impl Program {
     ) -> Program {
         // Every discovered module counts as the project's, even one that then cannot be read:
         // it exists, its effects are just unknown.
-        let modules: HashSet<String> = inputs.iter().map(|i| i.module().to_string()).collect();
+        let modules: HashSet<String> = inputs
+            .iter()
+            .filter(|i| !i.module().is_empty())
+            .map(|i| i.module().to_string())
+            .collect();
         let entry = {
             let mut b = GlobSetBuilder::new();
             for g in &settings.entry_globs {
@@ -263,6 +271,10 @@ impl Program {
         let mut by_module = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             // Two files with one module name (a stray copy): the first, in path order, wins.
+            // Native sources have no module name.
+            if f.summary.native.is_some() {
+                continue;
+            }
             by_module
                 .entry(f.summary.module.clone())
                 .or_insert(FileId(i as u32));
@@ -279,7 +291,14 @@ impl Program {
             reach: reach::Reach::default(),
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
+            native_names: HashSet::default(),
         };
+        program.native_names = program
+            .files
+            .iter()
+            .flat_map(|f| f.summary.native.iter().flatten())
+            .map(|n| n.module.clone())
+            .collect();
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             let body: usize = program.files.iter().map(|f| f.summary.body.len()).sum();
             let functions: usize = program
@@ -490,6 +509,12 @@ fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
                 text: Arc::from(text),
                 keep_text: false,
             }),
+            // A native source is only scanned for text; one that is not UTF-8 is read lossily.
+            Err(e) if summary::is_native(&found.path) => Ok(Source {
+                found,
+                text: Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref()),
+                keep_text: false,
+            }),
             Err(e) => Err(Unreadable {
                 path: found.path,
                 reason: format!(
@@ -508,6 +533,15 @@ fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
 /// Summarises one file on a thread with a large stack, turning a panic into a problem
 /// reported for that file instead of a crash.
 fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
+    if summary::is_native(&s.found.path) {
+        let rust = s.found.path.extension().is_some_and(|e| e == "rs");
+        let run = || summary::scan_native(&s.text, rust);
+        let inits = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_default();
+        return ModuleSummary {
+            native: Some(inits),
+            ..ModuleSummary::default()
+        };
+    }
     let run = || summary::summarize(&s.text, &s.found.module, s.found.is_package, index);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(summary) => summary,

@@ -5,6 +5,8 @@
 //! dotted qualified names. Cross-module meaning (is `app.Worker` a `threading.Thread`
 //! subclass?) is decided later, when summaries are linked into a `Program`.
 
+mod native;
+pub use native::scan as scan_native;
 mod visitor;
 
 use std::sync::Arc;
@@ -15,6 +17,7 @@ pub use ruff_python_ast::name::Name;
 
 use ruff_text_size::TextRange;
 
+pub use native::{NATIVE_EXTENSIONS, NativeInit, is_native};
 pub use visitor::{MAX_NESTING, MAX_STATEMENT_BYTES, MAX_VISIT_DEPTH, ProjectIndex, summarize};
 
 /// A dotted qualified name: `threading.Thread.start`, `app.util.start_worker`.
@@ -233,6 +236,49 @@ pub struct FunctionSummary {
     /// The body's last top-level statement ends the process (`os._exit(...)`, `os.exec*`):
     /// a fork child that calls it last does not fall through (FL207).
     pub ends_in_exit: bool,
+    /// The first `while` loop of the body that runs until stopped (FL401, FL404, FL406).
+    pub long_loop: Option<LongLoop>,
+    /// Source code given to a subinterpreter as a literal string, parsed and summarised as
+    /// this function: it runs in a fresh `__main__` of another interpreter (FL304, FL306).
+    pub code_string: bool,
+}
+
+/// A `while` loop that runs until something stops it: `while True:`, `while not stop:`,
+/// `while self.running:` (not `while i < n:`, which counts).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LongLoop {
+    pub range: TextRange,
+    /// `while True:` with no `break` or `return` in it: only an exception ends it.
+    pub forever: bool,
+    /// The body calls something: Python-level work that needs the GIL on every turn.
+    pub works: bool,
+}
+
+/// A stretch of code the rules need to see the shape of, recorded only for the constructs
+/// some rule reads (so most modules have none).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Region {
+    pub kind: RegionKind,
+    /// The function it is in (`None`: the module body).
+    pub func: Option<FuncIdx>,
+    /// The construct itself: the `if` test, the `with` item, the call.
+    pub range: TextRange,
+    /// What it encloses: the `if` body, the `with` body, the call's arguments.
+    pub body: TextRange,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// An `if` on `current_thread() is main_thread()` (or the main interpreter): its body
+    /// runs only in the main thread (FL304).
+    MainThreadOnly,
+    /// `is_running()` used as a condition: an `if`/`assert` test, or an `assert*(...)` call
+    /// (FL303).
+    IsRunningTest,
+    /// A cancel shield: `with trio.CancelScope(shield=True):`, `asyncio.shield(...)` (FL305).
+    Shield,
+    /// A deadline: `with trio.move_on_after(t):`, `asyncio.wait_for(..., t)` (FL305).
+    Deadline,
 }
 
 /// The child branch after `pid = os.fork()`: `if pid == 0:` (or `if not pid:`, or the
@@ -295,6 +341,11 @@ pub struct ModuleSummary {
     pub incomplete: Option<Incomplete>,
     /// The child branches of `os.fork()` calls, in source order.
     pub fork_children: Vec<ForkChild>,
+    /// Conditions, guards and scopes some rule reads (see [`Region`]).
+    pub regions: Vec<Region>,
+    /// A native source (Rust, C): the extension-module inits found in it that start a
+    /// thread taking the GIL (FL402). A native source has no Python summary.
+    pub native: Option<Vec<NativeInit>>,
     /// `# noqa` directives in the file's comments.
     pub suppressions: crate::suppression::Suppressions,
     /// `qualname` → function / class, for lookups from other modules.

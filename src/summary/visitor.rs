@@ -14,12 +14,12 @@ use ruff_python_ast::{
 use ruff_python_parser::parse_unchecked_source;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use super::ForkChild;
 use super::{
     CallArgs, ClassIdx, ClassSummary, Event, EventKind, FuncIdx, FunctionSummary, Handle,
     Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
     last_dot,
 };
+use super::{ForkChild, LongLoop, Region, RegionKind};
 use crate::knowledge::{Api, ApiKind, EffectKind, Knowledge, SpawnKind};
 use crate::settings::Platform;
 use std::sync::Arc;
@@ -142,7 +142,7 @@ pub fn summarize(
         // report effects of code that cannot execute.
         return summary;
     }
-    let mut v = ModuleVisitor::new(&mut summary, index);
+    let mut v = ModuleVisitor::new(&mut summary, index, source);
     v.visit_module(parsed.syntax().body.as_slice());
     // A name defined twice (`if win: def f() … else: def f()`) resolves to its first
     // definition: deterministic, though a call may run either.
@@ -439,10 +439,14 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Names bound to the result of `os.fork()` (`pid = os.fork()`) in the body being walked,
     /// with the fork call, for finding the child branch (FL207).
     fork_vars: Vec<(&'a str, Option<FuncIdx>, TextRange)>,
+    /// The text the AST was parsed from (the file, or a code string being walked).
+    source: &'a str,
+    /// Calls evaluated so far (any callee): a loop whose body adds some does work.
+    calls_seen: u32,
 }
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
-    fn new(summary: &'s mut ModuleSummary, index: &'i ProjectIndex<'i>) -> Self {
+    fn new(summary: &'s mut ModuleSummary, index: &'i ProjectIndex<'i>, source: &'a str) -> Self {
         let mut module_scope = Scope::default();
         let package = if summary.is_package {
             summary.module.clone()
@@ -480,6 +484,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             platforms: index.platforms.iter().fold(0, |m, p| m | p.bit()),
             conditional: 0,
             fork_vars: Vec::new(),
+            source,
+            calls_seen: 0,
         }
     }
 
@@ -819,6 +825,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             events: Vec::new(),
             returns: None,
             ends_in_exit: false,
+            long_loop: None,
+            code_string: false,
         });
         idx
     }
@@ -917,6 +925,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }
                 // The test runs (and what it calls) whatever it decides.
                 self.eval(test);
+                self.record_test_regions(test, body);
             }
             let truth = test.and_then(|t| self.platform_truth(t));
             if truth == Some(false) {
@@ -1289,6 +1298,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn visit_with(&mut self, with: &'a ast::StmtWith) {
         let mut managers = Vec::new();
         let mut held = Vec::new();
+        let mut scopes = Vec::new();
         for item in &with.items {
             let v = self.eval(&item.context_expr);
             if let Some(target) = &item.optional_vars {
@@ -1321,7 +1331,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 );
                 held.push(receiver);
             }
+            if let Value::Instance(inst) = &v
+                && let Some(kind) = self.scope_kind(inst)
+            {
+                scopes.push((kind, item.range));
+            }
             managers.push((item.range, v));
+        }
+        let body = body_range(&with.body);
+        for (kind, item) in scopes {
+            self.push_region(kind, item, body);
         }
         self.visit_body(&with.body);
         let end = TextRange::empty(with.range.end());
@@ -1637,9 +1656,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             return Value::Unknown;
         }
+        self.calls_seen += 1;
         let callee = self.eval(&call.func);
         let kind = self.callee_kind(&callee);
-        let args = match kind {
+        let mut args = match kind {
             // The arguments of a call that cannot matter are walked (they may call
             // something) but their values are not collected.
             CalleeKind::Irrelevant => {
@@ -1659,6 +1679,32 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         self.last_callee = None;
         let range = call.range();
+        // `self.assertTrue(interp.is_running())`: a test's assertion is a condition.
+        if is_assertion_call(&call.func)
+            && call
+                .arguments
+                .args
+                .iter()
+                .any(|a| self.calls_effect(a, EffectKind::SubinterpIsRunning))
+        {
+            self.push_region(
+                RegionKind::IsRunningTest,
+                range,
+                TextRange::empty(range.end()),
+            );
+        }
+        if let CalleeKind::Known(api) = kind {
+            if api.subinterp_target {
+                self.code_string_target(api, call, &mut args);
+            }
+            if api.kind == ApiKind::Function {
+                if api.has(EffectKind::CancelShield) {
+                    self.push_region(RegionKind::Shield, range, range);
+                } else if api.has(EffectKind::CancelDeadline) {
+                    self.push_region(RegionKind::Deadline, range, range);
+                }
+            }
+        }
 
         // Materialising an iterator of results: `list(ex.map(f, xs))`.
         if let (Expr::Name(n), Some(Expr::Call(inner))) = (&*call.func, call.arguments.args.first())
@@ -1701,6 +1747,203 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         self.last_callee = Some(callee);
         result
+    }
+
+    fn push_region(&mut self, kind: RegionKind, range: TextRange, body: TextRange) {
+        self.summary.regions.push(Region {
+            kind,
+            func: self.sink,
+            range,
+            body,
+        });
+    }
+
+    /// Regions an `if` test opens over its clause: a main-thread guard, an `is_running()`
+    /// condition.
+    fn record_test_regions(&mut self, test: &'a Expr, body: &'a [Stmt]) {
+        if self.calls_effect(test, EffectKind::MainThreadCheck) {
+            self.push_region(RegionKind::MainThreadOnly, test.range(), body_range(body));
+        }
+        if self.calls_effect(test, EffectKind::SubinterpIsRunning) {
+            self.push_region(RegionKind::IsRunningTest, test.range(), body_range(body));
+        }
+    }
+
+    /// Whether `expr` calls a known API with effect `kind` (anywhere inside it).
+    fn calls_effect(&self, expr: &'a Expr, kind: EffectKind) -> bool {
+        let mut calls = CallCollector::default();
+        calls.visit_expr(expr);
+        calls.calls.iter().any(|call| {
+            let api = match self.eval_quiet(&call.func) {
+                Value::Qual(q) => self.index.knowledge.get(&q),
+                Value::BoundMethod { receiver, method } => {
+                    self.index.knowledge.get_member(&receiver.class, &method)
+                }
+                _ => None,
+            };
+            api.is_some_and(|a| a.has(kind))
+        })
+    }
+
+    /// A cancel scope made by `with`: a shield (when its `requires` holds, `shield=True`) or
+    /// a deadline.
+    fn scope_kind(&self, inst: &Instance) -> Option<RegionKind> {
+        let api = self.index.knowledge.get(&inst.class)?;
+        if api.has(EffectKind::CancelDeadline) {
+            return Some(RegionKind::Deadline);
+        }
+        if api.has(EffectKind::CancelShield) {
+            let holds = api.requires.as_ref().is_none_or(|r| {
+                matches!(inst.ctor_args().get(None, Some(&r.keyword)), Some(Value::Bool(b)) if *b == r.value)
+            });
+            return holds.then_some(RegionKind::Shield);
+        }
+        None
+    }
+
+    /// A `while` loop that runs until stopped, recorded on the function being walked (the
+    /// first one found).
+    fn note_long_loop(&mut self, w: &'a ast::StmtWhile, works: bool) {
+        let Some(f) = self.sink else { return };
+        let always = match &*w.test {
+            Expr::BooleanLiteral(b) => b.value,
+            Expr::NumberLiteral(n) => {
+                matches!(&n.value, ast::Number::Int(i) if i.as_u8() != Some(0))
+            }
+            _ => false,
+        };
+        let until_stopped = always || runs_until_stopped(&w.test);
+        let func = &mut self.summary.functions[f as usize];
+        if !until_stopped || func.long_loop.is_some() {
+            return;
+        }
+        func.long_loop = Some(LongLoop {
+            range: w.range,
+            forever: always && !breaks_out(&w.body) && !returns_inside(&w.body),
+            works,
+        });
+    }
+
+    /// `interp.exec("...")`, `_interpreters.run_string(id, dedent("""..."""))`: a
+    /// literal code string runs in a subinterpreter. It is parsed and summarised as a
+    /// function of this module, whose events sit at their places inside the literal; the
+    /// argument then names that function. Anything but a literal is left alone: its
+    /// contents are not guessed at (RULES.md §3 FP trap 7).
+    fn code_string_target(&mut self, api: &Api, call: &'a ast::ExprCall, args: &mut CallArgs) {
+        let Some(spec) = &api.target else { return };
+        let keyword = spec.keyword.as_deref().and_then(|k| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.as_str() == k))
+                .map(|kw| &kw.value)
+        });
+        let positional = spec.position.and_then(|p| call.arguments.args.get(p));
+        let Some(expr) = keyword.or(positional) else {
+            return;
+        };
+        // `dedent("...")`: the knowledge base says which calls dedent.
+        let (literal, dedent) = match expr {
+            Expr::StringLiteral(s) => (s, false),
+            Expr::Call(inner) => match (inner.arguments.args.first(), self.eval_quiet(&inner.func))
+            {
+                (Some(Expr::StringLiteral(s)), Value::Qual(q))
+                    if self
+                        .index
+                        .knowledge
+                        .get(&q)
+                        .is_some_and(|a| a.has(EffectKind::Dedent)) =>
+                {
+                    (s, true)
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        let Some(idx) = self.walk_code_string(literal, dedent) else {
+            return;
+        };
+        let value = Value::Local(idx);
+        if keyword.is_some() {
+            let k = spec.keyword.as_deref().unwrap_or_default();
+            if let Some(slot) = args.keywords.iter_mut().find(|(n, _)| n.as_str() == k) {
+                slot.1 = value;
+            }
+        } else if let Some(slot) = spec.position.and_then(|p| args.positional.get_mut(p)) {
+            *slot = value;
+        }
+    }
+
+    /// Parses a literal code string and walks it as a new function (see
+    /// [`Self::code_string_target`]); `None` when it is too long or does not parse.
+    fn walk_code_string(
+        &mut self,
+        literal: &'a ast::ExprStringLiteral,
+        dedent: bool,
+    ) -> Option<FuncIdx> {
+        if literal.value.len() > MAX_CODE_STRING || self.depth + 8 >= MAX_VISIT_DEPTH {
+            return None;
+        }
+        let code = literal.value.to_str();
+        let (code, map) = CodeMap::new(self.source, literal, code, dedent);
+        let parsed = parse_unchecked_source(&code, PySourceType::Python);
+        if !parsed.errors().is_empty() || scan_tokens(&code, parsed.tokens()).too_deep.is_some() {
+            return None;
+        }
+        let prefix = self.qual_prefix.get();
+        let idx = self.new_function(concat([&prefix, "<code string>"]), literal.range);
+        self.summary.functions[idx as usize].code_string = true;
+        let (first_class, first_region, first_child) = (
+            self.summary.classes.len(),
+            self.summary.regions.len(),
+            self.summary.fork_children.len(),
+        );
+        {
+            // A fresh `__main__`: nothing of this module's namespace is visible in it.
+            let mut child = ModuleVisitor::new(&mut *self.summary, self.index, &code);
+            child.next_handle = self.next_handle;
+            child.sink = Some(idx);
+            // What the code string defines is named under it (`<code string>.worker`).
+            child.qual_prefix = QualPrefix {
+                base: concat([&prefix, "<code string>."]),
+                locals_of: None,
+            };
+            child.depth = self.depth + 1;
+            child.pending.push(Vec::new());
+            child.visit_body(parsed.suite());
+            let pending = child.pending.pop().unwrap_or_default();
+            child.walk_pending(pending);
+            self.next_handle = child.next_handle;
+        }
+        // Back to positions in this file.
+        let s = &mut *self.summary;
+        for f in &mut s.functions[idx as usize + 1..] {
+            f.name_range = map.range(f.name_range);
+            if let Some(l) = &mut f.long_loop {
+                l.range = map.range(l.range);
+            }
+            for e in &mut f.events {
+                e.range = map.range(e.range);
+            }
+        }
+        for e in &mut s.functions[idx as usize].events {
+            e.range = map.range(e.range);
+        }
+        if let Some(l) = &mut s.functions[idx as usize].long_loop {
+            l.range = map.range(l.range);
+        }
+        for c in &mut s.classes[first_class..] {
+            c.name_range = map.range(c.name_range);
+        }
+        for r in &mut s.regions[first_region..] {
+            r.range = map.range(r.range);
+            r.body = map.range(r.body);
+        }
+        for c in &mut s.fork_children[first_child..] {
+            c.fork = map.range(c.fork);
+            c.body = map.range(c.body);
+        }
+        Some(idx)
     }
 
     /// The class of the method being walked (method bodies are walked after the class body,
@@ -1906,10 +2149,25 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             }
             Stmt::While(w) => {
                 self.eval(&w.test);
+                let calls_before = self.calls_seen;
                 self.conditional += 1;
                 self.visit_body(&w.body);
                 self.visit_body(&w.orelse);
                 self.conditional -= 1;
+                self.note_long_loop(w, self.calls_seen > calls_before);
+            }
+            Stmt::Assert(a) => {
+                self.eval(&a.test);
+                if self.calls_effect(&a.test, EffectKind::SubinterpIsRunning) {
+                    self.push_region(
+                        RegionKind::IsRunningTest,
+                        a.test.range(),
+                        TextRange::empty(a.range.end()),
+                    );
+                }
+                if let Some(msg) = &a.msg {
+                    self.visit_expr(msg);
+                }
             }
             Stmt::Match(m) => {
                 self.eval(&m.subject);
@@ -1980,6 +2238,171 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
     // Annotations are not evaluated at run time under `from __future__ import annotations`
     // and hold no calls worth tracking otherwise.
     fn visit_annotation(&mut self, _expr: &'a Expr) {}
+}
+
+/// Longest code string parsed (bytes); longer ones are left alone.
+const MAX_CODE_STRING: usize = 256 * 1024;
+
+/// From offsets in a code string (as the subinterpreter sees it: dedented, escapes
+/// decoded) back to offsets in the file. Exact for a plain literal line by line; a literal
+/// with escape sequences or implicit concatenation maps everything to the literal itself.
+struct CodeMap {
+    /// (offset of a line in the code, offset of the same line's text in the file).
+    lines: Vec<(u32, u32)>,
+    literal: TextRange,
+}
+
+impl CodeMap {
+    fn new(
+        source: &str,
+        literal: &ast::ExprStringLiteral,
+        code: &str,
+        dedent: bool,
+    ) -> (String, CodeMap) {
+        let verbatim = match literal.value.as_slice() {
+            [part] => {
+                let content = part.content_range();
+                (source.get(usize::from(content.start())..usize::from(content.end())) == Some(code)
+                    && !code.contains('\r'))
+                .then_some(content.start())
+            }
+            _ => None,
+        };
+        let indent = if dedent { common_indent(code) } else { 0 };
+        let mut out = String::with_capacity(code.len());
+        let mut lines = Vec::new();
+        let mut at = 0u32;
+        for line in code.split_inclusive('\n') {
+            let blank = line.trim().is_empty();
+            let cut = if blank {
+                line.len() - usize::from(line.ends_with('\n'))
+            } else {
+                indent.min(line.len())
+            };
+            if let Some(start) = verbatim {
+                lines.push((out.len() as u32, u32::from(start) + at + cut as u32));
+            }
+            out.push_str(&line[cut..]);
+            at += line.len() as u32;
+        }
+        (
+            out,
+            CodeMap {
+                lines,
+                literal: literal.range,
+            },
+        )
+    }
+
+    fn offset(&self, offset: TextSize) -> Option<TextSize> {
+        let o = u32::from(offset);
+        let i = self
+            .lines
+            .partition_point(|(code, _)| *code <= o)
+            .checked_sub(1)?;
+        let (code, file) = self.lines[i];
+        Some(TextSize::new(file + (o - code)))
+    }
+
+    fn range(&self, range: TextRange) -> TextRange {
+        match (self.offset(range.start()), self.offset(range.end())) {
+            (Some(a), Some(b)) if a <= b => TextRange::new(a, b),
+            _ => self.literal,
+        }
+    }
+}
+
+/// `textwrap.dedent`'s common indentation: the whitespace prefix every non-blank line shares
+/// (in bytes).
+fn common_indent(code: &str) -> usize {
+    let mut common: Option<&str> = None;
+    for line in code.lines().filter(|l| !l.trim().is_empty()) {
+        let ws = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        common = Some(match common {
+            None => ws,
+            Some(c) => {
+                let n = c
+                    .bytes()
+                    .zip(ws.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                &c[..n]
+            }
+        });
+    }
+    common.map_or(0, str::len)
+}
+
+/// The calls inside an expression (not inside lambdas, which do not run there).
+#[derive(Default)]
+struct CallCollector<'a> {
+    calls: Vec<&'a ast::ExprCall>,
+}
+
+impl<'a> Visitor<'a> for CallCollector<'a> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(_) => {}
+            Expr::Call(c) => {
+                self.calls.push(c);
+                walk_expr(self, expr);
+            }
+            _ => walk_expr(self, expr),
+        }
+    }
+}
+
+/// `self.assertTrue(...)`, `assert_that(...)`: the unittest and pytest-helper convention
+/// that a call named `assert…` checks a condition.
+fn is_assertion_call(func: &Expr) -> bool {
+    let name = match func {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.id.as_str(),
+        _ => return false,
+    };
+    name.starts_with("assert")
+}
+
+/// A loop test that holds until something changes it: a name, an attribute, a call, or
+/// `not` of one (`while not stop.is_set():`, `while self.running:`), as opposed to a
+/// comparison that counts.
+fn runs_until_stopped(test: &Expr) -> bool {
+    match test {
+        Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_) => true,
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => runs_until_stopped(&u.operand),
+        _ => false,
+    }
+}
+
+/// Whether a block has a `return` (at any depth, outside nested definitions).
+fn returns_inside(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::Return(_) => true,
+        Stmt::If(i) => {
+            returns_inside(&i.body) || i.elif_else_clauses.iter().any(|c| returns_inside(&c.body))
+        }
+        Stmt::Try(t) => {
+            returns_inside(&t.body)
+                || returns_inside(&t.orelse)
+                || returns_inside(&t.finalbody)
+                || t.handlers.iter().any(|h| match h {
+                    ast::ExceptHandler::ExceptHandler(h) => returns_inside(&h.body),
+                })
+        }
+        Stmt::With(w) => returns_inside(&w.body),
+        Stmt::While(w) => returns_inside(&w.body) || returns_inside(&w.orelse),
+        Stmt::For(f) => returns_inside(&f.body) || returns_inside(&f.orelse),
+        Stmt::Match(m) => m.cases.iter().any(|c| returns_inside(&c.body)),
+        _ => false,
+    })
+}
+
+/// From the first statement of a block to the end of its last.
+fn body_range(body: &[Stmt]) -> TextRange {
+    match (body.first(), body.last()) {
+        (Some(a), Some(b)) => TextRange::new(a.start(), b.end()),
+        _ => TextRange::default(),
+    }
 }
 
 /// `pid == 0`, `0 == pid`, `not pid` (true in the child), or `pid`, `pid != 0`, `pid > 0`

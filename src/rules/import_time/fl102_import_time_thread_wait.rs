@@ -88,7 +88,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         for hit in &hits {
             match &program.effect(hit.effect).effect {
                 Effect::ThreadStart { .. } => starts.push(hit),
-                Effect::ThreadWait { handle, api } => {
+                Effect::ThreadWait { handle, api, .. } => {
                     let handle = &handle.filter(|h| started.contains(h));
                     if reported_stmt == Some(hit.stmt) {
                         continue;

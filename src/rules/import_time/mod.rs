@@ -14,7 +14,7 @@ pub mod fl107_mp_start_without_main_guard;
 use ruff_text_size::TextRange;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
-use crate::program::{Context, Effect, EffectId, FnRef, Program};
+use crate::program::{Context, Effect, EffectId, FnRef, HandoffKind, Program, SubiOp};
 use crate::rules::Rule;
 
 /// One effect reached from one module-body event.
@@ -206,6 +206,21 @@ pub fn describe(effect: &Effect) -> String {
         Effect::GetContext { .. } => "gets a multiprocessing context".into(),
         Effect::Lock { acquire: true, .. } => "acquires a lock".into(),
         Effect::Lock { .. } => "releases a lock".into(),
+        Effect::Subinterp { api, op, .. } => match op {
+            SubiOp::Create => format!("creates a subinterpreter (`{api}`)"),
+            SubiOp::Run => format!("runs code in a subinterpreter (`{api}`)"),
+            SubiOp::Destroy => format!("destroys a subinterpreter (`{api}`)"),
+            SubiOp::IsRunning => format!("asks whether a subinterpreter is running (`{api}`)"),
+        },
+        Effect::Handoff { api, to, .. } => match to {
+            HandoffKind::PooledThread => format!("hands work to a thread pool (`{api}`)"),
+            HandoffKind::Subinterpreter => format!("runs a callable in a subinterpreter (`{api}`)"),
+            HandoffKind::AtExit | HandoffKind::ThreadingShutdown => {
+                format!("registers a shutdown handler (`{api}`)")
+            }
+        },
+        Effect::EventOp { set: true, .. } => "sets an event".into(),
+        Effect::EventOp { .. } => "tests an event".into(),
         Effect::Other { api, .. } => format!("calls `{api}`"),
     }
 }
