@@ -115,8 +115,13 @@ fn every_fixture_matches_its_expectations() {
         "expected the fixture projects, found {}",
         dirs.len()
     );
+    // For working on a few fixtures: `FORKLINT_FIXTURES=fl30 cargo test --test fixtures`.
+    let filter = std::env::var("FORKLINT_FIXTURES").unwrap_or_default();
     let mut failures = Vec::new();
-    for dir in &dirs {
+    for dir in dirs
+        .iter()
+        .filter(|d| d.to_string_lossy().contains(filter.as_str()))
+    {
         let toml_text = std::fs::read_to_string(dir.join("fixture.toml")).unwrap();
         let fixture: FixtureToml = toml::from_str(&toml_text)
             .unwrap_or_else(|e| panic!("{}/fixture.toml: {e}", dir.display()));
@@ -160,10 +165,12 @@ fn every_fixture_matches_its_expectations() {
 fn every_rule_has_three_positive_and_three_negative_fixtures() {
     // Positive: a fixture expecting the code. Negative: a fixture named `neg-*` under the
     // rule's directory (it states, by having no such expectation, that the rule stays quiet).
-    for rule in forklint::rules::RULES
-        .iter()
-        .filter(|r| r.code.starts_with("FL1"))
-    {
+    for rule in forklint::rules::RULES.iter().filter(|r| {
+        r.code.starts_with("FL1")
+            || r.code.starts_with("FL2")
+            || r.code.starts_with("FL3")
+            || r.code.starts_with("FL4")
+    }) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")
             .join(rule.code.to_lowercase());

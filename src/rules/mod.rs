@@ -8,6 +8,8 @@ pub mod fork;
 pub mod general;
 pub mod import_time;
 pub mod selection;
+pub mod shutdown;
+pub mod subinterp;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::program::Program;
@@ -18,11 +20,19 @@ pub enum Family {
     General,
     ImportTime,
     Fork,
+    Subinterp,
+    Shutdown,
 }
 
 impl Family {
     /// Every family, in code order (the order of the rules index).
-    pub const ALL: [Family; 3] = [Family::General, Family::ImportTime, Family::Fork];
+    pub const ALL: [Family; 5] = [
+        Family::General,
+        Family::ImportTime,
+        Family::Fork,
+        Family::Subinterp,
+        Family::Shutdown,
+    ];
 
     /// The identifier used in JSON output (`general`, `import-time`).
     pub fn id(self) -> &'static str {
@@ -30,6 +40,8 @@ impl Family {
             Family::General => "general",
             Family::ImportTime => "import-time",
             Family::Fork => "fork",
+            Family::Subinterp => "subinterp",
+            Family::Shutdown => "shutdown",
         }
     }
 
@@ -38,6 +50,8 @@ impl Family {
             Family::General => "General",
             Family::ImportTime => "Import-time hazards (FL1xx)",
             Family::Fork => "Fork hazards (FL2xx)",
+            Family::Subinterp => "Subinterpreter hazards (FL3xx)",
+            Family::Shutdown => "Shutdown and finalization hazards (FL4xx)",
         }
     }
 }
@@ -119,6 +133,22 @@ pub static RULES: &[&Rule] = &[
     &fork::fl206_lock_held_across_fork::RULE,
     &fork::fl207_fork_child_without_exit::RULE,
     &fork::fl208_forkserver_preload_threads::RULE,
+    &subinterp::fl301_subinterp_exec_on_pooled_thread::RULE,
+    &subinterp::fl302_subinterp_destroy_without_join::RULE,
+    &subinterp::fl303_subinterp_racy_is_running::RULE,
+    &subinterp::fl304_subinterp_signal_handler::RULE,
+    &subinterp::fl305_shielded_unbounded_teardown::RULE,
+    &subinterp::fl306_subinterp_forbidden_operation::RULE,
+    &subinterp::fl307_subinterp_private_module::RULE,
+    &subinterp::fl308_interp_pool_unshareable_callable::RULE,
+    &subinterp::fl309_subinterp_legacy_shared_gil::RULE,
+    &shutdown::fl401_daemon_thread_python_work::RULE,
+    &shutdown::fl402_native_thread_extension_at_import::RULE,
+    &shutdown::fl403_atexit_stops_nondaemon_thread::RULE,
+    &shutdown::fl404_thread_never_joined::RULE,
+    &shutdown::fl405_spawn_during_finalization::RULE,
+    &shutdown::fl406_import_after_shutdown::RULE,
+    &shutdown::fl407_subinterp_threads_at_exit::RULE,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {

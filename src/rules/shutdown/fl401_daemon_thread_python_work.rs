@@ -1,0 +1,103 @@
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::program::Program;
+use crate::rules::import_time::{function_name, snippet};
+use crate::rules::{Family, FixAvailability, Rule};
+
+use super::{diagnostic, function, project_threads, site};
+
+pub static RULE: Rule = Rule {
+    code: "FL401",
+    name: "daemon-thread-python-work",
+    family: Family::Shutdown,
+    severity: Severity::Warning,
+    default_enabled: true,
+    fix: FixAvailability::Display,
+    summary: "A daemon thread runs a loop of Python work and will be stopped abruptly, or hang, at interpreter shutdown.",
+    doc: r#"## What it does
+Reports the start of a daemon thread (`daemon=True`, `t.daemon = True`, a `Thread` subclass that
+sets it, `_thread.start_new_thread`) whose target or `run()` has a long loop that calls anything
+(logging, `print`, `time.sleep`, `queue.get`): a `while` in the target's own body (also in
+`try`/`with`) on `True`, a name, attribute or call, or `not` one (`while not stop.is_set():`).
+
+## Why is this bad?
+"Daemon threads are abruptly stopped at shutdown" (threading docs): output is lost. One taking
+the GIL during finalization was killed with `pthread_exit` before 3.14; from 3.14 it hangs, which
+"can result in deadlock if a later stage of finalization attempts to acquire a lock owned by the
+blocked thread" (gh-87135, PR #105805). "You should avoid daemon threads" (gh-96387).
+
+## Example
+```python
+def report_metrics():
+    while True:
+        logging.info("queue depth %d", JOBS.qsize())
+        time.sleep(5)
+
+def main():
+    threading.Thread(target=report_metrics, daemon=True).start()
+    serve()
+```
+
+## Use instead
+```python
+STOP = threading.Event()
+
+def report_metrics():
+    while not STOP.is_set():
+        logging.info("queue depth %d", JOBS.qsize())
+        STOP.wait(5)
+
+def main():
+    t = threading.Thread(target=report_metrics)
+    t.start()
+    try:
+        serve()
+    finally:
+        STOP.set()
+        t.join()
+```
+Or set it from `threading._register_atexit` (3.9+). Only dropping `daemon=True` blocks exit.
+
+## When it does not apply
+Non-daemon threads; a target without a loop, or with a `for` loop over a finite list; library
+pools (`to_thread`, `ThreadPoolExecutor`). A loop in a function the target calls is not seen.
+
+## Python versions and platforms
+All versions and platforms; from 3.14 the thread hangs at exit instead of being terminated.
+"#,
+    check,
+};
+
+fn check(program: &Program, out: &mut Vec<Diagnostic>) {
+    for thread in project_threads(program).filter(|t| t.daemon) {
+        let Some((target, lp)) = thread.targets.iter().find_map(|t| {
+            function(program, *t)
+                .long_loop
+                .filter(|l| l.works)
+                .map(|l| (*t, l))
+        }) else {
+            continue;
+        };
+        let s = program.effect(thread.start);
+        let mut d = diagnostic(
+            &RULE,
+            site(program, thread.start),
+            format!(
+                "`{}` starts a daemon thread whose target `{}` loops doing Python work until \
+                 stopped: at exit it is killed mid-work (lost writes, crashes), and from 3.14 it \
+                 hangs instead when it next needs the GIL",
+                snippet(program, s.body.file(), s.range),
+                function_name(program, target)
+            ),
+            "daemon thread doing Python work in a loop",
+        );
+        d.trace.push(crate::diagnostic::Step {
+            location: Location {
+                file: target.file,
+                range: lp.range,
+            },
+            message: "the loop runs until the process ends".into(),
+        });
+        d.help = Some("make it a non-daemon thread with a stop `Event`, set from the main flow (`try/finally` in `main()`) or from `threading._register_atexit`, then `join()` it; changing only the daemon flag can hang the exit (FL403)".into());
+        out.push(d);
+    }
+}
