@@ -195,6 +195,9 @@ pub struct Knowledge {
     /// so that a method call on an object of an unknown class is dismissed without building
     /// its qualified name.
     owners: HashMap<String, ()>,
+    /// Parents of `kind = "module"` entries (`test.support` for `test.support.interpreters`),
+    /// so that `from pkg import name` is looked up only under packages that have some.
+    module_parents: HashMap<String, ()>,
 }
 
 impl Knowledge {
@@ -241,6 +244,11 @@ impl Knowledge {
             validate(path, &api)?;
             let idx = self.apis.len();
             for name in std::iter::once(&api.name).chain(&api.aliases) {
+                if api.kind == ApiKind::Module
+                    && let Some((parent, _)) = name.rsplit_once('.')
+                {
+                    self.module_parents.insert(parent.to_string(), ());
+                }
                 self.by_name.insert(name.clone(), idx);
                 let root = name.split('.').next().unwrap_or(name);
                 self.roots.insert(root.to_string(), ());
@@ -263,6 +271,11 @@ impl Knowledge {
             return None;
         }
         self.get(&format!("{owner}.{member}"))
+    }
+
+    /// Whether some `kind = "module"` entry is a direct child of `package`.
+    pub fn has_module_under(&self, package: &str) -> bool {
+        self.module_parents.contains_key(package)
     }
 
     /// Whether any known API lives under this top-level module name.
@@ -301,8 +314,8 @@ fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
     if api.has(EffectKind::Partial) && api.target.is_none() {
         return fail("a partial entry needs `target`");
     }
-    if api.subinterp_target && api.target.is_none() {
-        return fail("a subinterp-target entry needs `target`");
+    if (api.subinterp_target || api.has(EffectKind::CallsTarget)) && api.target.is_none() {
+        return fail("a subinterp-target or calls-target entry needs `target`");
     }
     let module_only = [
         EffectKind::NativeThreadAtImport,

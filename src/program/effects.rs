@@ -43,7 +43,8 @@ pub enum Effect {
         /// Started by a library's internals rather than by project code.
         library: bool,
         /// The known API the thread runs, when its target is one (`Thread(target=interp.exec)`).
-        known_target: Option<String>,
+        /// Boxed: rare, and every effect is as large as the largest variant.
+        known_target: Option<Box<String>>,
     },
     ThreadWait {
         api: String,
@@ -80,7 +81,7 @@ pub enum Effect {
         dynamic: bool,
         /// `from pkg import mod`: the `pkg.mod` names some rule knows about (a knowledge-base
         /// module entry, an in-project native extension). Usually empty.
-        also: Vec<String>,
+        also: Box<[String]>,
     },
     /// A dynamic import whose module name is not a literal.
     UnknownImport,
@@ -106,7 +107,7 @@ pub enum Effect {
         targets: Vec<FnRef>,
         /// The known API handed over itself (`run_sync(_interpreters.exec, …)`,
         /// `run_sync(t.join)`), by its knowledge-base name.
-        known: Option<String>,
+        known: Option<Box<String>>,
     },
     /// Setting (`ev.set()`) or testing (`ev.is_set()`) an event (FL403).
     EventOp {
@@ -429,11 +430,17 @@ impl Program {
                 dynamic,
             } => {
                 let modules = self.import_targets(module, names);
-                let also = names
-                    .iter()
-                    .map(|n| format!("{module}.{n}"))
-                    .filter(|full| self.is_notable_module(full))
-                    .collect();
+                // Most imports name nothing of note: skip building names for them.
+                let also: Box<[String]> =
+                    if self.native_names.is_empty() && !self.knowledge.has_module_under(module) {
+                        Box::default()
+                    } else {
+                        names
+                            .iter()
+                            .map(|n| format!("{module}.{n}"))
+                            .filter(|full| self.is_notable_module(full))
+                            .collect()
+                    };
                 let effect = Effect::Import {
                     name: module.clone(),
                     modules,
@@ -701,7 +708,8 @@ impl Program {
                             let spec = class_api?.target.as_ref()?;
                             r.ctor_args().get(spec.position, spec.keyword.as_deref())
                         })
-                        .and_then(|v| self.known_callable(v));
+                        .and_then(|v| self.known_callable(v))
+                        .map(Box::new);
                     Effect::ThreadStart {
                         api: api.name.clone(),
                         daemon,
@@ -829,7 +837,7 @@ impl Program {
                 api: api.name.clone(),
                 to,
                 targets: self.targets_of(api, args, receiver, class_api, origin),
-                known: value.and_then(|v| self.known_callable(v)),
+                known: value.and_then(|v| self.known_callable(v)).map(Box::new),
             }));
         }
     }

@@ -527,15 +527,14 @@ impl Builder<'_> {
         for n in 0..total {
             // Code strings run in a subinterpreter, where forking is refused outright (FL306
             // reports that): not a root of the main interpreter's flow.
-            let in_code_string = {
-                let f = fn_of[n];
+            let in_code_string = |f: FnRef| {
                 program.summary(f.file).functions[f.func as usize]
                     .qualname
                     .contains("<code string>")
             };
             if !called[n]
-                && !in_code_string
                 && let Some(flow) = &flows[n]
+                && !in_code_string(fn_of[n])
             {
                 self.report(Body::Function(fn_of[n]), &flow.items, None);
             }

@@ -443,7 +443,14 @@ struct ModuleVisitor<'s, 'i, 'a> {
     source: &'a str,
     /// Calls evaluated so far (any callee): a loop whose body adds some does work.
     calls_seen: u32,
+    /// Which condition-relevant APIs the expression being evaluated called
+    /// ([`SEEN_MAIN_THREAD_CHECK`], [`SEEN_IS_RUNNING`]): read after an `if`/`assert` test
+    /// to record its regions without walking the test twice.
+    seen: u8,
 }
+
+const SEEN_MAIN_THREAD_CHECK: u8 = 1;
+const SEEN_IS_RUNNING: u8 = 2;
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     fn new(summary: &'s mut ModuleSummary, index: &'i ProjectIndex<'i>, source: &'a str) -> Self {
@@ -486,6 +493,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             fork_vars: Vec::new(),
             source,
             calls_seen: 0,
+            seen: 0,
         }
     }
 
@@ -924,8 +932,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     continue;
                 }
                 // The test runs (and what it calls) whatever it decides.
-                self.eval(test);
-                self.record_test_regions(test, body);
+                let seen = self.eval_noting(test);
+                self.record_test_regions(seen, test, body);
             }
             let truth = test.and_then(|t| self.platform_truth(t));
             if truth == Some(false) {
@@ -1659,6 +1667,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.calls_seen += 1;
         let callee = self.eval(&call.func);
         let kind = self.callee_kind(&callee);
+        let outer_seen = std::mem::take(&mut self.seen);
         let mut args = match kind {
             // The arguments of a call that cannot matter are walked (they may call
             // something) but their values are not collected.
@@ -1679,14 +1688,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         self.last_callee = None;
         let range = call.range();
+        let in_args = self.seen;
+        self.seen = outer_seen | in_args;
+        if let CalleeKind::Known(api) = kind {
+            if api.has(EffectKind::MainThreadCheck) {
+                self.seen |= SEEN_MAIN_THREAD_CHECK;
+            }
+            if api.has(EffectKind::SubinterpIsRunning) {
+                self.seen |= SEEN_IS_RUNNING;
+            }
+        }
         // `self.assertTrue(interp.is_running())`: a test's assertion is a condition.
-        if is_assertion_call(&call.func)
-            && call
-                .arguments
-                .args
-                .iter()
-                .any(|a| self.calls_effect(a, EffectKind::SubinterpIsRunning))
-        {
+        if is_assertion_call(&call.func) && in_args & SEEN_IS_RUNNING != 0 {
             self.push_region(
                 RegionKind::IsRunningTest,
                 range,
@@ -1760,29 +1773,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// Regions an `if` test opens over its clause: a main-thread guard, an `is_running()`
     /// condition.
-    fn record_test_regions(&mut self, test: &'a Expr, body: &'a [Stmt]) {
-        if self.calls_effect(test, EffectKind::MainThreadCheck) {
+    fn record_test_regions(&mut self, seen: u8, test: &'a Expr, body: &'a [Stmt]) {
+        if seen & SEEN_MAIN_THREAD_CHECK != 0 {
             self.push_region(RegionKind::MainThreadOnly, test.range(), body_range(body));
         }
-        if self.calls_effect(test, EffectKind::SubinterpIsRunning) {
+        if seen & SEEN_IS_RUNNING != 0 {
             self.push_region(RegionKind::IsRunningTest, test.range(), body_range(body));
         }
     }
 
-    /// Whether `expr` calls a known API with effect `kind` (anywhere inside it).
-    fn calls_effect(&self, expr: &'a Expr, kind: EffectKind) -> bool {
-        let mut calls = CallCollector::default();
-        calls.visit_expr(expr);
-        calls.calls.iter().any(|call| {
-            let api = match self.eval_quiet(&call.func) {
-                Value::Qual(q) => self.index.knowledge.get(&q),
-                Value::BoundMethod { receiver, method } => {
-                    self.index.knowledge.get_member(&receiver.class, &method)
-                }
-                _ => None,
-            };
-            api.is_some_and(|a| a.has(kind))
-        })
+    /// Evaluates `expr` and says which condition-relevant APIs it called (see `seen`).
+    fn eval_noting(&mut self, expr: &'a Expr) -> u8 {
+        let outer = std::mem::take(&mut self.seen);
+        self.eval(expr);
+        let seen = self.seen;
+        self.seen |= outer;
+        seen
     }
 
     /// A cancel scope made by `with`: a shield (when its `requires` holds, `shield=True`) or
@@ -2157,8 +2163,7 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                 self.note_long_loop(w, self.calls_seen > calls_before);
             }
             Stmt::Assert(a) => {
-                self.eval(&a.test);
-                if self.calls_effect(&a.test, EffectKind::SubinterpIsRunning) {
+                if self.eval_noting(&a.test) & SEEN_IS_RUNNING != 0 {
                     self.push_region(
                         RegionKind::IsRunningTest,
                         a.test.range(),
@@ -2331,25 +2336,6 @@ fn common_indent(code: &str) -> usize {
         });
     }
     common.map_or(0, str::len)
-}
-
-/// The calls inside an expression (not inside lambdas, which do not run there).
-#[derive(Default)]
-struct CallCollector<'a> {
-    calls: Vec<&'a ast::ExprCall>,
-}
-
-impl<'a> Visitor<'a> for CallCollector<'a> {
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        match expr {
-            Expr::Lambda(_) => {}
-            Expr::Call(c) => {
-                self.calls.push(c);
-                walk_expr(self, expr);
-            }
-            _ => walk_expr(self, expr),
-        }
-    }
 }
 
 /// `self.assertTrue(...)`, `assert_that(...)`: the unittest and pytest-helper convention

@@ -151,7 +151,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                         "`{}` starts a non-daemon thread (`{}`) that stops only when an event is \
                          set, and only an `atexit` handler or finalizer sets it: non-daemon \
                          threads are joined before `atexit` handlers run, so the process hangs \
-                         at exit",
+                         at exit (every Python 3 version; `ThreadPoolExecutor` workers from 3.9)",
                         snippet(program, s.body.file(), s.range),
                         function_name(program, t)
                     ),

@@ -88,7 +88,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             site(program, thread.start),
             format!(
                 "`{}` starts a non-daemon thread that is never joined and whose target `{}` \
-                 loops forever: the interpreter waits for it at exit, so the program never ends",
+                 loops forever: the interpreter waits for it at exit, so the program never ends (every version)",
                 snippet(program, s.body.file(), s.range),
                 function_name(program, target)
             ),

@@ -3,7 +3,7 @@ use crate::program::{Effect, Program, SubiOp};
 use crate::rules::import_time::{call_steps, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{all_bodies, diagnostic, site, step, walk_live};
+use super::{bodies_with, diagnostic, site, step, walk_live};
 
 pub static RULE: Rule = Rule {
     code: "FL302",
@@ -67,7 +67,16 @@ All platforms. 3.8+ with `_xxsubinterpreters`, 3.13+ with `_interpreters`, 3.14+
 };
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
-    for body in all_bodies(program) {
+    let destroys = bodies_with(program, |e| {
+        matches!(
+            e,
+            Effect::Subinterp {
+                op: SubiOp::Destroy,
+                ..
+            }
+        )
+    });
+    for body in destroys {
         walk_live(program, body, |_, id, live| {
             let Effect::Subinterp {
                 op: SubiOp::Destroy,

@@ -4,7 +4,7 @@ use crate::rules::import_time::snippet;
 use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::RegionKind;
 
-use super::{all_bodies, body_items, diagnostic, regions_in, site, step, walk_live};
+use super::{bodies_with_region, body_items, diagnostic, regions_in, site, step, walk_live};
 
 pub static RULE: Rule = Rule {
     code: "FL303",
@@ -67,7 +67,7 @@ Every version with subinterpreters (3.8+), all platforms.
 };
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
-    for body in all_bodies(program) {
+    for body in bodies_with_region(program, RegionKind::IsRunningTest) {
         let tests: Vec<_> = regions_in(program, body, RegionKind::IsRunningTest)
             .copied()
             .collect();

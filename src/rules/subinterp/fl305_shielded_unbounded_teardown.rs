@@ -5,7 +5,7 @@ use crate::rules::import_time::snippet;
 use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::RegionKind;
 
-use super::{all_bodies, body_items, diagnostic, regions_in, step};
+use super::{bodies_with_region, body_items, diagnostic, regions_in, step};
 
 pub static RULE: Rule = Rule {
     code: "FL305",
@@ -85,7 +85,7 @@ fn unbounded(program: &Program, id: EffectId) -> bool {
 }
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
-    for body in all_bodies(program) {
+    for body in bodies_with_region(program, RegionKind::Shield) {
         let shields: Vec<_> = regions_in(program, body, RegionKind::Shield)
             .copied()
             .collect();
@@ -136,7 +136,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 },
                 format!(
                     "`{shield_text}` shields a wait that has no bound: if it never ends, \
-                     teardown hangs and Ctrl-C cannot interrupt it"
+                     teardown hangs and Ctrl-C cannot interrupt it (any Python version)"
                 ),
                 "shielded, unbounded wait",
             );

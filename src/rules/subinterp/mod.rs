@@ -193,13 +193,40 @@ pub fn body_items(program: &Program, body: Body) -> Vec<Item> {
     out
 }
 
-/// Every body of the program: module bodies, then functions.
-pub fn all_bodies(program: &Program) -> impl Iterator<Item = Body> + '_ {
-    program.file_ids().flat_map(move |file| {
-        let functions = program.fn_events[file.0 as usize].len() as u32;
-        std::iter::once(Body::Module(file))
-            .chain((0..functions).map(move |func| Body::Function(FnRef { file, func })))
-    })
+/// The bodies that perform an effect `pick` accepts, once each, in effect order (most
+/// bodies have none, and walking every body in order is what a rule must not pay for).
+pub fn bodies_with(program: &Program, pick: impl Fn(&Effect) -> bool) -> Vec<Body> {
+    let mut seen = HashSet::default();
+    program
+        .effects
+        .iter()
+        .filter(|s| pick(&s.effect))
+        .map(|s| s.body)
+        .filter(|b| seen.insert(*b))
+        .collect()
+}
+
+/// The bodies that hold a region of kind `kind`, once each.
+pub fn bodies_with_region(program: &Program, kind: RegionKind) -> Vec<Body> {
+    let mut seen = HashSet::default();
+    let mut out = Vec::new();
+    for file in program.file_ids() {
+        for r in program
+            .summary(file)
+            .regions
+            .iter()
+            .filter(|r| r.kind == kind)
+        {
+            let body = match r.func {
+                None => Body::Module(file),
+                Some(func) => Body::Function(FnRef { file, func }),
+            };
+            if seen.insert(body) {
+                out.push(body);
+            }
+        }
+    }
+    out
 }
 
 /// A dedicated thread that runs code in a subinterpreter, started and not yet joined.
