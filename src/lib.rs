@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod graph;
 pub mod knowledge;
 pub mod program;
@@ -17,7 +18,9 @@ pub mod settings;
 pub mod summary;
 pub mod suppression;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Skipped;
@@ -76,10 +79,136 @@ pub fn analysis_pool() -> &'static rayon::ThreadPool {
 
 /// Discovers, parses, links and checks, on the [`analysis_pool`].
 pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
-    analysis_pool().install(|| check_in_pool(paths, settings))
+    analysis_pool().install(|| check_in_pool(paths, settings, &HashMap::new()))
 }
 
-fn check_in_pool(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
+/// A file `--fix` changed: the text it had when first read, and the fixed text.
+pub struct FixedFile {
+    pub path: PathBuf,
+    pub original: Arc<str>,
+    pub fixed: Arc<str>,
+    /// The rule code of each finding fixed in it, in the order they were fixed.
+    pub codes: Vec<&'static str>,
+}
+
+/// A fix dropped because it would have left a syntax error (a bug in its rule).
+pub struct RejectedFix {
+    pub path: PathBuf,
+    pub line: usize,
+    pub rejected: fix::Rejected,
+}
+
+/// The result of checking with fixes applied in memory; nothing is written yet.
+pub struct FixOutcome {
+    /// The findings that remain, on the fixed texts.
+    pub outcome: CheckOutcome,
+    pub files: Vec<FixedFile>,
+    pub rejected: Vec<RejectedFix>,
+    /// False when fixes were still applying after [`fix::MAX_PASSES`] passes.
+    pub settled: bool,
+}
+
+/// Checks, applies the fixes that apply (safe ones; unsafe ones too with `unsafe_fixes`) to
+/// the texts in memory, and checks again, until no fix applies or [`fix::MAX_PASSES`] passes.
+/// Each pass analyses the whole project: a fix in one module can change the findings of
+/// another. Files with syntax errors are never fixed.
+pub fn check_and_fix(
+    paths: &[PathBuf],
+    settings: Settings,
+    unsafe_fixes: bool,
+) -> Result<FixOutcome, Error> {
+    analysis_pool().install(|| {
+        let mut overlay: HashMap<PathBuf, Arc<str>> = HashMap::new();
+        let mut files: Vec<FixedFile> = Vec::new();
+        let mut rejected: Vec<RejectedFix> = Vec::new();
+        for _ in 0..fix::MAX_PASSES {
+            let outcome = check_in_pool(paths, settings.clone(), &overlay)?;
+            let program = &outcome.program;
+            let mut by_file: std::collections::BTreeMap<diagnostic::FileId, Vec<_>> =
+                Default::default();
+            for d in &outcome.diagnostics {
+                let Some(f) = d.fix.as_ref().filter(|_| fix::is_fixable(d, unsafe_fixes)) else {
+                    continue;
+                };
+                let file = f.edits[0].file;
+                if f.edits.iter().all(|e| e.file == file) {
+                    by_file.entry(file).or_default().push((d.code, f));
+                }
+            }
+            let mut changed = false;
+            for (file, fixes) in by_file {
+                let f = program.file(file);
+                if !f.summary.syntax_errors.is_empty() || f.text_changed() {
+                    continue;
+                }
+                let text = f.text();
+                let applied = fix::apply(text, &fixes);
+                for r in applied.rejected {
+                    let line = f.line_col(r.range.start()).0;
+                    let seen = rejected
+                        .iter()
+                        .any(|x| x.path == f.path && x.rejected.code == r.code && x.line == line);
+                    if !seen {
+                        rejected.push(RejectedFix {
+                            path: f.path.clone(),
+                            line,
+                            rejected: r,
+                        });
+                    }
+                }
+                if applied.fixed.is_empty() || applied.text == text {
+                    continue;
+                }
+                changed = true;
+                let fixed: Arc<str> = Arc::from(applied.text);
+                match files.iter_mut().find(|x| x.path == f.path) {
+                    Some(x) => {
+                        x.fixed = fixed.clone();
+                        x.codes.extend(applied.fixed);
+                    }
+                    None => files.push(FixedFile {
+                        path: f.path.clone(),
+                        original: Arc::from(text),
+                        fixed: fixed.clone(),
+                        codes: applied.fixed,
+                    }),
+                }
+                overlay.insert(f.path.clone(), fixed);
+            }
+            if !changed {
+                return Ok(FixOutcome {
+                    outcome,
+                    files,
+                    rejected,
+                    settled: true,
+                });
+            }
+        }
+        let outcome = check_in_pool(paths, settings, &overlay)?;
+        Ok(FixOutcome {
+            outcome,
+            files,
+            rejected,
+            settled: false,
+        })
+    })
+}
+
+/// Checks again with `overlay` as the text of those files (after a fixed file could not be
+/// written, the report must describe what is on disk).
+pub fn check_overlaid(
+    paths: &[PathBuf],
+    settings: Settings,
+    overlay: &HashMap<PathBuf, Arc<str>>,
+) -> Result<CheckOutcome, Error> {
+    analysis_pool().install(|| check_in_pool(paths, settings, overlay))
+}
+
+fn check_in_pool(
+    paths: &[PathBuf],
+    settings: Settings,
+    overlay: &HashMap<PathBuf, Arc<str>>,
+) -> Result<CheckOutcome, Error> {
     // FORKLINT_TIMING=1 prints how long each phase took (for the benchmark's investigations).
     let timing = std::env::var_os("FORKLINT_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -87,7 +216,7 @@ fn check_in_pool(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, 
     let found = discover::discover(paths, &settings)?;
     let t1 = std::time::Instant::now();
     let mut skipped = found.skipped;
-    let program = Program::build(found.files, knowledge, settings);
+    let program = Program::build_overlaid(found.files, overlay, knowledge, settings);
     let t2 = std::time::Instant::now();
     skipped.extend(program.unreadable.iter().map(|u| Skipped {
         path: u.path.clone(),

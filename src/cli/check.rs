@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 
 use super::analysis::AnalysisArgs;
 use crate::config::ConfigError;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::report::{self, github, json, sarif, text};
 use crate::rules::selection::{RuleSelector, SelectionLayer};
 use crate::rules::{RULES, Rule};
@@ -75,6 +75,26 @@ pub struct CheckArgs {
     /// Also show info-level findings (they never change the exit code).
     #[arg(long)]
     show_info: bool,
+    /// Apply the safe fixes, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// With `--fix`, `--fix-only` or `--diff`: also apply the unsafe fixes (they may change
+    /// behaviour; each rule's docs say how). Without them, only count them.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Apply the fixes and report nothing else; exit 0 unless something failed.
+    #[arg(long)]
+    fix_only: bool,
+    /// Print a unified diff of what `--fix` would change, and change nothing; exit 1 if there
+    /// is a diff.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only"])]
+    diff: bool,
+    /// List the fixes applied, per file and rule.
+    #[arg(long)]
+    show_fixes: bool,
+    /// With `--fix` or `--fix-only`: exit 1 when a fix was applied, even if nothing remains.
+    #[arg(long)]
+    exit_non_zero_on_fix: bool,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -133,13 +153,75 @@ pub fn run(args: CheckArgs) -> u8 {
             return super::EXIT_ERROR;
         }
     };
-    let outcome = match crate::check(&paths, settings) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return super::EXIT_ERROR;
+    let fixing = args.fix || args.fix_only || args.diff;
+    let unsafe_fixes = args.unsafe_fixes;
+    let mut failed = false;
+    let mut fixed: Vec<crate::FixedFile> = Vec::new();
+    let outcome = if fixing {
+        let run = match crate::check_and_fix(&paths, settings.clone(), unsafe_fixes) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        };
+        for r in &run.rejected {
+            failed = true;
+            eprintln!(
+                "error: internal error: the {} fix at {}:{} would leave a syntax error ({}); \
+                 it was not applied. Please report this.",
+                r.rejected.code,
+                r.path.display(),
+                r.line,
+                r.rejected.syntax_error
+            );
+        }
+        if !run.settled {
+            eprintln!(
+                "warning: fixes were still applying after {} passes; some fixes undo others, \
+                 and the last pass is what is reported",
+                crate::fix::MAX_PASSES
+            );
+        }
+        if args.diff {
+            return print_diffs(&run.files, failed);
+        }
+        let (written, outcome) = match write_fixes(&paths, settings, run) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        };
+        failed |= written.len() < outcome.1;
+        fixed = written;
+        outcome.0
+    } else {
+        match crate::check(&paths, settings) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
         }
     };
+    let fixed_count: usize = fixed.iter().map(|f| f.codes.len()).sum();
+    if args.fix_only {
+        if !args.quiet {
+            eprintln!("{}", fixed_line(fixed_count));
+        }
+        if args.show_fixes {
+            eprint!("{}", show_fixes(&fixed));
+        }
+        std::mem::forget(outcome);
+        return if failed {
+            super::EXIT_ERROR
+        } else if args.exit_non_zero_on_fix && fixed_count > 0 {
+            super::EXIT_FINDINGS
+        } else {
+            super::EXIT_CLEAN
+        };
+    }
     if args.statistics && matches!(output_format, OutputFormat::Sarif | OutputFormat::Github) {
         eprintln!("error: --statistics works with the text, concise and json output formats");
         return super::EXIT_ERROR;
@@ -165,10 +247,24 @@ pub fn run(args: CheckArgs) -> u8 {
             return super::EXIT_ERROR;
         }
     };
-    let summary = report::summary_line(&outcome.diagnostics, outcome.program.files.len());
+    let mut summary = report::summary_line(&outcome.diagnostics, outcome.program.files.len());
+    if fixing {
+        summary = format!("{summary}\n{}", fixed_line(fixed_count));
+    }
+    if let Some(line) =
+        fixable_line(&outcome.diagnostics, fixing, unsafe_fixes).filter(|_| !args.statistics)
+    {
+        summary = format!("{summary}\n{line}");
+    }
+    if args.show_fixes && !args.quiet {
+        let listing = show_fixes(&fixed);
+        if !listing.is_empty() {
+            summary = format!("{}\n{summary}", listing.trim_end());
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     if let Some(path) = &args.output_file {
-        if let Err(e) = write_atomically(path, report.as_bytes()) {
+        if let Err(e) = crate::fix::write::atomic_write(path, report.as_bytes(), None) {
             eprintln!("error: cannot write the report to {}: {e}", path.display());
             return super::EXIT_ERROR;
         }
@@ -195,11 +291,142 @@ pub fn run(args: CheckArgs) -> u8 {
     // The process is about to exit: freeing the summaries of a large project one allocation at
     // a time costs a tenth of a second and gains nothing (ripgrep and Ruff skip it too).
     std::mem::forget(outcome);
-    if found && !args.exit_zero {
+    if failed {
+        super::EXIT_ERROR
+    } else if (found || (args.exit_non_zero_on_fix && fixed_count > 0)) && !args.exit_zero {
         super::EXIT_FINDINGS
     } else {
         super::EXIT_CLEAN
     }
+}
+
+/// "Fixed 3 hazards." — or that nothing was.
+fn fixed_line(count: usize) -> String {
+    match count {
+        0 => "No hazards fixed.".to_string(),
+        1 => "Fixed 1 hazard.".to_string(),
+        n => format!("Fixed {n} hazards."),
+    }
+}
+
+/// "[*] 2 fixable with `--fix` (1 more with `--unsafe-fixes`)." — when there are any.
+fn fixable_line(diagnostics: &[Diagnostic], fixing: bool, unsafe_fixes: bool) -> Option<String> {
+    let shown = || diagnostics.iter().filter(|d| d.severity > Severity::Info);
+    let applicable = shown()
+        .filter(|d| crate::fix::is_fixable(d, unsafe_fixes))
+        .count();
+    let hidden = shown()
+        .filter(|d| crate::fix::is_fixable(d, true) && !crate::fix::is_fixable(d, unsafe_fixes))
+        .count();
+    let flag = if unsafe_fixes {
+        "`--fix --unsafe-fixes`"
+    } else {
+        "`--fix`"
+    };
+    match (applicable, hidden) {
+        (0, 0) => None,
+        // After `--fix`, what still applies is a fix that conflicted in every pass.
+        (0, h) => Some(format!(
+            "No fixes available ({h} hidden {} can be enabled with `--unsafe-fixes`).",
+            if h == 1 { "fix" } else { "fixes" }
+        )),
+        (a, 0) if !fixing => Some(format!("[*] {a} fixable with {flag}.")),
+        (a, 0) => Some(format!("[*] {a} still fixable with {flag}.")),
+        (a, h) => Some(format!(
+            "[*] {a} fixable with {flag} ({h} hidden {} can be enabled with `--unsafe-fixes`).",
+            if h == 1 { "fix" } else { "fixes" }
+        )),
+    }
+}
+
+/// The fixes applied, per file and rule, as `--show-fixes` prints them.
+fn show_fixes(files: &[crate::FixedFile]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let total: usize = files.iter().map(|f| f.codes.len()).sum();
+    if total == 0 {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Fixed {total} {}:",
+        if total == 1 { "hazard" } else { "hazards" }
+    );
+    for file in files {
+        let _ = writeln!(out, "- {}:", file.path.display());
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for code in &file.codes {
+            *counts.entry(code).or_default() += 1;
+        }
+        for (code, n) in counts {
+            let name = crate::rules::by_code(code).map_or("", |r| r.name);
+            let _ = writeln!(out, "    {n} × {code} ({name})");
+        }
+    }
+    out
+}
+
+/// Prints the unified diff of each file `--fix` would change; exit 1 if there is one.
+fn print_diffs(files: &[crate::FixedFile], failed: bool) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    for file in files {
+        let shown = file.path.strip_prefix(".").unwrap_or(&file.path);
+        let path = shown.display().to_string();
+        let diff = similar::TextDiff::from_lines(&*file.original, &*file.fixed);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{path}"), &format!("b/{path}"))
+            .to_string();
+        let _ = stdout.write_all(text.as_bytes());
+    }
+    let count: usize = files.iter().map(|f| f.codes.len()).sum();
+    eprintln!(
+        "{}",
+        match count {
+            0 => "No hazards would be fixed.".to_string(),
+            1 => "Would fix 1 hazard.".to_string(),
+            n => format!("Would fix {n} hazards."),
+        }
+    );
+    if failed {
+        super::EXIT_ERROR
+    } else if files.is_empty() {
+        super::EXIT_CLEAN
+    } else {
+        super::EXIT_FINDINGS
+    }
+}
+
+/// Writes the fixed files. Returns those written, and the outcome to report with the number
+/// of files there were to write: a file that could not be written (changed on disk since it
+/// was read, read-only, …) is reported, and the project checked again as it is on disk.
+fn write_fixes(
+    paths: &[PathBuf],
+    settings: Settings,
+    run: crate::FixOutcome,
+) -> Result<(Vec<crate::FixedFile>, (crate::CheckOutcome, usize)), crate::Error> {
+    let total = run.files.len();
+    let mut written = Vec::new();
+    let mut failed = false;
+    for file in run.files {
+        match crate::fix::write::write_fixed(&file.path, &file.original, &file.fixed) {
+            Ok(()) => written.push(file),
+            Err(e) => {
+                failed = true;
+                eprintln!("error: cannot fix {}: {e}", file.path.display());
+            }
+        }
+    }
+    if !failed {
+        return Ok((written, (run.outcome, total)));
+    }
+    let overlay = written
+        .iter()
+        .map(|f| (f.path.clone(), f.fixed.clone()))
+        .collect();
+    let outcome = crate::check_overlaid(paths, settings, &overlay)?;
+    Ok((written, (outcome, total)))
 }
 
 /// The report (findings or statistics) in the chosen format.
@@ -255,28 +482,4 @@ fn render(
         }
         OutputFormat::Github => github::render(program, diagnostics, &std::env::current_dir()?),
     })
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, renamed over
-/// `path` once complete: a reader never sees a half-written report, and a failure leaves any
-/// previous file as it was.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".forklint-report-");
-    // A report is an ordinary file: rw for everyone the umask allows (tempfile's default is
-    // owner-only).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

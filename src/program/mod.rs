@@ -27,6 +27,7 @@ pub use resolve::{FnRef, MethodTarget, Target};
 
 use crate::diagnostic::FileId;
 use crate::discover::FoundFile;
+use crate::fix::source::FixSource;
 use crate::knowledge::Knowledge;
 use crate::settings::{Platform, PythonVersion, Settings, StartMethod};
 use crate::summary::{self, ModuleSummary, ProjectIndex};
@@ -144,6 +145,8 @@ pub struct Program {
     /// Names of the extension modules the project's native sources define with a thread
     /// taking the GIL at init (FL402).
     pub native_names: HashSet<String>,
+    /// Files parsed again for their fixes (see [`crate::fix::source`]), each once.
+    fix_sources: std::sync::Mutex<HashMap<FileId, Option<Arc<FixSource>>>>,
 }
 
 /// A file read from disk (or from an editor buffer).
@@ -176,6 +179,29 @@ impl Program {
     /// summarised and its AST dropped by one task), then links the summaries.
     pub fn build(found: Vec<FoundFile>, knowledge: Knowledge, settings: Settings) -> Program {
         let inputs = found.into_iter().map(Input::Disk).collect();
+        Self::from_inputs(inputs, Vec::new(), knowledge, settings)
+    }
+
+    /// Like [`Program::build`], but files whose path is in `overlay` are analysed with that
+    /// text instead of the one on disk (the passes of `--fix`, which write nothing until the
+    /// end).
+    pub fn build_overlaid(
+        found: Vec<FoundFile>,
+        overlay: &std::collections::HashMap<PathBuf, Arc<str>>,
+        knowledge: Knowledge,
+        settings: Settings,
+    ) -> Program {
+        let inputs = found
+            .into_iter()
+            .map(|found| match overlay.get(&found.path) {
+                Some(text) => Input::Memory(Source {
+                    found,
+                    text: text.clone(),
+                    keep_text: true,
+                }),
+                None => Input::Disk(found),
+            })
+            .collect();
         Self::from_inputs(inputs, Vec::new(), knowledge, settings)
     }
 
@@ -292,6 +318,7 @@ impl Program {
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
             native_names: HashSet::default(),
+            fix_sources: std::sync::Mutex::default(),
         };
         program.native_names = program
             .files
@@ -341,6 +368,22 @@ impl Program {
 
     pub fn file(&self, id: FileId) -> &ProgramFile {
         &self.files[id.0 as usize]
+    }
+
+    /// The syntax tree of `file` for building a fix, parsed on first use; `None` for a file
+    /// that does not parse or changed on disk since it was analysed (its offsets would lie).
+    pub fn fix_source(&self, file: FileId) -> Option<Arc<FixSource>> {
+        let f = self.file(file);
+        if f.summary.native.is_some() || !f.summary.syntax_errors.is_empty() || f.text_changed() {
+            return None;
+        }
+        if let Some(cached) = self.fix_sources.lock().ok()?.get(&file) {
+            return cached.clone();
+        }
+        // Parsed outside the lock: other rules' fixes in other files need not wait.
+        let parsed = FixSource::parse(file, Arc::from(f.text())).map(Arc::new);
+        let mut cache = self.fix_sources.lock().ok()?;
+        cache.entry(file).or_insert(parsed).clone()
     }
 
     pub fn file_ids(&self) -> impl Iterator<Item = FileId> + '_ {

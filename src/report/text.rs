@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use annotate_snippets::{Level, Renderer, Snippet};
 use ruff_text_size::{TextRange, TextSize};
 
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Location, Severity};
 use crate::program::Program;
 
 fn level(severity: Severity) -> Level {
@@ -85,6 +85,18 @@ pub fn render(program: &Program, d: &Diagnostic, color: bool) -> String {
     }
     if let Some(help) = &d.help {
         message = message.footer(Level::Help.title(help));
+    }
+    let fix_line = d.fix.as_ref().and_then(|fix| match fix.applicability {
+        _ if fix.edits.is_empty() => None,
+        Applicability::Safe => Some(format!("safe fix: {} (`--fix`)", fix.message)),
+        Applicability::Unsafe => Some(format!(
+            "unsafe fix: {} (`--fix --unsafe-fixes`)",
+            fix.message
+        )),
+        Applicability::Display => None,
+    });
+    if let Some(line) = &fix_line {
+        message = message.footer(Level::Help.title(line));
     }
     for note in &d.notes {
         message = message.footer(Level::Note.title(note));
