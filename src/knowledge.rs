@@ -146,7 +146,32 @@ pub struct Api {
     pub package_arg: Option<ArgSpec>,
     pub method_arg: Option<ArgSpec>,
     pub run_method: Option<String>,
+    /// The same object is an attribute of every `multiprocessing` context (`ctx.Process`):
+    /// FL201/FL202's fix calls it on an explicit context instead.
+    pub context_attr: Option<String>,
+    /// Where a `multiprocessing` context is passed (`mp_context=`): FL201/FL202's fix passes
+    /// an explicit one when none is.
+    pub context_arg: Option<ArgSpec>,
+    /// `preexec_fn=<this>` has a task-specific `subprocess` parameter doing the same without
+    /// running Python in the child (FL203's fix).
+    pub preexec_equivalent: Option<PreexecEquivalent>,
     pub note: Option<String>,
+}
+
+/// The `subprocess` keyword argument that replaces a `preexec_fn`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreexecEquivalent {
+    /// The keyword argument to pass instead; `{0}` stands for the call's one argument.
+    pub keyword: String,
+    /// The literal arguments the call must be given (`["0", "0"]` for `os.setpgid(0, 0)`);
+    /// `"{0}"` matches any integer literal. Empty: called without arguments, or passed
+    /// uncalled (`preexec_fn=os.setsid`).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The first Python version with the keyword (`"3.11"`); the fix is offered only when
+    /// every target version has it.
+    pub since: Option<String>,
 }
 
 impl Api {
@@ -310,6 +335,12 @@ fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
         && api.method_arg.is_none()
     {
         return fail("a get-context or set-start-method entry needs `method-arg`");
+    }
+    if let Some(eq) = &api.preexec_equivalent
+        && let Some(since) = &eq.since
+        && since.parse::<crate::settings::PythonVersion>().is_err()
+    {
+        return fail("`preexec-equivalent.since` must be a version such as \"3.11\"");
     }
     if api.has(EffectKind::Partial) && api.target.is_none() {
         return fail("a partial entry needs `target`");

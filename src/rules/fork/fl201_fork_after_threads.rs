@@ -10,9 +10,10 @@ pub static RULE: Rule = Rule {
     family: Family::Fork,
     severity: Severity::Error,
     default_enabled: true,
-    fix: FixAvailability::Display,
+    fix: FixAvailability::Unsafe,
     summary: "A process forks while a thread started by project code may be running.",
-    doc: r#"## What it does
+    doc: concat!(
+        r#"## What it does
 Reports a fork reached while another thread may be running, where that thread was started by
 the project's own code. The fork is `os.fork()`, `os.forkpty()`, `pty.fork()`, `pty.spawn()`,
 `os.spawn*()`, or a `multiprocessing` start whose start method is **fork** on some configured
@@ -63,7 +64,9 @@ to run another program use `subprocess` or `os.posix_spawn`. Reinitialising your
 `os.register_at_fork(after_in_child=...)` is only a partial mitigation, and private calls such as
 `logging._releaseLock()` are not a fix.
 
-## When it does not apply
+"#,
+        start_method_fix_safety!(),
+        r#"## When it does not apply
 - The fork happens before any thread start on every path (a daemonizing `os.fork()` at the
   top of `main()`).
 - The start method is spawn or forkserver: `get_context("spawn"|"forkserver")`, `mp_context=`,
@@ -89,7 +92,8 @@ POSIX only (no Windows cells). For `multiprocessing` starts, only the cells wher
 method is fork: Linux and other POSIX up to 3.13 by default, macOS only with an explicit fork
 context (or before 3.8), any POSIX platform with `get_context("fork")`. The run-time warning
 exists from 3.12. A finding that holds on only some of the configured cells says which.
-"#,
+"#
+    ),
     check,
 };
 

@@ -10,9 +10,10 @@ pub static RULE: Rule = Rule {
     family: Family::Fork,
     severity: Severity::Error,
     default_enabled: true,
-    fix: FixAvailability::Display,
+    fix: FixAvailability::Unsafe,
     summary: "A process forks after a library call that starts threads of its own.",
-    doc: r#"## What it does
+    doc: concat!(
+        r#"## What it does
 As FL201, when the thread that may be running at the fork was started by a **library** the
 project called, from the knowledge base (`rules/libraries.toml`, `rules/stdlib.toml`, entries
 with `library = true`): `sentry_sdk.init()`, `pymongo.MongoClient(...)` (unless
@@ -56,7 +57,9 @@ def main():
 Or create the client after the fork, in the child (gunicorn `post_fork`, uWSGI `@postfork`),
 or lazily (`MongoClient(connect=False)`).
 
-## When it does not apply
+"#,
+        start_method_fix_safety!(),
+        r#"## When it does not apply
 Everything listed for FL201; later submits to the same `ProcessPoolExecutor` (its workers
 were all launched at the first, gh-90622); and when a project thread is also running, FL201
 reports the fork instead (one finding per fork). PyMongo 4.3+ reinitialises its client after
@@ -66,7 +69,8 @@ warning instead of an error.
 ## Python versions and platforms
 As FL201: POSIX only, and for `multiprocessing` starts only the cells whose start method is
 fork.
-"#,
+"#
+    ),
     check,
 };
 

@@ -1,6 +1,6 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::knowledge::SpawnKind;
-use crate::program::{Effect, Program};
+use crate::program::{Effect, EffectId, Program};
 use crate::rules::{Family, FixAvailability, Rule};
 
 use super::{flow_trace, on_cells, site_location, site_snippet, thread_loc, thread_trace};
@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     family: Family::Fork,
     severity: Severity::Warning,
     default_enabled: true,
-    fix: FixAvailability::Display,
+    fix: FixAvailability::Safe,
     summary: "`subprocess` runs a `preexec_fn` in the child, which can deadlock when threads exist.",
     doc: r#"## What it does
 Reports `subprocess.Popen`/`run`/`call`/`check_call`/`check_output` (and
@@ -43,6 +43,13 @@ def launch(cmd):
 The subprocess docs' task-specific parameters: `start_new_session=True` instead of `os.setsid`,
 `process_group=0` (3.11+) instead of `os.setpgid(0, 0)`, `user=`/`group=`/`extra_groups=`/
 `umask=` (3.9+), `env=` for the environment, `pass_fds=` for file descriptors.
+
+## Fix safety
+Safe, when the callable has an exact equivalent: `preexec_fn=os.setsid` becomes
+`start_new_session=True`; `os.setpgrp` and `lambda: os.setpgid(0, 0)` become `process_group=0`
+when every target version is 3.11 or later; `lambda: os.umask(0o077)` becomes `umask=0o077`
+when every target version is 3.9 or later. `subprocess` then makes the same system call in C
+between fork and exec, so behaviour is kept. Any other callable gets the suggestion only.
 
 ## When it does not apply
 `preexec_fn=None` or no `preexec_fn` at all: then the child runs no Python code, and launching
@@ -109,7 +116,99 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     .into(),
             ),
             notes: Vec::new(),
-            fix: None,
+            fix: fix(program, report.effect),
         });
     }
+}
+
+/// The safe fix: `preexec_fn=<callable>` → the keyword the knowledge base gives as its
+/// equivalent (`preexec-equivalent`), when the callable is one and every target version has
+/// the keyword. A display-only fix says why when only the version is missing.
+fn fix(program: &Program, effect: EffectId) -> Option<Fix> {
+    use ruff_python_ast::Expr;
+    use ruff_text_size::Ranged;
+
+    let location = site_location(program, effect);
+    let source = program.fix_source(location.file)?;
+    let call = source.call_at(location.range)?;
+    let keyword = call
+        .arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "preexec_fn"))?;
+    // `os.setsid` (passed uncalled) or `lambda: os.setpgid(0, 0)`.
+    let (callee, args): (&Expr, &[Expr]) = match &keyword.value {
+        Expr::Lambda(lambda) if lambda.parameters.is_none() => match lambda.body.as_ref() {
+            Expr::Call(inner) if inner.arguments.keywords.is_empty() => {
+                (inner.func.as_ref(), &inner.arguments.args)
+            }
+            _ => return None,
+        },
+        value @ (Expr::Name(_) | Expr::Attribute(_)) => (value, &[]),
+        _ => return None,
+    };
+    let qualified = source.qualified(callee)?;
+    let equivalent = program
+        .knowledge
+        .get(&qualified)?
+        .preexec_equivalent
+        .as_ref()?;
+    if equivalent.args.len() != args.len() {
+        return None;
+    }
+    let mut argument = None;
+    for (want, arg) in equivalent.args.iter().zip(args) {
+        let Expr::NumberLiteral(number) = arg else {
+            return None;
+        };
+        if !number.value.is_int() {
+            return None;
+        }
+        let text = source.slice(arg.range());
+        if want == "{0}" {
+            argument = Some(text);
+        } else if want != text {
+            return None;
+        }
+    }
+    let replacement = equivalent
+        .keyword
+        .replace("{0}", argument.unwrap_or_default());
+    let name = replacement.split('=').next().unwrap_or_default();
+    if call
+        .arguments
+        .keywords
+        .iter()
+        .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+    {
+        return None;
+    }
+    let old = source.slice(keyword.range());
+    let since = equivalent
+        .since
+        .as_ref()
+        .and_then(|v| v.parse::<crate::settings::PythonVersion>().ok());
+    if let Some(since) = since
+        && let Some(old_version) = program
+            .settings
+            .target_versions
+            .iter()
+            .find(|v| **v < since)
+    {
+        return Some(Fix {
+            message: format!(
+                "replace `{old}` with `{replacement}` once Python {old_version} is no longer a \
+                 target (`{name}` is new in {since})"
+            ),
+            applicability: Applicability::Display,
+            edits: Vec::new(),
+        });
+    }
+    Some(crate::fix::replacement(
+        format!("replace `{old}` with `{replacement}`"),
+        Applicability::Safe,
+        location.file,
+        keyword.range(),
+        replacement,
+    ))
 }

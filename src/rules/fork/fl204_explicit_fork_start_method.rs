@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     family: Family::Fork,
     severity: Severity::Warning,
     default_enabled: true,
-    fix: FixAvailability::Display,
+    fix: FixAvailability::Unsafe,
     summary: "Code asks for the `fork` start method, or a library sets the start method at import time.",
     doc: r#"## What it does
 Reports `multiprocessing.set_start_method("fork")`, `multiprocessing.get_context("fork")`
@@ -52,6 +52,14 @@ def main():
 Keep fork only where inherited state is essential and the process is provably
 single-threaded when it forks. Libraries should take a context as a parameter or use a local
 `get_context(...)`, never the global setter.
+
+## Fix safety
+Unsafe: the literal `"fork"` given to `set_start_method`/`get_context` becomes `"forkserver"`
+(`"spawn"` when no target platform is Linux). It changes behaviour: process targets and
+arguments must then be picklable, the child re-imports the `__main__` module (which needs its
+`if __name__ == "__main__":` guard) and inherits none of the parent's memory. A start method
+that is not the plain literal `"fork"`, or a library setting the method at import time, gets
+the suggestion only.
 
 ## When it does not apply
 `get_context("spawn"|"forkserver")`; `set_start_method("spawn"|"forkserver")` in an entry
@@ -147,7 +155,45 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     .into()
             }),
             notes: Vec::new(),
-            fix: None,
+            fix: if fork { fix(program, id) } else { None },
         });
     }
+}
+
+/// The unsafe fix: the literal `"fork"` becomes `"forkserver"` (`"spawn"` when no target
+/// platform is Linux), in the same quotes.
+fn fix(program: &Program, effect: EffectId) -> Option<crate::diagnostic::Fix> {
+    use ruff_python_ast::Expr;
+    use ruff_text_size::Ranged;
+
+    let location = site_location(program, effect);
+    let source = program.fix_source(location.file)?;
+    let call = source.call_at(location.range)?;
+    let method = call.arguments.args.first().or_else(|| {
+        call.arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "method"))
+            .map(|k| &k.value)
+    })?;
+    let Expr::StringLiteral(literal) = method else {
+        return None;
+    };
+    let text = source.slice(literal.range());
+    if literal.value.is_implicit_concatenated() || literal.value.to_str() != "fork" {
+        return None;
+    }
+    // `"fork"` or `'fork'`, without a prefix or escapes.
+    let quote = text.chars().next()?;
+    if text != format!("{quote}fork{quote}") {
+        return None;
+    }
+    let safe = super::safe_start_method(program);
+    Some(crate::fix::replacement(
+        format!("use the `{safe}` start method"),
+        crate::diagnostic::Applicability::Unsafe,
+        location.file,
+        literal.range(),
+        format!("{quote}{safe}{quote}"),
+    ))
 }

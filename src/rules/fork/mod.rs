@@ -4,6 +4,32 @@
 //! The flow analysis (which threads may be running at each fork sink, on which cells) is
 //! `program::ForkFlow`; this module turns its sinks into chains a reader can follow.
 
+// The `## Fix safety` section of FL201 and FL202, which share the start-method fix
+// ([`start_method_fix`]); a macro because `concat!` takes literals only.
+macro_rules! start_method_fix_safety {
+    () => {
+        r#"## Fix safety
+Unsafe. For a `multiprocessing` start, the fix creates the process from an explicit
+`forkserver` context (`spawn` when no target platform is Linux):
+`multiprocessing.Process(...)`/`Pool(...)`/`Manager(...)` becomes
+`multiprocessing.get_context("forkserver").Process(...)` (adding `import multiprocessing` if
+the module has no import to reuse), and `ProcessPoolExecutor(...)` gets
+`mp_context=multiprocessing.get_context("forkserver")`. For `p.start()` or `ex.submit(...)`
+the constructor edited is the `p = …` or `with … as ex:` before it in the same function.
+It changes behaviour:
+- the target, its arguments and the pool's tasks are pickled, so they must be picklable
+  (no lambdas or local functions);
+- the child starts a fresh interpreter and re-imports the `__main__` module, so a script needs
+  its `if __name__ == "__main__":` guard (FL107 then reports one that lacks it);
+- the child inherits nothing from the parent's memory: module state set up at run time,
+  loggers, open connections must be set up again in the child;
+- starting a child is slower.
+`os.fork()` and other direct forks get the suggestion only.
+
+"#
+    };
+}
+
 pub mod fl201_fork_after_threads;
 pub mod fl202_fork_after_library_threads;
 pub mod fl203_preexec_fn_with_threads;
@@ -321,6 +347,11 @@ pub fn fork_after_threads(
     }
     let mut trace = thread_trace(program, src);
     trace.extend(flow_trace(program, report));
+    let fix = if mp {
+        start_method_fix(program, report.effect)
+    } else {
+        None
+    };
     let help = if mp {
         "start processes before any thread, or use `multiprocessing.get_context(\"forkserver\")` \
          (or `\"spawn\"`) and pass it as `mp_context=`"
@@ -338,6 +369,121 @@ pub fn fork_after_threads(
         trace,
         help: Some(help.into()),
         notes,
-        fix: None,
+        fix,
     }
+}
+
+/// The thread-safe start method a fix picks: `forkserver`, or `spawn` when no target platform
+/// has `forkserver` (macOS and Windows only; `forkserver` is POSIX, and `spawn` is already
+/// the default on both).
+pub fn safe_start_method(program: &Program) -> &'static str {
+    use crate::settings::Platform;
+    if program.settings.platforms.contains(&Platform::Linux) {
+        "forkserver"
+    } else {
+        "spawn"
+    }
+}
+
+/// FL201/FL202's unsafe fix for a `multiprocessing` process start: create the process (pool,
+/// manager, executor) from an explicit thread-safe context. `multiprocessing.Process(...)`
+/// becomes `multiprocessing.get_context("forkserver").Process(...)` (objects marked
+/// `context-attr` in the knowledge base) and `ProcessPoolExecutor(...)` gets
+/// `mp_context=multiprocessing.get_context("forkserver")` (`context-arg`). The constructor is
+/// the call itself, or for `p.start()` / `ex.submit(...)` the `p = …` / `with … as ex` before
+/// it in the same function.
+pub fn start_method_fix(program: &Program, effect: EffectId) -> Option<crate::diagnostic::Fix> {
+    use ruff_python_ast::Expr;
+    use ruff_text_size::{Ranged, TextRange};
+
+    use crate::diagnostic::{Applicability, Edit, Fix};
+
+    let location = site_location(program, effect);
+    let source = program.fix_source(location.file)?;
+    let call = source.call_at(location.range)?;
+    let knowledge = &program.knowledge;
+    // The API a constructor calls, when it is its canonical name (not an alias such as
+    // `torch.multiprocessing.Process`, whose module has no `get_context` to call).
+    let api_of = |call: &ruff_python_ast::ExprCall| {
+        let name = source.qualified(&call.func)?;
+        knowledge.get(&name).filter(|api| {
+            api.name == name && (api.context_attr.is_some() || api.context_arg.is_some())
+        })
+    };
+    let constructor = match api_of(call) {
+        Some(_) => call,
+        None => {
+            let Expr::Attribute(method) = call.func.as_ref() else {
+                return None;
+            };
+            match method.value.as_ref() {
+                Expr::Call(inner) => inner,
+                Expr::Name(name) => source.constructor_of(name.id.as_str(), call.start())?,
+                _ => return None,
+            }
+        }
+    };
+    let api = api_of(constructor)?;
+    let method = safe_start_method(program);
+    let (get_context, import) = source.reference("multiprocessing", "get_context")?;
+    let context = format!("{get_context}(\"{method}\")");
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    let message;
+    if let Some(attr) = &api.context_attr {
+        // Keep how the module is referred to (`mp.Process` → `mp.get_context(...).Process`).
+        let callee = match constructor.func.as_ref() {
+            Expr::Attribute(a)
+                if source.qualified(&a.value).as_deref() == Some("multiprocessing") =>
+            {
+                edits.clear();
+                format!(
+                    "{}.get_context(\"{method}\").{attr}",
+                    source.slice(a.value.range())
+                )
+            }
+            _ => format!("{context}.{attr}"),
+        };
+        message = format!("create it with `{callee}(...)`");
+        edits.push(Edit {
+            file: location.file,
+            range: constructor.func.range(),
+            content: callee,
+        });
+    } else {
+        let spec = api.context_arg.as_ref()?;
+        let arguments = &constructor.arguments;
+        let keyword = spec.keyword.as_deref()?;
+        let given_positionally = spec.position.is_some_and(|p| arguments.args.len() > p);
+        let given = arguments
+            .keywords
+            .iter()
+            .any(|k| k.arg.is_none() || k.arg.as_ref().is_some_and(|a| a.as_str() == keyword));
+        if given_positionally || given || arguments.args.iter().any(|a| a.is_starred_expr()) {
+            return None;
+        }
+        let last_end = arguments
+            .args
+            .iter()
+            .map(Ranged::end)
+            .chain(arguments.keywords.iter().map(Ranged::end))
+            .max();
+        let (at, content) = match last_end {
+            Some(end) => (end, format!(", {keyword}={context}")),
+            None => (
+                arguments.start() + ruff_text_size::TextSize::new(1),
+                format!("{keyword}={context}"),
+            ),
+        };
+        message = format!("pass `{keyword}={context}`");
+        edits.push(Edit {
+            file: location.file,
+            range: TextRange::empty(at),
+            content,
+        });
+    }
+    Some(crate::fix::sorted(Fix {
+        message,
+        applicability: Applicability::Unsafe,
+        edits,
+    }))
 }

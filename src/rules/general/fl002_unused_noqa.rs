@@ -41,8 +41,10 @@ def start():
     threading.Thread(target=print).start()
 ```
 
-The fix is safe: it removes the directive, or keeps only the codes that are used
-(`# noqa: FL101, FL103` becomes `# noqa: FL101`).
+## Fix safety
+Safe: the fix removes the unused codes from the directive (`# noqa: FL101, FL103` becomes
+`# noqa: FL101`), or the whole `# noqa` comment when none is used. Nothing but a comment
+changes.
 
 ## When it does not apply
 File-level `# forklint: noqa` directives are not checked. The rule is off by default; select

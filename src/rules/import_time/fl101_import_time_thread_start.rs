@@ -12,9 +12,10 @@ pub static RULE: Rule = Rule {
     family: Family::ImportTime,
     severity: Severity::Warning,
     default_enabled: true,
-    fix: FixAvailability::Display,
+    fix: FixAvailability::Unsafe,
     summary: "A thread is started while a module is being imported.",
-    doc: r#"## What it does
+    doc: concat!(
+        r#"## What it does
 Reports a module-level statement that starts a thread while the module is being imported:
 `threading.Thread(...).start()` (also on a subclass, or through a stored handle), `Timer`,
 `_thread.start_new_thread`, `ThreadPoolExecutor.submit`/`map`, `multiprocessing.Pool()`, and the
@@ -56,7 +57,9 @@ if __name__ == "__main__":
     app.start()
 ```
 
-## When it does not apply
+"#,
+        entry_fix_safety!(),
+        r#"## When it does not apply
 Code under `if __name__ == "__main__":` (any spelling), an entry script's top level (a
 `__main__.py`, a file with a shebang and no main guard, a file given with `--entry`), functions
 that are defined but not called at import time, and thread or executor objects that are created
@@ -64,7 +67,8 @@ but not started.
 
 ## Python versions and platforms
 All versions and platforms.
-"#,
+"#
+    ),
     check,
 };
 
@@ -95,6 +99,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             d.help = Some(
                 "start the thread from an explicit `start()`/`main()` called by the entry point (or lazily on first use), not at import time".into(),
             );
+            d.fix = super::entry_fix(program, &d);
             out.push(d);
         }
     }

@@ -12,9 +12,10 @@ pub static RULE: Rule = Rule {
     family: Family::ImportTime,
     severity: Severity::Warning,
     default_enabled: true,
-    fix: FixAvailability::Display,
+    fix: FixAvailability::Unsafe,
     summary: "A process is created while a module is being imported.",
-    doc: r#"## What it does
+    doc: concat!(
+        r#"## What it does
 Reports a module-level statement that creates a process while the module is being imported:
 `subprocess.run`/`Popen`/`call`/`check_*`/`getoutput`, `os.system`, `os.popen`, `os.spawn*`,
 `os.posix_spawn*`, `os.fork`/`forkpty`, `pty.fork`/`spawn`, `os.exec*`, and `multiprocessing`
@@ -43,12 +44,15 @@ def git_sha():
     return subprocess.check_output(["git", "rev-parse", "HEAD"]).decode()
 ```
 
-## When it does not apply
+"#,
+        entry_fix_safety!(),
+        r#"## When it does not apply
 Code under the main guard, an entry script's top level, and functions not called at import time.
 
 ## Python versions and platforms
 All versions and platforms, as a side effect. A deadlock on Python 2.
-"#,
+"#
+    ),
     check,
 };
 
@@ -76,6 +80,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 "create the process from a function the entry point calls; cache results lazily"
                     .into(),
             );
+            d.fix = super::entry_fix(program, &d);
             out.push(d);
         }
     }

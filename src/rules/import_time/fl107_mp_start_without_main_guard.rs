@@ -14,7 +14,8 @@ pub static RULE: Rule = Rule {
     default_enabled: true,
     fix: FixAvailability::Unsafe,
     summary: "A script starts multiprocessing children outside its `__main__` guard under spawn or forkserver.",
-    doc: r#"## What it does
+    doc: concat!(
+        r#"## What it does
 In a file that can run as the entry script (it has an `if __name__ == "__main__":` guard, a
 shebang, or is given with `--entry`), reports a `multiprocessing` start (`Process.start()`,
 `Pool()`, `Manager()`, `ProcessPoolExecutor.submit`/`map`) at top level outside the guard, or in
@@ -55,7 +56,9 @@ if __name__ == "__main__":
     main()
 ```
 
-## When it does not apply
+"#,
+        entry_fix_safety!(),
+        r#"## When it does not apply
 Starts inside the main guard; `__main__.py` (spawn does not re-run it: `multiprocessing.spawn`
 skips main modules named `__main__`); modules that cannot be the entry script; the fork start
 method (Linux up to 3.13 by default).
@@ -65,7 +68,8 @@ Windows always; macOS 3.8+; Linux 3.14+; any platform with an explicit spawn or 
 context. Evaluated for every configured Python version (`--target-version`, or every version
 `requires-python` allows) on every configured platform (`--platform`, or `platforms` in the
 configuration): reported when any of them re-imports.
-"#,
+"#
+    ),
     check,
 };
 
@@ -125,6 +129,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     );
                     d.trace = chain(program, &hit, "process started here");
                     d.help = Some("move the entry code into `def main(): …` and call it under `if __name__ == \"__main__\":`".into());
+                    d.fix = super::entry_fix(program, &d);
                     out.push(d);
                 }
                 _ => {}

@@ -3,6 +3,27 @@
 //! Shared here: the walk over a module's import-time flow and the chain shown for a finding.
 //! See docs/import-time.md for when a file's top level counts as import time.
 
+// The `## Fix safety` section of FL101, FL103 and FL107, which share the `main()` fix
+// ([`crate::fix::entry`]); a macro because `concat!` takes literals only.
+macro_rules! entry_fix_safety {
+    () => {
+        r#"## Fix safety
+Unsafe, and offered only in an entry script (a file with a shebang, an
+`if __name__ == "__main__":` block, `__main__.py`, or one matched by `entry`): the fix moves
+the script's trailing top-level statements, from the first one run for its effect (a call
+that is not an assignment's value), into `def main() -> None:` and calls it under
+`if __name__ == "__main__":` (first in an existing block). Assignments before that statement
+stay at the top level; names the moved statements bind that the rest of the module uses are
+declared `global` in `main`. It changes behaviour: importing the module no longer runs those
+statements, and a name they bind that nothing else in the module uses becomes local to
+`main`. When the statements cannot move
+(definitions follow them, the module already defines `main`) or the file is not an entry
+script, the fix is a suggestion only.
+
+"#
+    };
+}
+
 pub mod fl101_import_time_thread_start;
 pub mod fl102_import_time_thread_wait;
 pub mod fl103_import_time_process_spawn;
@@ -227,4 +248,26 @@ pub fn describe(effect: &Effect) -> String {
 
 pub fn severity_at_least(s: Severity, min: Severity) -> Severity {
     s.max(min)
+}
+
+/// The fix for a top-level side effect in a module (FL101, FL103, FL107): in an entry script
+/// (a shebang, a `__main__` block, `__main__.py`, or a configured entry), move the trailing
+/// top-level statements into `main()` under the `__main__` guard — unsafe, see
+/// [`crate::fix::entry`]. Elsewhere, or when the statements cannot move, a suggestion only.
+pub fn entry_fix(program: &Program, d: &Diagnostic) -> Option<crate::diagnostic::Fix> {
+    use crate::diagnostic::{Applicability, Fix};
+    let file = program.file(d.primary.file);
+    if !(file.can_be_entry || file.is_dunder_main) {
+        return None;
+    }
+    let source = program.fix_source(d.primary.file)?;
+    Some(
+        crate::fix::entry::wrap_in_main(&source, d.primary.range.start()).unwrap_or_else(|why| {
+            Fix {
+                message: format!("{}; {why}", crate::fix::entry::SHAPE),
+                applicability: Applicability::Display,
+                edits: Vec::new(),
+            }
+        }),
+    )
 }
