@@ -4,6 +4,11 @@
 //!
 //! A fixture project is a directory under `fixtures/` holding a `fixture.toml`
 //! (`description = "…"`, optional `args = [...]` passed to `forklint check`).
+//!
+//! A fixture with a fixable finding has, next to each file the fixes change, the expected
+//! result: `name.py` → `name.py.fixed`. `forklint check --fix --unsafe-fixes` on a copy of the
+//! project must produce exactly those bytes (and leave every other file alone), the fixed
+//! files must parse, and a second run must find nothing more to fix.
 
 mod support;
 
@@ -54,6 +59,131 @@ fn expectations(dir: &Path) -> BTreeSet<Finding> {
         }
     }
     out
+}
+
+/// Runs `forklint check` on a fixture project (its directory as the source root) with `extra`
+/// arguments; returns the exit code, stdout and stderr.
+fn run_on(dir: &Path, extra: &[&str], args: &[String]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forklint"));
+    cmd.arg("check").arg(dir).args(["--color", "never"]);
+    cmd.arg("--src").arg(dir);
+    if dir.join("src").is_dir() {
+        cmd.arg("--src").arg(dir.join("src"));
+    }
+    cmd.args(extra).args(args);
+    let output = cmd.output().expect("run forklint");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().to_string_lossy().ends_with(suffix))
+        .map(|e| e.into_path())
+        .collect();
+    out.sort();
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in WalkDir::new(from).into_iter().filter_map(Result::ok) {
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Checks one fixture's fixes; returns what went wrong, if anything.
+fn check_fixes(dir: &Path, args: &[String]) -> Option<String> {
+    let expected = files_with_suffix(dir, ".py.fixed");
+    // Which files have a fix `--fix --unsafe-fixes` would apply?
+    let (_, diff, _) = run_on(dir, &["--diff", "--unsafe-fixes"], args);
+    if expected.is_empty() {
+        return (!diff.is_empty())
+            .then(|| format!("has fixable findings but no `.py.fixed` file:\n{diff}"));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("project");
+    copy_tree(dir, &copy);
+    let (code, _, stderr) = run_on(&copy, &["--fix", "--unsafe-fixes", "--quiet"], args);
+    if !matches!(code, Some(0 | 1)) {
+        return Some(format!("`--fix` exited {code:?}:\n{stderr}"));
+    }
+    let mut problems = String::new();
+    for py in files_with_suffix(dir, ".py") {
+        let rel = py.strip_prefix(dir).unwrap();
+        let fixed_path = PathBuf::from(format!("{}.fixed", py.display()));
+        let want = std::fs::read(if fixed_path.exists() {
+            &fixed_path
+        } else {
+            &py
+        })
+        .unwrap();
+        let got = std::fs::read(copy.join(rel)).unwrap();
+        if got != want {
+            problems.push_str(&format!(
+                "{}: the fixed file differs from {}:\n{}\n",
+                rel.display(),
+                if fixed_path.exists() {
+                    "its `.fixed`"
+                } else {
+                    "the original (no `.fixed`)"
+                },
+                String::from_utf8_lossy(&got)
+            ));
+        } else if fixed_path.exists()
+            && let Some(error) = forklint::fix::syntax_error(&String::from_utf8_lossy(&got))
+        {
+            problems.push_str(&format!(
+                "{}: the fixed file does not parse: {error}\n",
+                rel.display()
+            ));
+        }
+    }
+    // Idempotence: nothing more to fix.
+    let (code, diff, stderr) = run_on(&copy, &["--diff", "--unsafe-fixes"], args);
+    if code != Some(0) || !diff.is_empty() {
+        problems.push_str(&format!(
+            "a second run still fixes (exit {code:?}):\n{diff}{stderr}\n"
+        ));
+    }
+    (!problems.is_empty()).then_some(problems)
+}
+
+#[test]
+fn every_fixable_fixture_fixes_to_its_expected_result() {
+    let filter = std::env::var("FORKLINT_FIXTURES").unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut with_fixes = 0;
+    for dir in fixture_dirs()
+        .iter()
+        .filter(|d| d.to_string_lossy().contains(filter.as_str()))
+    {
+        let toml_text = std::fs::read_to_string(dir.join("fixture.toml")).unwrap();
+        let fixture: FixtureToml = toml::from_str(&toml_text).unwrap();
+        with_fixes += usize::from(!files_with_suffix(dir, ".py.fixed").is_empty());
+        if let Some(problem) = check_fixes(dir, &fixture.args) {
+            failures.push(format!("{}: {problem}", dir.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixtures failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    if filter.is_empty() {
+        assert!(with_fixes >= 10, "only {with_fixes} fixtures have fixes");
+    }
 }
 
 fn run_forklint(dir: &Path, extra: &[String]) -> (BTreeSet<Finding>, String) {

@@ -162,6 +162,21 @@ fn rules_prints_an_aligned_table() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn every_rule_with_an_edit_says_how_safe_it_is() {
+    use forklint::rules::FixAvailability;
+    for r in RULES {
+        let has_edit = matches!(r.fix, FixAvailability::Safe | FixAvailability::Unsafe);
+        assert_eq!(
+            r.doc.contains("\n## Fix safety\n"),
+            has_edit,
+            "{}: a rule with a safe or unsafe fix documents it under `## Fix safety` (and only \
+             such a rule)",
+            r.code
+        );
+    }
+}
+
+#[test]
 fn checked_in_rule_docs_are_up_to_date() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
     let stale = docs::check(&dir).expect("read docs/rules");
