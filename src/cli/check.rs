@@ -370,8 +370,16 @@ fn show_fixes(files: &[crate::FixedFile]) -> String {
 fn print_diffs(files: &[crate::FixedFile], failed: bool) -> u8 {
     let mut stdout = std::io::stdout().lock();
     for file in files {
-        let shown = file.path.strip_prefix(".").unwrap_or(&file.path);
+        // `a/<path>` as git writes it: relative to the current directory when the file is
+        // under it, else the absolute path without its leading `/`.
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let shown = file
+            .path
+            .strip_prefix(".")
+            .or_else(|_| file.path.strip_prefix(&cwd))
+            .unwrap_or(&file.path);
         let path = shown.display().to_string();
+        let path = path.trim_start_matches('/');
         let diff = similar::TextDiff::from_lines(&*file.original, &*file.fixed);
         let text = diff
             .unified_diff()
