@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod program;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod settings;
 pub mod summary;
 pub mod suppression;
@@ -55,6 +56,15 @@ pub fn memory_report() -> String {
             .map_or("?".to_string(), |v| v.trim().to_string())
     };
     format!("rss {} (peak {})", field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The message a panic carried (for reporting a caught one).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Stack of each analysis thread. The parser recurses once per nesting level of an expression
@@ -222,25 +232,7 @@ fn check_in_pool(
         path: u.path.clone(),
         reason: u.reason.clone(),
     }));
-    let selection = &program.settings.selection;
-    let diagnostics = rules::check_all(&program, selection);
-    // `# noqa` directives, then FL002 for those that suppressed nothing (when selected).
-    let status = |code: &str| match rules::by_code(code) {
-        Some(rule) if selection.is_enabled(rule.code) => suppression::CodeStatus::Enabled,
-        Some(_) => suppression::CodeStatus::Disabled,
-        None => suppression::CodeStatus::Unknown,
-    };
-    let unused_noqa = rules::general::fl002_unused_noqa::RULE.code;
-    let mut diagnostics = suppression::apply(
-        &program,
-        diagnostics,
-        selection.is_enabled(unused_noqa),
-        &status,
-    );
-    diagnostics.retain(|d| {
-        d.code != unused_noqa
-            || !selection.ignored_in_file(d.code, &program.file(d.primary.file).path)
-    });
+    let diagnostics = diagnose(&program);
     if timing {
         eprintln!(
             "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects; {}",
@@ -251,12 +243,37 @@ fn check_in_pool(
             memory_report()
         );
     }
-    if !program.settings.show_info {
-        diagnostics.retain(|d| d.severity > diagnostic::Severity::Info);
-    }
     Ok(CheckOutcome {
         program,
         diagnostics,
         skipped,
     })
+}
+
+/// Runs the selected rules on a linked program and applies the suppressions: the findings
+/// `check` reports (and the editor server publishes), sorted by file and position.
+pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
+    let selection = &program.settings.selection;
+    let diagnostics = rules::check_all(program, selection);
+    // `# noqa` directives, then FL002 for those that suppressed nothing (when selected).
+    let status = |code: &str| match rules::by_code(code) {
+        Some(rule) if selection.is_enabled(rule.code) => suppression::CodeStatus::Enabled,
+        Some(_) => suppression::CodeStatus::Disabled,
+        None => suppression::CodeStatus::Unknown,
+    };
+    let unused_noqa = rules::general::fl002_unused_noqa::RULE.code;
+    let mut diagnostics = suppression::apply(
+        program,
+        diagnostics,
+        selection.is_enabled(unused_noqa),
+        &status,
+    );
+    diagnostics.retain(|d| {
+        d.code != unused_noqa
+            || !selection.ignored_in_file(d.code, &program.file(d.primary.file).path)
+    });
+    if !program.settings.show_info {
+        diagnostics.retain(|d| d.severity > diagnostic::Severity::Info);
+    }
+    diagnostics
 }

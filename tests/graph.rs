@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Run, forklint, write};
+use support::{Run, copy_tree, forklint, write};
 
 /// `main` imports `app` (and, under its guard only, `guarded`); `app` imports `util`, `procs`
 /// and, dynamically, `plugin`, then calls `util.start()`, which starts a thread; `procs` runs a
@@ -290,18 +290,6 @@ fn empty_project_and_usage_errors() {
 }
 
 /// Copies a directory tree (the fixture is small: a few files, one subdirectory).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 #[test]
 fn docs_graph_example_is_up_to_date() {

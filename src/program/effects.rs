@@ -300,8 +300,8 @@ impl FunctionEvents {
 
 /// Effects found while resolving one file, numbered from 0 within the file; renumbered when
 /// the files are merged.
-#[derive(Default)]
-struct FileResolution {
+#[derive(Clone, Default)]
+pub struct FileResolution {
     body: ResolvedEvents,
     functions: FunctionEvents,
     effects: Vec<EffectSite>,
@@ -316,6 +316,9 @@ impl Program {
     /// resolved, only their ranges are needed (to show a chain), and on a large project they
     /// are most of the memory. Module-body events stay: the rules read them.
     pub(super) fn resolve_all(&mut self) {
+        if self.keep_function_events {
+            return self.resolve_all_keeping();
+        }
         let function_events: Vec<Vec<Vec<Event>>> = self
             .files
             .iter_mut()
@@ -330,8 +333,40 @@ impl Program {
         let per_file: Vec<FileResolution> = function_events
             .into_par_iter()
             .enumerate()
-            .map(|(i, events)| self.resolve_file(FileId(i as u32), events))
+            .map(|(i, owned)| {
+                let events: Vec<&[Event]> = owned.iter().map(Vec::as_slice).collect();
+                self.resolve_file(FileId(i as u32), &events)
+            })
             .collect();
+        self.merge_resolutions(per_file);
+    }
+
+    /// For a program that will be linked again: function events stay in the summaries, and
+    /// each file's resolution is kept, to be reused next time when neither the file nor
+    /// anything it can see of other files changed ([`super::LinkInput::replace`]).
+    fn resolve_all_keeping(&mut self) {
+        let cached = std::mem::take(&mut self.resolutions);
+        let per_file: Vec<std::sync::Arc<FileResolution>> = (0..self.files.len())
+            .into_par_iter()
+            .map(|i| {
+                if let Some(Some(r)) = cached.get(i) {
+                    return r.clone();
+                }
+                let events: Vec<&[Event]> = self.files[i]
+                    .summary
+                    .functions
+                    .iter()
+                    .map(|func| func.events.as_slice())
+                    .collect();
+                std::sync::Arc::new(self.resolve_file(FileId(i as u32), &events))
+            })
+            .collect();
+        self.merge_resolutions(per_file.iter().map(|r| FileResolution::clone(r)).collect());
+        self.resolutions = per_file.into_iter().map(Some).collect();
+    }
+
+    /// Merges per-file resolutions in file order, numbering effects across the program.
+    fn merge_resolutions(&mut self, per_file: Vec<FileResolution>) {
         let total: usize = per_file.iter().map(|r| r.effects.len()).sum();
         let mut effects = Vec::with_capacity(total);
         let mut body_events = Vec::with_capacity(per_file.len());
@@ -357,8 +392,8 @@ impl Program {
     }
 
     /// Resolves one file: its module body (from its summary) and its functions' events
-    /// (moved out of the summary, consumed here).
-    fn resolve_file(&self, file: FileId, function_events: Vec<Vec<Event>>) -> FileResolution {
+    /// (moved out of the summary, or still in it when the program can be linked again).
+    fn resolve_file(&self, file: FileId, function_events: &[&[Event]]) -> FileResolution {
         let summary = self.summary(file);
         let mut out = FileResolution::default();
         let resolve_into = |body: Body,
@@ -384,7 +419,7 @@ impl Program {
             &mut out.effects,
         );
         out.body.shrink();
-        let total: usize = function_events.iter().map(Vec::len).sum();
+        let total: usize = function_events.iter().map(|e| e.len()).sum();
         let functions = &mut out.functions;
         functions.bounds.reserve_exact(function_events.len() + 1);
         functions.events.starts.reserve_exact(total + 1);
@@ -392,14 +427,14 @@ impl Program {
         functions.events.flags.reserve_exact(total);
         functions.events.items.reserve(total);
         let mut count = 0u32;
-        for (func, events) in function_events.into_iter().enumerate() {
+        for (func, events) in function_events.iter().enumerate() {
             functions.bounds.push(count);
             count += events.len() as u32;
             let body = Body::Function(FnRef {
                 file,
                 func: func as u32,
             });
-            resolve_into(body, &events, true, &mut functions.events, &mut out.effects);
+            resolve_into(body, events, true, &mut functions.events, &mut out.effects);
         }
         functions.bounds.push(count);
         functions.events.shrink();

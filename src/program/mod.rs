@@ -16,8 +16,8 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
 pub use effects::{
-    Body, Effect, EffectId, EffectSite, EventFlags, FunctionEvents, HandoffKind, Resolved,
-    ResolvedEvents, SubiOp,
+    Body, Effect, EffectId, EffectSite, EventFlags, FileResolution, FunctionEvents, HandoffKind,
+    Resolved, ResolvedEvents, SubiOp,
 };
 pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
@@ -130,6 +130,12 @@ pub struct Unreadable {
 pub struct Program {
     pub files: Vec<ProgramFile>,
     pub by_module: HashMap<String, FileId>,
+    /// Every module name of the project, readable or not: what imports resolve against when a
+    /// file is summarised.
+    pub modules: HashSet<String>,
+    /// Keep each function's events in its summary after resolving them, so that the program
+    /// can be linked again ([`Program::unlink`]); a one-shot check drops them to save memory.
+    keep_function_events: bool,
     pub knowledge: Knowledge,
     pub settings: Settings,
     pub unreadable: Vec<Unreadable>,
@@ -147,6 +153,169 @@ pub struct Program {
     pub native_names: HashSet<String>,
     /// Files parsed again for their fixes (see [`crate::fix::source`]), each once.
     fix_sources: std::sync::Mutex<HashMap<FileId, Option<Arc<FixSource>>>>,
+    /// Each file's resolution, kept (with `keep_function_events`) to be reused by the next
+    /// link; `None` for a file to resolve again.
+    resolutions: Vec<Option<Arc<FileResolution>>>,
+}
+
+/// What [`Program::link`] links: summarised files, and what it needs to know of the rest.
+pub struct LinkInput {
+    pub files: Vec<ProgramFile>,
+    pub unreadable: Vec<Unreadable>,
+    pub modules: HashSet<String>,
+    pub keep_function_events: bool,
+    fix_sources: HashMap<FileId, Option<Arc<FixSource>>>,
+    resolutions: Vec<Option<Arc<FileResolution>>>,
+}
+
+impl LinkInput {
+    /// Replaces a file by its new summary. Its parsed fix source and its resolution are
+    /// dropped; so are every other file's resolutions when what they can see of this file
+    /// (its interface: names, classes, what functions return) changed.
+    pub fn replace(&mut self, file: FileId, new: ProgramFile) {
+        self.fix_sources.remove(&file);
+        let old = &self.files[file.0 as usize];
+        if !same_interface(&old.summary, &new.summary) {
+            self.resolutions.clear();
+        } else if let Some(slot) = self.resolutions.get_mut(file.0 as usize) {
+            *slot = None;
+        }
+        self.files[file.0 as usize] = new;
+    }
+
+    /// Files summarised by [`Analyser::analyse`], for a program that can be linked again.
+    pub fn relinkable(
+        files: Vec<ProgramFile>,
+        unreadable: Vec<Unreadable>,
+        modules: HashSet<String>,
+    ) -> LinkInput {
+        LinkInput {
+            files,
+            unreadable,
+            modules,
+            keep_function_events: true,
+            fix_sources: HashMap::default(),
+            resolutions: Vec::new(),
+        }
+    }
+}
+
+/// Whether two summaries of one file look the same to the resolution of *other* files: the
+/// same module, names, classes and function signatures as far as linking reads them. Event
+/// lists and source ranges do not count (an edit inside a function body changes only those).
+/// When in doubt, a field is compared: a false "different" costs time, a false "same" would
+/// cost correctness.
+fn same_interface(a: &ModuleSummary, b: &ModuleSummary) -> bool {
+    let same_functions = a.functions.len() == b.functions.len()
+        && a.functions.iter().zip(&b.functions).all(|(x, y)| {
+            x.qualname == y.qualname
+                && x.class == y.class
+                && x.returns == y.returns
+                && x.ends_in_exit == y.ends_in_exit
+                && x.code_string == y.code_string
+                && x.long_loop.map(|l| l.forever) == y.long_loop.map(|l| l.forever)
+        });
+    let same_classes = a.classes.len() == b.classes.len()
+        && a.classes.iter().zip(&b.classes).all(|(x, y)| {
+            x.qualname == y.qualname
+                && x.bases == y.bases
+                && x.methods == y.methods
+                && x.attrs == y.attrs
+                && x.daemon == y.daemon
+        });
+    a.module == b.module
+        && a.is_package == b.is_package
+        && a.native == b.native
+        && a.exports == b.exports
+        && a.function_index == b.function_index
+        && a.class_index == b.class_index
+        && a.has_main_guard == b.has_main_guard
+        && a.has_shebang == b.has_shebang
+        && a.syntax_errors.is_empty() == b.syntax_errors.is_empty()
+        && a.incomplete.is_some() == b.incomplete.is_some()
+        && same_functions
+        && same_classes
+}
+
+/// Summarises files for a project whose set of modules is known: the part of building a
+/// program that reads each file (and the only part that parses).
+pub struct Analyser<'a> {
+    modules: &'a HashSet<String>,
+    packages: HashSet<String>,
+    knowledge: &'a Knowledge,
+    platforms: &'a [Platform],
+    entry: globset::GlobSet,
+}
+
+impl<'a> Analyser<'a> {
+    pub fn new(
+        modules: &'a HashSet<String>,
+        knowledge: &'a Knowledge,
+        settings: &'a Settings,
+    ) -> Self {
+        let entry = {
+            let mut b = GlobSetBuilder::new();
+            for g in &settings.entry_globs {
+                if let Ok(g) = Glob::new(g) {
+                    b.add(g);
+                }
+            }
+            b.build().unwrap_or_default()
+        };
+        Analyser {
+            packages: ProjectIndex::packages_of(modules),
+            modules,
+            knowledge,
+            platforms: &settings.platforms,
+            entry,
+        }
+    }
+
+    /// Parses and summarises one file (a panic in the summariser becomes a problem reported
+    /// for that file).
+    pub fn analyse(&self, s: Source) -> ProgramFile {
+        let index = ProjectIndex {
+            modules: self.modules,
+            packages: &self.packages,
+            knowledge: self.knowledge,
+            platforms: self.platforms,
+        };
+        let summary = summarize_guarded(&s, &index);
+        let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");
+        // Configured entry globs are anchored at the configuration's directory.
+        let entry = &self.entry;
+        let is_entry = entry.is_match(&s.found.path)
+            || s.found.path.file_name().is_some_and(|n| entry.is_match(n))
+            || entry.is_match(crate::discover::absolute(&s.found.path));
+        let role = if is_dunder_main || is_entry || (summary.has_shebang && !summary.has_main_guard)
+        {
+            FileRole::Script
+        } else {
+            FileRole::Module
+        };
+        let can_be_entry =
+            !is_dunder_main && (is_entry || summary.has_main_guard || summary.has_shebang);
+        let analysed = (s.text.len(), text_hash(&s.text));
+        let text = std::sync::OnceLock::new();
+        if s.keep_text {
+            let _ = text.set(s.text);
+        }
+        ProgramFile {
+            path: s.found.path,
+            text,
+            analysed,
+            summary,
+            role,
+            can_be_entry,
+            is_dunder_main,
+            line_index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Reads a file from disk and summarises it.
+    pub fn analyse_on_disk(&self, found: FoundFile) -> Result<ProgramFile, Unreadable> {
+        read_source(found).map(|s| self.analyse(s))
+    }
 }
 
 /// A file read from disk (or from an editor buffer).
@@ -229,23 +398,8 @@ impl Program {
             .filter(|i| !i.module().is_empty())
             .map(|i| i.module().to_string())
             .collect();
-        let entry = {
-            let mut b = GlobSetBuilder::new();
-            for g in &settings.entry_globs {
-                if let Ok(g) = Glob::new(g) {
-                    b.add(g);
-                }
-            }
-            b.build().unwrap_or_default()
-        };
-        let packages = ProjectIndex::packages_of(&modules);
-        let index = ProjectIndex {
-            modules: &modules,
-            packages: &packages,
-            knowledge: &knowledge,
-            platforms: &settings.platforms,
-        };
         let t_summarise = std::time::Instant::now();
+        let analyser = Analyser::new(&modules, &knowledge, &settings);
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
         let results: Vec<Result<ProgramFile, Unreadable>> = inputs
             .into_par_iter()
@@ -254,39 +408,10 @@ impl Program {
                     Input::Disk(found) => read_source(found)?,
                     Input::Memory(s) => s,
                 };
-                let summary = summarize_guarded(&s, &index);
-                let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");
-                // Configured entry globs are anchored at the configuration's directory.
-                let is_entry = entry.is_match(&s.found.path)
-                    || s.found.path.file_name().is_some_and(|n| entry.is_match(n))
-                    || entry.is_match(crate::discover::absolute(&s.found.path));
-                let role = if is_dunder_main
-                    || is_entry
-                    || (summary.has_shebang && !summary.has_main_guard)
-                {
-                    FileRole::Script
-                } else {
-                    FileRole::Module
-                };
-                let can_be_entry =
-                    !is_dunder_main && (is_entry || summary.has_main_guard || summary.has_shebang);
-                let analysed = (s.text.len(), text_hash(&s.text));
-                let text = std::sync::OnceLock::new();
-                if s.keep_text {
-                    let _ = text.set(s.text);
-                }
-                Ok(ProgramFile {
-                    path: s.found.path,
-                    text,
-                    analysed,
-                    summary,
-                    role,
-                    can_be_entry,
-                    is_dunder_main,
-                    line_index: std::sync::OnceLock::new(),
-                })
+                Ok(analyser.analyse(s))
             })
             .collect();
+        drop(analyser);
         let mut files = Vec::with_capacity(results.len());
         for r in results {
             match r {
@@ -294,6 +419,51 @@ impl Program {
                 Err(u) => unreadable.push(u),
             }
         }
+        if std::env::var_os("FORKLINT_TIMING").is_some() {
+            let body: usize = files.iter().map(|f| f.summary.body.len()).sum();
+            let functions: usize = files.iter().map(|f| f.summary.functions.len()).sum();
+            let fn_events: usize = files
+                .iter()
+                .flat_map(|f| &f.summary.functions)
+                .map(|f| f.events.len())
+                .sum();
+            let exports: usize = files.iter().map(|f| f.summary.exports.len()).sum();
+            eprintln!(
+                "timing: summarised {:?}, {} body events, {} functions, {} function events, {} \
+                 exports, {}",
+                t_summarise.elapsed(),
+                body,
+                functions,
+                fn_events,
+                exports,
+                crate::memory_report()
+            );
+        }
+        Program::link(
+            LinkInput {
+                files,
+                unreadable,
+                modules,
+                keep_function_events: false,
+                fix_sources: HashMap::default(),
+                resolutions: Vec::new(),
+            },
+            knowledge,
+            settings,
+        )
+    }
+
+    /// Links summarised files into a program: resolves imports and calls across modules and
+    /// propagates effects. `input.files` keep their order (a file's [`FileId`] is its index).
+    pub fn link(input: LinkInput, knowledge: Knowledge, settings: Settings) -> Program {
+        let LinkInput {
+            files,
+            unreadable,
+            modules,
+            keep_function_events,
+            fix_sources,
+            resolutions,
+        } = input;
         let mut by_module = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             // Two files with one module name (a stray copy): the first, in path order, wins.
@@ -308,9 +478,11 @@ impl Program {
         let mut program = Program {
             files,
             by_module,
+            modules,
             knowledge,
             settings,
             unreadable,
+            keep_function_events,
             effects: Vec::new(),
             body_events: Vec::new(),
             fn_events: Vec::new(),
@@ -318,7 +490,8 @@ impl Program {
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
             native_names: HashSet::default(),
-            fix_sources: std::sync::Mutex::default(),
+            fix_sources: std::sync::Mutex::new(fix_sources),
+            resolutions,
         };
         program.native_names = program
             .files
@@ -326,31 +499,6 @@ impl Program {
             .flat_map(|f| f.summary.native.iter().flatten())
             .map(|n| n.module.clone())
             .collect();
-        if std::env::var_os("FORKLINT_TIMING").is_some() {
-            let body: usize = program.files.iter().map(|f| f.summary.body.len()).sum();
-            let functions: usize = program
-                .files
-                .iter()
-                .map(|f| f.summary.functions.len())
-                .sum();
-            let fn_events: usize = program
-                .files
-                .iter()
-                .flat_map(|f| &f.summary.functions)
-                .map(|f| f.events.len())
-                .sum();
-            let exports: usize = program.files.iter().map(|f| f.summary.exports.len()).sum();
-            eprintln!(
-                "timing: summarised {:?}, {} body events, {} functions, {} function events, {} \
-                 exports, {}",
-                t_summarise.elapsed(),
-                body,
-                functions,
-                fn_events,
-                exports,
-                crate::memory_report()
-            );
-        }
         let t = std::time::Instant::now();
         program.resolve_all();
         let t_resolve = t.elapsed();
@@ -364,6 +512,22 @@ impl Program {
             );
         }
         program
+    }
+
+    /// Takes a program built with `keep_function_events` apart again, to link it anew after
+    /// some of its files changed (the editor server). The parsed fix sources of files that
+    /// are kept stay valid and are handed back too.
+    pub fn unlink(self) -> (LinkInput, Knowledge, Settings) {
+        let fix_sources = self.fix_sources.into_inner().unwrap_or_default();
+        let input = LinkInput {
+            files: self.files,
+            unreadable: self.unreadable,
+            modules: self.modules,
+            keep_function_events: self.keep_function_events,
+            fix_sources,
+            resolutions: self.resolutions,
+        };
+        (input, self.knowledge, self.settings)
     }
 
     pub fn file(&self, id: FileId) -> &ProgramFile {
@@ -585,15 +749,22 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
             ..ModuleSummary::default()
         };
     }
-    let run = || summary::summarize(&s.text, &s.found.module, s.found.is_package, index);
+    let run = || {
+        // Tests of the crash guards (debug builds only): a file containing this marker
+        // makes the summariser panic.
+        #[cfg(debug_assertions)]
+        if let Some(marker) = std::env::var_os("FORKLINT_DEBUG_PANIC_ON")
+            && let Some(marker) = marker.to_str()
+            && s.text.contains(marker)
+        {
+            panic!("FORKLINT_DEBUG_PANIC_ON marker found");
+        }
+        summary::summarize(&s.text, &s.found.module, s.found.is_package, index)
+    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(summary) => summary,
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = crate::panic_message(panic.as_ref());
             ModuleSummary {
                 module: s.found.module.clone(),
                 is_package: s.found.is_package,
