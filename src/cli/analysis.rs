@@ -10,38 +10,39 @@ use crate::config::{self, ConfigError, Located};
 use crate::rules::selection::{RuleSelection, SelectionLayer};
 use crate::settings::{DEFAULT_EXCLUDES, Platform, PythonVersion, Settings};
 
-#[derive(Args)]
+/// Also built by the editor server from the client's settings (`Default`: nothing given).
+#[derive(Args, Default)]
 pub struct AnalysisArgs {
     /// The Python version the code runs on: py38 … py314 [default: the configuration's, else
     /// the lowest its pyproject.toml's requires-python allows, else py312].
     #[arg(long, value_parser = parse_version)]
-    target_version: Option<PythonVersion>,
+    pub(crate) target_version: Option<PythonVersion>,
     /// The platforms the code runs on; comma-separated, repeatable [default: the
     /// configuration's `platforms`, else linux].
     #[arg(long, value_enum, value_delimiter = ',')]
-    platform: Vec<Platform>,
+    pub(crate) platform: Vec<Platform>,
     /// Use this configuration file instead of the closest `.forklint.toml`, `forklint.toml` or
     /// `pyproject.toml` with `[tool.forklint]` (docs/configuration.md).
     #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Ignore all configuration files.
     #[arg(long)]
-    isolated: bool,
+    pub(crate) isolated: bool,
     /// An extra knowledge-base file (TOML, see rules/README.md); repeatable.
     #[arg(long, value_name = "FILE")]
-    knowledge: Vec<PathBuf>,
+    pub(crate) knowledge: Vec<PathBuf>,
     /// Replace the default excludes with these globs; repeatable.
     #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
     /// Add globs to the excludes; repeatable.
     #[arg(long, value_name = "GLOB")]
-    extend_exclude: Vec<String>,
+    pub(crate) extend_exclude: Vec<String>,
     /// An extra source root module names are computed against; repeatable.
     #[arg(long, value_name = "DIR")]
-    src: Vec<PathBuf>,
+    pub(crate) src: Vec<PathBuf>,
     /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
     #[arg(long, value_name = "GLOB")]
-    entry: Vec<String>,
+    pub(crate) entry: Vec<String>,
 }
 
 fn parse_version(s: &str) -> Result<PythonVersion, String> {
@@ -77,6 +78,16 @@ impl AnalysisArgs {
         show_info: bool,
     ) -> Result<Resolved, ConfigError> {
         let config = self.config(first)?;
+        Ok(self.resolve_with(config, selection, show_info))
+    }
+
+    /// Like [`AnalysisArgs::resolve`], with the configuration already read.
+    pub fn resolve_with(
+        &self,
+        config: config::Options,
+        selection: SelectionLayer,
+        show_info: bool,
+    ) -> Resolved {
         let mut exclude: Vec<String> = if !self.exclude.is_empty() {
             self.exclude.clone()
         } else if let Some(exclude) = &config.exclude {
@@ -116,9 +127,9 @@ impl AnalysisArgs {
             exclude,
             show_info,
         };
-        Ok(Resolved {
+        Resolved {
             settings,
             output_format: config.output_format,
-        })
+        }
     }
 }

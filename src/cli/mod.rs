@@ -1,10 +1,11 @@
 //! Command-line interface: clap definitions and one file per subcommand.
 
-mod analysis;
+pub(crate) mod analysis;
 mod check;
 mod debug;
 mod graph;
 mod rule;
+mod server;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,8 @@ enum Command {
     /// Imports between project modules at import time, and the modules whose import starts
     /// threads, spawns processes or forks, with the chain of calls to each (docs/graph.md).
     Graph(graph::GraphArgs),
+    /// Run the language server (LSP over stdio) for editors (docs/editors.md).
+    Server(server::ServerArgs),
     #[command(hide = true)]
     Debug(debug::DebugArgs),
 }
@@ -61,6 +64,7 @@ pub fn run() -> ExitCode {
         Command::Rule(args) => rule::run(args),
         Command::Rules => rule::list(),
         Command::Graph(args) => graph::run(args),
+        Command::Server(args) => server::run(args),
         Command::Debug(args) => debug::run(args),
     };
     ExitCode::from(code)

@@ -72,6 +72,13 @@ impl FixSource {
         })
     }
 
+    /// Whether `offset` is strictly inside a string that spans lines (text there is not code).
+    pub fn in_multiline_string(&self, offset: TextSize) -> bool {
+        self.multiline_strings
+            .iter()
+            .any(|r| r.start() < offset && offset < r.end())
+    }
+
     pub fn body(&self) -> &[Stmt] {
         &self.module.body
     }
