@@ -275,5 +275,21 @@ pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
     if !program.settings.show_info {
         diagnostics.retain(|d| d.severity > diagnostic::Severity::Info);
     }
+    if let Some(scope) = &program.settings.report_only {
+        // A finding involves a file when it is reported there or its chain passes through it:
+        // an edit to `util.py` that makes `app.py`'s import start a thread is reported.
+        let in_scope: Vec<bool> = program
+            .files
+            .iter()
+            .map(|f| {
+                let path = discover::absolute(&f.path);
+                scope.iter().any(|s| path.starts_with(s))
+            })
+            .collect();
+        diagnostics.retain(|d| {
+            in_scope[d.primary.file.0 as usize]
+                || d.trace.iter().any(|s| in_scope[s.location.file.0 as usize])
+        });
+    }
     diagnostics
 }

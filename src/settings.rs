@@ -159,6 +159,10 @@ pub struct Settings {
     pub exclude: Vec<String>,
     /// Show info-level findings (they never change the exit code).
     pub show_info: bool,
+    /// `--whole-project`: report only the findings that involve these paths (absolute; a
+    /// file, or every file under a directory) at their location or anywhere in their chain.
+    /// `None` reports every finding.
+    pub report_only: Option<Vec<PathBuf>>,
 }
 
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -189,6 +193,7 @@ impl Default for Settings {
             entry_globs: Vec::new(),
             exclude: DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect(),
             show_info: false,
+            report_only: None,
         }
     }
 }

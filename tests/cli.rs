@@ -75,7 +75,11 @@ fn exit_zero_flag_exits_0_but_still_reports() {
     assert_eq!(run.code(), Some(0), "{}", run.describe());
     assert_eq!(findings(&run.stdout, "app.py", "FL101").len(), 1);
     assert_eq!(findings(&run.stdout, "bad.py", "FL001").len(), 1);
-    assert_eq!(run.last_stdout_line(), "Found 2 hazards in 2 files.");
+    assert!(
+        run.stdout.contains("\nFound 2 hazards in 2 files.\n"),
+        "{}",
+        run.describe()
+    );
 }
 
 #[test]
@@ -140,13 +144,16 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(run.code(), Some(0), "{}", run.describe());
     assert!(run.stdout.contains("check"), "{}", run.describe());
 
-    let run = forklint(dir.path(), &["--version"]);
-    assert_eq!(run.code(), Some(0), "{}", run.describe());
-    assert!(
-        run.stdout.contains(env!("CARGO_PKG_VERSION")),
-        "{}",
-        run.describe()
-    );
+    for flag in ["--version", "-V"] {
+        let run = forklint(dir.path(), &[flag]);
+        assert_eq!(run.code(), Some(0), "{}", run.describe());
+        assert_eq!(
+            run.stdout,
+            format!("forklint {}\n", env!("CARGO_PKG_VERSION")),
+            "{}",
+            run.describe()
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,7 +287,11 @@ fn syntax_error_is_fl001_and_the_rest_is_still_analysed() {
     let good = findings(&run.stdout, "good.py", "FL101");
     assert_eq!(good.len(), 1, "{}", run.describe());
     assert!(good[0].contains("good.py:2:1: FL101"), "{}", good[0]);
-    assert_eq!(run.last_stdout_line(), "Found 2 hazards in 2 files.");
+    assert!(
+        run.stdout.contains("\nFound 2 hazards in 2 files.\n"),
+        "{}",
+        run.describe()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1115,6 +1126,120 @@ fn src_flag_is_relative_to_the_current_directory() {
     let run = concise(&sub, &["--src", ".", "."]);
     assert!(
         run.stdout.contains("while `app` is being imported"),
+        "{}",
+        run.describe()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// --whole-project (the pre-commit hooks)
+// ---------------------------------------------------------------------------------------------
+
+/// A git project: `app.py` calls `util.start_worker()` at import time (FL101 in `app.py`, the
+/// thread start in `util.py`), `launch.py` has a safely fixable FL203, `clean.py` nothing, and
+/// `build/gen.py` (excluded by default) starts a thread at import time.
+fn pre_commit_project() -> TempDir {
+    let dir = project(&[
+        (
+            "util.py",
+            "import threading\n\ndef start_worker():\n    threading.Thread(target=print).start()\n",
+        ),
+        ("app.py", "import util\n\nutil.start_worker()\n"),
+        (
+            "launch.py",
+            "import os\nimport subprocess\n\n\ndef launch(cmd):\n    \
+             return subprocess.Popen(cmd, preexec_fn=os.setsid)\n",
+        ),
+        ("clean.py", "x = 1\n"),
+        ("build/gen.py", THREAD_AT_IMPORT),
+    ]);
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    dir
+}
+
+#[test]
+fn whole_project_reports_findings_whose_chain_passes_through_the_given_files() {
+    let dir = pre_commit_project();
+    // Alone, util.py has no hazard: nothing imports it at import time.
+    let alone = concise(dir.path(), &["util.py"]);
+    assert_eq!(alone.code(), Some(0), "{}", alone.describe());
+    // In its project, the finding in app.py has util.py in its chain.
+    let run = concise(dir.path(), &["--whole-project", "util.py"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert_eq!(
+        findings(&run.stdout, "./app.py", "FL101").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stdout.contains("launch.py"), "{}", run.describe());
+    assert_eq!(run.last_stdout_line(), "Found 1 hazard in 1 file.");
+    // A finding located in the given file is reported too, and only that one.
+    let run = concise(dir.path(), &["--whole-project", "launch.py"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert_eq!(
+        findings(&run.stdout, "./launch.py", "FL203").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stdout.contains("FL101"), "{}", run.describe());
+    // A file no finding involves passes, and the whole project (4 files, not build/) was read.
+    let run = concise(dir.path(), &["--whole-project", "clean.py"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert_eq!(
+        run.last_stdout_line(),
+        "All checks passed (4 files checked)."
+    );
+    // A directory selects every file under it.
+    let run = concise(dir.path(), &["--whole-project", "."]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stdout.contains("\nFound 2 hazards in 2 files.\n"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn whole_project_honours_excludes_for_the_given_files() {
+    // pre-commit passes excluded files too; the project's excludes still apply to them (as
+    // Ruff's `--force-exclude`), while a plain explicit file is always checked.
+    let dir = pre_commit_project();
+    let run = concise(dir.path(), &["--whole-project", "build/gen.py"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let run = concise(dir.path(), &["build/gen.py"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+}
+
+#[test]
+fn whole_project_fixes_only_the_findings_it_reports() {
+    let dir = pre_commit_project();
+    let launch = std::fs::read_to_string(dir.path().join("launch.py")).unwrap();
+    // app.py's finding has no safe fix; launch.py's FL203 is not in scope: nothing changes.
+    let run = concise(
+        dir.path(),
+        &["--whole-project", "--fix", "util.py", "clean.py"],
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("launch.py")).unwrap(),
+        launch
+    );
+    // Given launch.py, its fix is applied and nothing remains there.
+    let run = concise(dir.path(), &["--whole-project", "--fix", "launch.py"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let fixed = std::fs::read_to_string(dir.path().join("launch.py")).unwrap();
+    assert!(fixed.contains("start_new_session=True"), "{fixed}");
+}
+
+#[test]
+fn whole_project_rejects_a_missing_path() {
+    let dir = pre_commit_project();
+    let run = concise(dir.path(), &["--whole-project", "gone.py"]);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains("`gone.py` does not exist"),
         "{}",
         run.describe()
     );

@@ -95,6 +95,12 @@ pub struct CheckArgs {
     /// With `--fix` or `--fix-only`: exit 1 when a fix was applied, even if nothing remains.
     #[arg(long)]
     exit_non_zero_on_fix: bool,
+    /// Analyse the whole project the paths belong to (the project root of the first path, as
+    /// `forklint check ROOT` would find it), and report and fix only the findings that involve
+    /// the paths: located in them or with a step of their chain in them. For pre-commit, which
+    /// passes the changed files.
+    #[arg(long)]
+    whole_project: bool,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -146,12 +152,23 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         args.paths.clone()
     };
-    let (settings, output_format) = match args.settings(&paths[0]) {
+    let (mut settings, output_format) = match args.settings(&paths[0]) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return super::EXIT_ERROR;
         }
+    };
+    let paths = if args.whole_project {
+        match whole_project(&paths, &mut settings) {
+            Ok(root) => vec![root],
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        }
+    } else {
+        paths
     };
     let fixing = args.fix || args.fix_only || args.diff;
     let unsafe_fixes = args.unsafe_fixes;
@@ -298,6 +315,23 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         super::EXIT_CLEAN
     }
+}
+
+/// `--whole-project`: scopes the report to `paths` and returns the project root to analyse,
+/// relative to the current directory when it is at or under it (so paths print as
+/// `./app.py`, as with `forklint check .`).
+fn whole_project(paths: &[PathBuf], settings: &mut Settings) -> Result<PathBuf, String> {
+    if let Some(missing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_err()) {
+        return Err(format!("path `{}` does not exist", missing.display()));
+    }
+    let root = crate::discover::find_project_root(&paths[0]);
+    settings.report_only = Some(paths.iter().map(|p| crate::discover::absolute(p)).collect());
+    let cwd = crate::discover::absolute(Path::new("."));
+    Ok(match root.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => root,
+    })
 }
 
 /// "Fixed 3 hazards." — or that nothing was.
