@@ -357,7 +357,7 @@ fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
         && !(api.kind == ApiKind::Module && api.effects.is_empty())
     {
         return fail(
-            "`native-thread-at-import` and `no-subinterpreters` are the effects of `kind = \"module\"` entries, and only those",
+            "`native-thread-at-import`, `no-subinterpreters` and `private-module` are the effects of `kind = \"module\"` entries, and only those",
         );
     }
     Ok(())

@@ -13,8 +13,9 @@ use crate::settings::{DEFAULT_EXCLUDES, Platform, PythonVersion, Settings};
 /// Also built by the editor server from the client's settings (`Default`: nothing given).
 #[derive(Args, Default)]
 pub struct AnalysisArgs {
-    /// The Python version the code runs on: py38 … py314 [default: the configuration's, else
-    /// the lowest its pyproject.toml's requires-python allows, else py312].
+    /// The one Python version the code runs on: py38 … py314 [default: the configuration's
+    /// `target-version`, else every version the configuration's `requires-python` allows,
+    /// else py312].
     #[arg(long, value_parser = parse_version)]
     pub(crate) target_version: Option<PythonVersion>,
     /// The platforms the code runs on; comma-separated, repeatable [default: the
@@ -126,6 +127,7 @@ impl AnalysisArgs {
             entry_globs: [config.entry, self.entry.clone()].concat(),
             exclude,
             show_info,
+            report_only: None,
         };
         Resolved {
             settings,

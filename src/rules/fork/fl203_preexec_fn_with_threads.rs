@@ -53,7 +53,7 @@ between fork and exec, so behaviour is kept. Any other callable gets the suggest
 
 ## When it does not apply
 `preexec_fn=None` or no `preexec_fn` at all: then the child runs no Python code, and launching
-processes from a threaded program is safe (RULES.md §0.4). Windows (no `preexec_fn` there).
+processes from a threaded program is safe. Windows (no `preexec_fn` there).
 
 ## Python versions and platforms
 POSIX, every version.

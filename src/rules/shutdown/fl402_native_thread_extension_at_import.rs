@@ -23,8 +23,9 @@ module from:
   `[[api]]`, `name = "fastwatch"`, `kind = "module"`, `effects = ["native-thread-at-import"]`;
 - the project's own native sources: a Rust `#[pymodule]` function (module name: the function
   name or `#[pyo3(name = "...")]`) that calls `std::thread::spawn`/`thread::spawn` with a
-  closure that calls `Python::with_gil` or `Python::attach`; or a C/C++ (`.c`, `.cc`, `.cpp`)
-  `PyInit_<name>` that calls `pthread_create`, in a file that calls `PyGILState_Ensure`.
+  closure that calls `Python::with_gil` or `Python::attach`; or a C/C++ (`.c`, `.cc`, `.cpp`, `.cxx`)
+  `PyInit_<name>` that calls `pthread_create` on a thread function that calls `PyGILState_Ensure`
+  (anywhere in the file when the function is not found there).
 
 ## Why is this bad?
 The native thread keeps taking the GIL while the interpreter shuts down. 3.14.0a7 segfaulted in
