@@ -98,3 +98,40 @@ pub struct SourceText {
     pub path: PathBuf,
     pub text: Arc<str>,
 }
+
+impl Diagnostic {
+    /// Replaces the control characters in every text of the finding with their Rust escapes
+    /// (`\u{1b}`, `\0`, `\r`, …): findings quote analysed code, which may contain terminal
+    /// escape sequences or line breaks that a CI log would read as workflow commands.
+    pub fn escape_control_characters(&mut self) {
+        escape_in_place(&mut self.message);
+        escape_in_place(&mut self.label);
+        for step in &mut self.trace {
+            escape_in_place(&mut step.message);
+        }
+        if let Some(help) = &mut self.help {
+            escape_in_place(help);
+        }
+        for note in &mut self.notes {
+            escape_in_place(note);
+        }
+        if let Some(fix) = &mut self.fix {
+            escape_in_place(&mut fix.message);
+        }
+    }
+}
+
+fn escape_in_place(text: &mut String) {
+    if text.chars().any(char::is_control) {
+        *text = text
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+    }
+}

@@ -254,7 +254,12 @@ fn check_in_pool(
 /// `check` reports (and the editor server publishes), sorted by file and position.
 pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
     let selection = &program.settings.selection;
-    let diagnostics = rules::check_all(program, selection);
+    let mut diagnostics = rules::check_all(program, selection);
+    // Messages quote the analysed code, which may hold terminal escapes or workflow-command
+    // line breaks: untrusted text must not drive the terminal or the CI log.
+    diagnostics
+        .iter_mut()
+        .for_each(Diagnostic::escape_control_characters);
     // `# noqa` directives, then FL002 for those that suppressed nothing (when selected).
     let status = |code: &str| match rules::by_code(code) {
         Some(rule) if selection.is_enabled(rule.code) => suppression::CodeStatus::Enabled,
