@@ -46,6 +46,10 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// A directory, FIFO or other special file where a configuration file is looked for:
+    /// never read (a FIFO would block), and not silently skipped either.
+    #[error("{path}: not a regular file; a configuration must be a file")]
+    NotAFile { path: String },
     #[error("{path}:{line}:{column}: {message}")]
     At {
         path: String,
@@ -194,10 +198,14 @@ pub fn find(start: &Path) -> Result<Option<ConfigFile>, ConfigError> {
     for dir in dir.ancestors() {
         for name in CONFIG_FILE_NAMES {
             let path = dir.join(name);
-            if path.is_file()
-                && let Some(config) = load_if_configured(&path)?
-            {
-                return Ok(Some(config));
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {
+                    if let Some(config) = load_if_configured(&path)? {
+                        return Ok(Some(config));
+                    }
+                }
+                Ok(_) => return Err(not_a_file(&path)),
+                Err(_) => {}
             }
         }
     }
@@ -221,7 +229,16 @@ fn load_if_configured(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
     }))
 }
 
+fn not_a_file(path: &Path) -> ConfigError {
+    ConfigError::NotAFile {
+        path: path.display().to_string(),
+    }
+}
+
 fn read(path: &Path) -> Result<String, ConfigError> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(not_a_file(path));
+    }
     std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.display().to_string(),
         source,
