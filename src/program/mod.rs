@@ -7,7 +7,7 @@ mod reach;
 mod resolve;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use globset::{Glob, GlobSetBuilder};
@@ -709,7 +709,7 @@ impl Program {
 }
 
 fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
-    match std::fs::read(&found.path) {
+    match read_regular_file(&found.path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(Source {
                 found,
@@ -735,6 +735,30 @@ fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
             reason: e.to_string(),
         }),
     }
+}
+
+/// Reads a file that discovery found to be a regular file. It may have changed since: deleted
+/// (an error), or replaced by a FIFO, which a plain read would wait on forever. Opening without
+/// blocking and checking what was opened closes that window.
+fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (it changed after it was found)",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Summarises one file on a thread with a large stack, turning a panic into a problem
@@ -777,5 +801,48 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
                 ..ModuleSummary::default()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    fn found(path: &Path) -> FoundFile {
+        FoundFile {
+            path: path.to_path_buf(),
+            module: "x".into(),
+            is_package: false,
+            explicit: false,
+        }
+    }
+
+    #[test]
+    fn a_file_deleted_after_discovery_is_unreadable_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.py");
+        std::fs::write(&path, "x = 1\n").unwrap();
+        let file = found(&path);
+        std::fs::remove_file(&path).unwrap();
+        let err = read_source(file)
+            .err()
+            .expect("a deleted file cannot be read");
+        assert_eq!(err.path, path);
+        assert!(err.reason.contains("No such file"), "{}", err.reason);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_replaced_by_a_fifo_after_discovery_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.py");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "mkfifo failed");
+        // Without O_NONBLOCK and the type check, this read would wait for a writer forever.
+        let err = read_source(found(&path)).err().expect("a FIFO is not read");
+        assert!(err.reason.contains("not a regular file"), "{}", err.reason);
     }
 }
