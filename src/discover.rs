@@ -194,7 +194,16 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovery, Dis
             Err(_) => return Err(DiscoverError::Missing(path.clone())),
         };
         if meta.is_dir() {
-            walk_dir(path, &excludes, &mut out);
+            // Where symlinked files may point: inside the project or the walked directory.
+            let inside: Vec<PathBuf> = if settings.follow_external_symlinks {
+                Vec::new()
+            } else {
+                [&project_root, path]
+                    .iter()
+                    .filter_map(|p| std::fs::canonicalize(p).ok())
+                    .collect()
+            };
+            walk_dir(path, &excludes, &inside, &mut out);
         } else if meta.is_file() {
             // Named explicitly: always checked, whatever its extension or the excludes say.
             push_file(&mut out, path, true);
@@ -222,7 +231,9 @@ fn excluded(excludes: &Excludes, path: &Path, relative: &Path, abs: &Path) -> bo
         || excludes.anchored.is_match(abs)
 }
 
-fn walk_dir(root: &Path, excludes: &Excludes, out: &mut Discovery) {
+/// `inside`: the canonical directories a symlinked file must point into to be analysed (empty:
+/// anywhere).
+fn walk_dir(root: &Path, excludes: &Excludes, inside: &[PathBuf], out: &mut Discovery) {
     let abs_root = absolute(root);
     let mut stack = IgnoreStack { layers: Vec::new() };
     // .gitignore files above the walked directory, up to the repository root, apply too.
@@ -277,6 +288,22 @@ fn walk_dir(root: &Path, excludes: &Excludes, out: &mut Discovery) {
         }
         if excluded(excludes, path, relative, &abs) || stack.ignored(&abs, false) {
             continue;
+        }
+        if entry.path_is_symlink() && !inside.is_empty() {
+            match std::fs::canonicalize(path) {
+                Ok(target) if !inside.iter().any(|d| target.starts_with(d)) => {
+                    out.skipped.push(Skipped {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "symbolic link to {}, outside the project: not followed \
+                             (--follow-external-symlinks analyses it)",
+                            target.display()
+                        ),
+                    });
+                    continue;
+                }
+                _ => {}
+            }
         }
         // Symlinked files are followed only when they point at a regular file.
         match std::fs::metadata(path) {

@@ -163,6 +163,9 @@ pub struct Settings {
     /// file, or every file under a directory) at their location or anywhere in their chain.
     /// `None` reports every finding.
     pub report_only: Option<Vec<PathBuf>>,
+    /// Analyse symlinked files whose target lies outside the project root and the walked
+    /// directory; by default they are reported and skipped.
+    pub follow_external_symlinks: bool,
 }
 
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -194,6 +197,7 @@ impl Default for Settings {
             exclude: DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect(),
             show_info: false,
             report_only: None,
+            follow_external_symlinks: false,
         }
     }
 }

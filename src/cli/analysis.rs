@@ -44,6 +44,10 @@ pub struct AnalysisArgs {
     /// Files (globs) that are entry scripts: their whole top level is the main flow; repeatable.
     #[arg(long, value_name = "GLOB")]
     pub(crate) entry: Vec<String>,
+    /// Also analyse symlinked files that point outside the project (by default they are
+    /// reported and skipped, so a link cannot make forklint read elsewhere).
+    #[arg(long)]
+    pub(crate) follow_external_symlinks: bool,
 }
 
 fn parse_version(s: &str) -> Result<PythonVersion, String> {
@@ -128,6 +132,7 @@ impl AnalysisArgs {
             exclude,
             show_info,
             report_only: None,
+            follow_external_symlinks: self.follow_external_symlinks,
         };
         Resolved {
             settings,
