@@ -9,6 +9,8 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod graph;
 pub mod knowledge;
 pub mod program;

@@ -24,9 +24,13 @@ pub struct LineDirective {
     pub line: TextRange,
     /// From the `#` that opens the directive to the end of its last code.
     pub range: TextRange,
-    /// The whitespace before that `#` on the same line, and the `#` through the end of the
-    /// directive: what is deleted to remove it.
+    /// What is replaced by [`Self::removal_text`] to remove the directive: the whitespace
+    /// before its `#` and the directive itself when it ends the comment; when more comment
+    /// text follows (`# noqa FL101 why`, `# noqa: FL101  # why`), from the `#` up to that
+    /// text, which stays a comment.
     pub removal: TextRange,
+    /// `""`, or `"# "` when the text after the directive must stay a comment.
+    pub removal_text: &'static str,
     /// Listed codes with their ranges; `None` for a bare `# noqa`.
     pub codes: Option<Vec<(String, TextRange)>>,
 }
@@ -83,10 +87,22 @@ pub fn scan(source: &str, comments: impl Iterator<Item = TextRange>) -> Suppress
         // The whitespace before the directive's `#` on this line goes with it.
         let before = &source[usize::from(line.start())..usize::from(at(found.hash))];
         let kept = before.trim_end_matches([' ', '\t']).len();
+        let after = &text[found.end..];
+        let rest = found.end + (after.len() - after.trim_start_matches([' ', '\t']).len());
+        let (removal, removal_text) = if rest == text.len() {
+            let start = line.start() + TextSize::new(kept as u32);
+            (TextRange::new(start, at(found.end)), "")
+        } else if text[rest..].starts_with('#') {
+            (TextRange::new(at(found.hash), at(rest)), "")
+        } else {
+            // Deleting only the directive would turn the rest of the comment into code.
+            (TextRange::new(at(found.hash), at(rest)), "# ")
+        };
         out.lines.push(LineDirective {
             line,
             range: TextRange::new(at(found.hash), at(found.end)),
-            removal: TextRange::new(line.start() + TextSize::new(kept as u32), at(found.end)),
+            removal,
+            removal_text,
             codes: found.codes.map(|codes| {
                 codes
                     .into_iter()
@@ -316,6 +332,12 @@ pub fn apply(
     kept
 }
 
+/// `FL` followed by digits: a code forklint owns (known or not).
+fn is_forklint_code(code: &str) -> bool {
+    code.strip_prefix("FL")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The FL002 finding for one directive, if any of it is unused.
 fn unused_noqa(
     file: FileId,
@@ -325,20 +347,16 @@ fn unused_noqa(
 ) -> Option<Diagnostic> {
     let rule = &crate::rules::general::fl002_unused_noqa::RULE;
     let (message, fix) = match &directive.codes {
-        None => {
-            if used[0] {
-                return None;
-            }
-            (
-                "Unused blanket `noqa` directive".to_string(),
-                remove(file, directive),
-            )
-        }
+        // A bare `# noqa` speaks to every linter that reads the line (flake8, Ruff, …):
+        // forklint cannot know that it is unused.
+        None => return None,
         Some(codes) => {
             let (mut unknown, mut disabled, mut unused, mut kept) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for ((code, _), was_used) in codes.iter().zip(used) {
                 match (was_used, status(code)) {
+                    // Other linters' codes (`F401`, `E501`, `PLW1509`) are theirs to judge.
+                    _ if !is_forklint_code(code) => kept.push(code.as_str()),
                     (true, _) => kept.push(code.as_str()),
                     (false, CodeStatus::Unknown) => unknown.push(code.as_str()),
                     (false, CodeStatus::Disabled) => disabled.push(code.as_str()),
@@ -402,7 +420,7 @@ fn remove(file: FileId, directive: &LineDirective) -> Fix {
         edits: vec![Edit {
             file,
             range: directive.removal,
-            content: String::new(),
+            content: directive.removal_text.to_string(),
         }],
     }
 }
@@ -468,6 +486,33 @@ mod tests {
             &source[std::ops::Range::<usize>::from(s.lines[0].removal)],
             "  # noqa"
         );
+    }
+
+    #[test]
+    fn removing_a_directive_keeps_the_rest_of_its_comment_a_comment() {
+        // Found by the fuzzer: deleting `# noqa` from `# noqa FL101` left ` FL101` as code.
+        let cases = [
+            ("x = 1  # noqa\n", "x = 1\n"),
+            ("# noqa FL101\ny = 2\n", "# FL101\ny = 2\n"),
+            (
+                "x = 1  # noqa: FL101 see the docs\n",
+                "x = 1  # see the docs\n",
+            ),
+            ("x = 1  # noqa: FL101  # why\n", "x = 1  # why\n"),
+            ("x = 1  # type: ignore  # noqa\n", "x = 1  # type: ignore\n"),
+        ];
+        for (source, expected) in cases {
+            let s = scan_text(source);
+            let d = &s.lines[0];
+            let range = std::ops::Range::<usize>::from(d.removal);
+            let fixed = format!(
+                "{}{}{}",
+                &source[..range.start],
+                d.removal_text,
+                &source[range.end..]
+            );
+            assert_eq!(fixed, expected, "{source:?}");
+        }
     }
 
     #[test]

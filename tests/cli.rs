@@ -1045,7 +1045,9 @@ fn unused_noqa_is_off_by_default_and_reported_when_selected() {
     let text = "import threading\n\
                 threading.Thread(target=print).start()  # noqa: FL101, FL103, FL999\n\
                 x = 1  # noqa\n\
-                y = 2  # noqa: FL106\n";
+                y = 2  # noqa: FL106\n\
+                import os  # noqa: F401\n\
+                z = 3  # noqa: E501, FL101\n";
     let dir = project(&[("app.py", text)]);
     let run = concise(dir.path(), &[]);
     assert_eq!(run.code(), Some(0), "{}", run.describe());
@@ -1056,6 +1058,8 @@ fn unused_noqa_is_off_by_default_and_reported_when_selected() {
         .lines()
         .filter(|l| l.contains(" FL002 "))
         .collect();
+    // A bare `# noqa` (line 3) and other linters' codes (line 5, and E501 on line 6) are not
+    // forklint's to judge.
     assert_eq!(lines.len(), 3, "{}", run.describe());
     // The used code is kept out of the message; the others are sorted into kinds. FL106 is a
     // rule that ran and found nothing on its line.
@@ -1066,8 +1070,8 @@ fn unused_noqa_is_off_by_default_and_reported_when_selected() {
         "{}",
         lines[0]
     );
-    assert!(lines[1].starts_with("./app.py:3:8: FL002 Unused blanket `noqa` directive"));
-    assert!(lines[2].starts_with("./app.py:4:8: FL002 Unused `noqa` directive (unused: FL106)"));
+    assert!(lines[1].starts_with("./app.py:4:8: FL002 Unused `noqa` directive (unused: FL106)"));
+    assert!(lines[2].starts_with("./app.py:6:8: FL002 Unused `noqa` directive (unused: FL101)"));
     // A rule that exists but is not selected is "non-enabled".
     let run = concise(
         dir.path(),
@@ -1085,7 +1089,7 @@ fn unused_noqa_is_off_by_default_and_reported_when_selected() {
 fn unused_noqa_offers_a_safe_fix_that_keeps_used_codes() {
     let text = "import threading\n\
                 threading.Thread(target=print).start()  # noqa: FL101, FL103\n\
-                x = 1  # noqa\n";
+                x = 1  # noqa: FL106\n";
     let dir = project(&[("app.py", text)]);
     let run = forklint(
         dir.path(),

@@ -398,3 +398,24 @@ fn fifty_megabyte_file_is_analysed() {
         "{out:?}"
     );
 }
+
+#[test]
+fn empty_error_span_before_a_multibyte_character_renders() {
+    // Found by the fuzzer (tests/fuzz-regressions/text-empty-span-before-multibyte-char.bin):
+    // the parser's zero-width error before `\u{fffd}` made the snippet renderer slice inside
+    // the character and panic.
+    let input =
+        std::fs::read("tests/fuzz-regressions/text-empty-span-before-multibyte-char.bin").unwrap();
+    let text = String::from_utf8_lossy(&input).into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.py", text.as_bytes());
+    let out = Command::new(env!("CARGO_BIN_EXE_forklint"))
+        .args(["check", ".", "--color", "never"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("17 |  \u{fffd}  print("), "{stdout}");
+    assert!(stdout.contains("   |  ^ unindent does not match"), "{stdout}");
+}

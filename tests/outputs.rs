@@ -601,7 +601,7 @@ fn offset_of(text: &str, position: &Value) -> usize {
 fn applying_the_unused_noqa_fixes_from_json_gives_the_intended_source() {
     let text = "import threading\n\
                 threading.Thread(target=print).start()  # noqa: FL101, FL103\n\
-                x = 1  # noqa\n\
+                x = 1  # noqa: E501, FL106 long line\n\
                 y = 'é'  # type: ignore  # noqa: FL106\n";
     let dir = project(&[("app.py", text)]);
     let run = forklint(
@@ -644,7 +644,7 @@ fn applying_the_unused_noqa_fixes_from_json_gives_the_intended_source() {
         fixed,
         "import threading\n\
          threading.Thread(target=print).start()  # noqa: FL101\n\
-         x = 1\n\
+         x = 1  # noqa: E501 long line\n\
          y = 'é'  # type: ignore\n"
     );
 }

@@ -35,18 +35,27 @@ fn window<'a>(program: &'a Program, loc: &Location) -> Window<'a> {
     // cut at its end, so a multi-line call shows its first line underlined.
     let line_text = &text[line_range];
     let line_text = line_text.trim_end_matches(['\n', '\r']);
-    let rel_start = usize::from(start - line_range.start()).min(line_text.len());
+    let mut rel_start = usize::from(start - line_range.start()).min(line_text.len());
+    while !line_text.is_char_boundary(rel_start) {
+        rel_start -= 1;
+    }
     let end = loc
         .range
         .end()
         .min(line_range.start() + TextSize::of(line_text));
-    let rel_end = usize::from(end.max(start) - line_range.start()).max(rel_start);
-    // An empty span (an error at end of input) still gets a caret.
-    let rel_end = if rel_end == rel_start {
-        (rel_start + 1).min(line_text.len().max(rel_start))
-    } else {
-        rel_end
-    };
+    let mut rel_end = usize::from(end.max(start) - line_range.start()).max(rel_start);
+    while !line_text.is_char_boundary(rel_end) {
+        rel_end += 1;
+    }
+    // An empty span (an error at end of input, or before a character) still gets a caret:
+    // under the whole next character, never inside it (found by the fuzzer: a span ending
+    // in the middle of a multi-byte character made the renderer panic).
+    if rel_end == rel_start {
+        rel_end = line_text[rel_start..]
+            .chars()
+            .next()
+            .map_or(rel_start, |c| rel_start + c.len_utf8());
+    }
     Window {
         origin: file.path.display().to_string(),
         source: line_text,

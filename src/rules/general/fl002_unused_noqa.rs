@@ -16,9 +16,10 @@ pub static RULE: Rule = Rule {
     fix: FixAvailability::Safe,
     summary: "A `# noqa` directive that suppresses nothing, or names unknown or disabled codes.",
     doc: r#"## What it does
-Reports a `# noqa` directive that suppressed no finding on its line, and the codes of a
-`# noqa: FL101, FL201` directive that suppressed nothing (because nothing was found, because the
-rule is not enabled, or because no rule has that code).
+Reports the codes of a `# noqa: FL101, FL201` directive that suppressed nothing on its line
+(because nothing was found, because the rule is not enabled, or because no rule has that
+code). Only forklint's own codes (`FL` and digits) are judged: other linters' codes (`F401`,
+`E501`) and a bare `# noqa`, which speaks to every linter, are left alone.
 
 ## Why is this bad?
 A stale suppression hides the next real finding on that line: once the code that triggered it
@@ -43,8 +44,8 @@ def start():
 
 ## Fix safety
 Safe: the fix removes the unused codes from the directive (`# noqa: FL101, FL103` becomes
-`# noqa: FL101`), or the whole `# noqa` comment when none is used. Nothing but a comment
-changes.
+`# noqa: FL101`; other linters' codes stay), or the whole `# noqa` comment when none is used
+(text after it in the same comment stays a comment). Nothing but a comment changes.
 
 ## When it does not apply
 File-level `# forklint: noqa` directives are not checked. The rule is off by default; select
