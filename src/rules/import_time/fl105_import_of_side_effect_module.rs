@@ -48,7 +48,9 @@ def main():
 ## When it does not apply
 Imports under `if TYPE_CHECKING:`; imports inside functions that never run; imports whose
 module name is not a literal (their effects are unknown: the per-module rules still fire in the
-candidate modules themselves).
+candidate modules themselves). Only the first import of a module in a file is reported (later
+ones find it in `sys.modules`), and a package's own modules importing the package are not
+(Python imported the package before them).
 
 ## Python versions and platforms
 All versions.
@@ -70,6 +72,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         })
         .collect();
     for file in program.file_ids() {
+        let importer = program.summary(file).module.as_str();
         let mut seen = HashSet::default();
         for i in 0..program.summary(file).body.len() {
             for (id, _) in program.event_effects(file, i) {
@@ -78,7 +81,14 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     continue;
                 };
                 for &imported in modules {
-                    if imported == file || !seen.insert((id, imported)) {
+                    // A package's submodule importing the package (`from pkg import b` in
+                    // `pkg/a.py`) runs nothing new: Python imported `pkg` before `pkg.a`.
+                    if imported == file
+                        || is_ancestor(&program.summary(imported).module, importer)
+                        // Only the first import of a module in a file runs it; later ones find
+                        // it in `sys.modules`.
+                        || !seen.insert(imported)
+                    {
                         continue;
                     }
                     let Some(hazard) = &hazards[imported.0 as usize] else {
@@ -95,6 +105,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// `package` is `module`'s parent package, or its parent's, and so on.
+fn is_ancestor(package: &str, module: &str) -> bool {
+    module
+        .strip_prefix(package)
+        .is_some_and(|rest| rest.starts_with('.'))
 }
 
 fn diagnostic(

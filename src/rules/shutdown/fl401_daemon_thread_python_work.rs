@@ -3,7 +3,7 @@ use crate::program::Program;
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{diagnostic, function, project_threads, site};
+use super::{diagnostic, function, project_threads, site, waited_handles};
 
 pub static RULE: Rule = Rule {
     code: "FL401",
@@ -58,8 +58,11 @@ def main():
 Or set it from `threading._register_atexit` (3.9+). Only dropping `daemon=True` blocks exit.
 
 ## When it does not apply
-Non-daemon threads; a target without a loop, or with a `for` loop over a finite list; library
-pools (`to_thread`, `ThreadPoolExecutor`). A loop in a function the target calls is not seen.
+Non-daemon threads; daemon threads the program joins somewhere (`t.join()` after setting a
+stop event, in a `finally`, a `stop()` method or an `atexit` handler, which runs before daemon
+threads are stopped): they end before shutdown, and the daemon flag is only a fallback. A
+target without a loop, or with a `for` loop over a finite list; library pools (`to_thread`,
+`ThreadPoolExecutor`). A loop in a function the target calls is not seen.
 
 ## Python versions and platforms
 All versions and platforms; from 3.14 the thread hangs at exit instead of being terminated.
@@ -68,7 +71,15 @@ All versions and platforms; from 3.14 the thread hangs at exit instead of being 
 };
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
+    let mut waited = None;
     for thread in project_threads(program).filter(|t| t.daemon) {
+        // A daemon thread the program joins (after setting its stop event, in a `finally`, a
+        // `stop()` method or an `atexit` handler, which runs before daemon threads are
+        // stopped) ends before shutdown; the daemon flag is only a fallback.
+        let waited = waited.get_or_insert_with(|| waited_handles(program));
+        if thread.handle.is_some_and(|h| waited.contains(&h)) {
+            continue;
+        }
         let Some((target, lp)) = thread.targets.iter().find_map(|t| {
             function(program, *t)
                 .long_loop
