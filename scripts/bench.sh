@@ -58,3 +58,40 @@ if [ "${BENCH_INSTRUCTIONS:-0}" = 1 ]; then
   check_ir=$(instructions "$bin" check --quiet --exit-zero --output-format concise "$corpus")
   echo "instructions: parse-only $floor_ir, check $check_ir, ratio $(awk "BEGIN{printf \"%.2f\", $check_ir/$floor_ir}")x"
 fi
+
+# Resource bounds on pathological projects, generated outside the repository: 10,000 modules
+# in one import cycle (each imports the next and calls into it; the first starts a thread at
+# import), a 1,000-deep call chain in one file, and the same chain across 1,000 modules. Each
+# must finish quickly and report the thread start at the end of the chain.
+patho=$(mktemp -d)
+trap 'rm -rf "$patho"' EXIT
+python3 - "$patho" <<'PY'
+import os, sys
+root = sys.argv[1]
+os.makedirs(f"{root}/cycle"); os.makedirs(f"{root}/chain"); os.makedirs(f"{root}/chain-modules")
+n = 10_000
+for i in range(n):
+    j = (i + 1) % n
+    head = "import threading\n" if i == 0 else ""
+    tail = "\nthreading.Thread(target=print).start()\n" if i == 0 else ""
+    with open(f"{root}/cycle/m{i}.py", "w") as f:
+        f.write(f"{head}import m{j}\n\ndef f{i}():\n    return m{j}.f{j}()\n{tail}")
+d = 1_000
+with open(f"{root}/chain/deep.py", "w") as f:
+    f.write("import threading\n")
+    f.writelines(f"def f{i}():\n    return f{i + 1}()\n\n" for i in range(d))
+    f.write(f"def f{d}():\n    threading.Thread(target=print).start()\n\nf0()\n")
+for i in range(d):
+    with open(f"{root}/chain-modules/c{i}.py", "w") as f:
+        f.write(f"import c{i + 1}\n\ndef f():\n    return c{i + 1}.f()\n")
+with open(f"{root}/chain-modules/c{d}.py", "w") as f:
+    f.write("import threading\n\ndef f():\n    threading.Thread(target=print).start()\n")
+with open(f"{root}/chain-modules/main.py", "w") as f:
+    f.write("import c0\nc0.f()\n")
+PY
+echo "pathological projects (best of $runs):"
+for name in cycle chain chain-modules; do
+  found=$("$bin" check --quiet --exit-zero --output-format concise "$patho/$name" | grep -c ' FL10[15] ' || true)
+  measure "$name" "$bin" check --quiet --exit-zero --output-format concise "$patho/$name"
+  echo "             findings FL101/FL105: $found"
+done

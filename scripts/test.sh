@@ -60,7 +60,8 @@ cp -r editors/vscode/. "$TOOLS/vscode/"
 test -s "$TOOLS/vscode/forklint.vsix" || { echo "error: the .vsix was not built" >&2; exit 1; }
 
 cargo build --locked --all-targets
-cargo test --locked
+# tests/fuzz.rs mutates inputs for this many seconds (more by hand: scripts/fuzz.sh).
+FORKLINT_FUZZ_SECONDS="${FORKLINT_FUZZ_SECONDS:-20}" cargo test --locked
 
 # The wheel in a fresh virtualenv, the pre-commit hooks, the example workflow, the user guide
 # and `cargo package` (tests/dist/test_dist.py; release builds, a few minutes).

@@ -417,5 +417,8 @@ fn empty_error_span_before_a_multibyte_character_renders() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("17 |  \u{fffd}  print("), "{stdout}");
-    assert!(stdout.contains("   |  ^ unindent does not match"), "{stdout}");
+    assert!(
+        stdout.contains("   |  ^ unindent does not match"),
+        "{stdout}"
+    );
 }
