@@ -122,6 +122,10 @@ pub struct Api {
     pub pooled: bool,
     #[serde(default)]
     pub library: bool,
+    /// The library starts its threads on first use, not during this call: the import-time
+    /// rules do not report the call, the fork rules still count the threads as maybe running.
+    #[serde(default)]
+    pub lazy: bool,
     pub returns: Option<String>,
     pub exit_effect: Option<EffectKind>,
     pub unless: Option<Unless>,

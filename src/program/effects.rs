@@ -42,6 +42,9 @@ pub enum Effect {
         pooled: bool,
         /// Started by a library's internals rather than by project code.
         library: bool,
+        /// The library starts the threads later, on first use (knowledge `lazy`): not an
+        /// import-time start, but maybe running at a later fork.
+        lazy: bool,
         /// The known API the thread runs, when its target is one (`Thread(target=interp.exec)`).
         /// Boxed: rare, and every effect is as large as the largest variant.
         known_target: Option<Box<String>>,
@@ -752,6 +755,7 @@ impl Program {
                         handle: receiver.map(|(f, r)| (f, r.handle)),
                         pooled: api.pooled,
                         library: api.library,
+                        lazy: api.lazy,
                         known_target,
                     }
                 }

@@ -19,7 +19,8 @@ pub static RULE: Rule = Rule {
 Reports a module-level statement that starts a thread while the module is being imported:
 `threading.Thread(...).start()` (also on a subclass, or through a stored handle), `Timer`,
 `_thread.start_new_thread`, `ThreadPoolExecutor.submit`/`map`, `multiprocessing.Pool()`, and the
-library APIs of the knowledge base (`sentry_sdk.init()`, `pymongo.MongoClient(...)`, …) — directly
+library APIs of the knowledge base (`pymongo.MongoClient(...)`, `grpc.server(...)`, …; not those
+marked `lazy`, such as `sentry_sdk.init()`, whose threads start on first use) — directly
 or through any chain of calls, across modules. The finding sits on the top-level statement in the
 module whose import runs it; the chain leads to the thread start.
 
@@ -75,8 +76,9 @@ All versions and platforms.
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
         let hits = flow(program, file, Context::Import);
-        for hit in first_per_statement(&hits, program, |e| matches!(e, Effect::ThreadStart { .. }))
-        {
+        for hit in first_per_statement(&hits, program, |e| {
+            matches!(e, Effect::ThreadStart { lazy: false, .. })
+        }) {
             let effect = &program.effect(hit.effect).effect;
             let site = program.effect(hit.effect);
             let call = snippet(program, file, program.event_range(file, hit.event));

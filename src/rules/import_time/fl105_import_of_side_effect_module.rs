@@ -66,7 +66,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             flow(program, f, Context::Import).into_iter().find(|h| {
                 matches!(
                     program.effect(h.effect).effect,
-                    Effect::ThreadStart { .. } | Effect::ProcessSpawn { .. }
+                    Effect::ThreadStart { lazy: false, .. } | Effect::ProcessSpawn { .. }
                 )
             })
         })

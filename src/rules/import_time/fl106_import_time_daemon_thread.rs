@@ -64,6 +64,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 e,
                 Effect::ThreadStart {
                     daemon: Some(true),
+                    lazy: false,
                     ..
                 }
             )
