@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use support::{Run, forklint, project, run_command, write};
+use support::{Run, forklint, project, run_command, run_command_within, write};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -480,7 +480,8 @@ fn validate(v: &Validators, files: &[PathBuf], scratch: &Path) -> Vec<String> {
         "--rule-kind",
         "Sarif;Gh",
     ]);
-    let run = run_command(cmd);
+    // About 40 s for the 350 fixture logs on an idle 2-core machine; more when it is busy.
+    let run = run_command_within(cmd, std::time::Duration::from_secs(600));
     let log: Value = std::fs::read_to_string(&out)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())

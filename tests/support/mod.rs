@@ -65,7 +65,13 @@ impl Run {
 }
 
 /// Runs `cmd` to completion, killing it (and failing the test) after [`TIMEOUT`].
-pub fn run_command(mut cmd: Command) -> Run {
+pub fn run_command(cmd: Command) -> Run {
+    run_command_within(cmd, TIMEOUT)
+}
+
+/// [`run_command`] with another deadline, for third-party tools that are slow on a loaded
+/// machine (the SARIF multitool validating every fixture's log).
+pub fn run_command_within(mut cmd: Command, timeout: Duration) -> Run {
     let shown = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::null())
@@ -85,7 +91,7 @@ pub fn run_command(mut cmd: Command) -> Run {
         let _ = err.read_to_end(&mut buf);
         buf
     });
-    let deadline = Instant::now() + TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
             break status;
@@ -93,7 +99,7 @@ pub fn run_command(mut cmd: Command) -> Run {
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("did not finish within {TIMEOUT:?} (killed): {shown}");
+            panic!("did not finish within {timeout:?} (killed): {shown}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
