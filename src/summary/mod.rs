@@ -236,6 +236,10 @@ pub struct FunctionSummary {
     /// The body's last top-level statement ends the process (`os._exit(...)`, `os.exec*`):
     /// a fork child that calls it last does not fall through (FL207).
     pub ends_in_exit: bool,
+    /// The body's last top-level statement ends the process in any way, `sys.exit(...)` and
+    /// `raise SystemExit` included: a parent that forks and then ends this way never returns
+    /// to the caller (FL207's pre-fork servers).
+    pub ends_process: bool,
     /// The first `while` loop of the body that runs until stopped (FL401, FL404, FL406).
     pub long_loop: Option<LongLoop>,
     /// Source code given to a subinterpreter as a literal string, parsed and summarised as
@@ -294,6 +298,10 @@ pub struct ForkChild {
     /// The branch does not end the process itself, but its last statement calls this: if
     /// that function ends in `os._exit`, the child does not fall through.
     pub tail_call: Option<Value>,
+    /// The branch ends in `return`: the child returns from the function that forked.
+    pub returns: bool,
+    /// The function that forks (`None`: the module body).
+    pub func: Option<FuncIdx>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

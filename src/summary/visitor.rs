@@ -565,7 +565,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 PendingBody::Stmts(body) => {
                     self.visit_body(body);
                     let exits = body.last().is_some_and(|s| self.stmt_exits(s));
-                    self.summary.functions[p.idx as usize].ends_in_exit = exits;
+                    let ends = exits || body.last().is_some_and(|s| self.is_sys_exit(s));
+                    let func = &mut self.summary.functions[p.idx as usize];
+                    func.ends_in_exit = exits;
+                    func.ends_process = ends;
                 }
                 PendingBody::Lambda(expr) => {
                     self.eval(expr);
@@ -833,6 +836,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             events: Vec::new(),
             returns: None,
             ends_in_exit: false,
+            ends_process: false,
             long_loop: None,
             code_string: false,
         });
@@ -1033,6 +1037,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             body: TextRange::new(first.start(), last.end()),
             exits,
             tail_call,
+            returns: matches!(last, Stmt::Return(_)),
+            func: self.sink,
         });
     }
 
@@ -1111,6 +1117,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// A call the knowledge base says ends the process (`os._exit(...)`, `os.abort()`,
     /// `os.exec*`).
+    /// `sys.exit(...)` or `raise SystemExit(...)` as a statement.
+    fn is_sys_exit(&self, stmt: &'a Stmt) -> bool {
+        match stmt {
+            Stmt::Expr(e) => matches!(&*e.value, Expr::Call(c)
+                if matches!(self.eval_quiet(&c.func), Value::Qual(q) if &*q == "sys.exit")),
+            Stmt::Raise(r) => r.exc.as_deref().is_some_and(|exc| {
+                let name = match exc {
+                    Expr::Call(c) => &*c.func,
+                    other => other,
+                };
+                matches!(name, Expr::Name(n) if n.id.as_str() == "SystemExit")
+            }),
+            _ => false,
+        }
+    }
+
     fn is_exit_call(&self, call: &'a ast::ExprCall) -> bool {
         let Value::Qual(q) = self.eval_quiet(&call.func) else {
             return false;

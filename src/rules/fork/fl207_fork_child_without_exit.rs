@@ -55,7 +55,10 @@ def spawn(task):
 ## When it does not apply
 A branch that ends in `os._exit`, `os.exec*` or `os.abort` on every path; the daemonizing
 pattern where the *parent* exits (`if os.fork() > 0: os._exit(0)`) and the child is meant to
-continue, which this rule does not look at; a `pid` that is not tested against zero in an `if`.
+continue, which this rule does not look at; a child branch that ends in `return` in a function
+whose own last statement ends the process (`sys.exit`, `os._exit`): the pre-fork server, where
+the children return to serve and the parent only supervises (tornado's `fork_processes`); a
+`pid` that is not tested against zero in an `if`.
 
 ## Python versions and platforms
 POSIX, every version.
@@ -80,7 +83,14 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                         .iter()
                         .all(|f| program.summary(f.file).functions[f.func as usize].ends_in_exit)
             });
-            if tail_exits {
+            // Pre-fork servers (tornado's `fork_processes`): the child returns to become the
+            // program while the parent, which ends the function in `sys.exit`/`os._exit`,
+            // only supervises. The child's return is the hand-off, not a fall-through.
+            let parent_exits = child.returns
+                && child
+                    .func
+                    .is_some_and(|f| program.summary(file).functions[f as usize].ends_process);
+            if tail_exits || parent_exits {
                 continue;
             }
             let call = crate::rules::import_time::snippet(program, file, child.fork);
