@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Warning,
     default_enabled: false,
     fix: FixAvailability::Safe,
-    summary: "A `# noqa` directive that suppresses nothing, or names unknown or disabled codes.",
+    summary: "forklint codes in a `# noqa` directive that suppress nothing, are unknown or are disabled.",
     doc: r#"## What it does
 Reports the codes of a `# noqa: FL101, FL201` directive that suppressed nothing on its line
 (because nothing was found, because the rule is not enabled, or because no rule has that
