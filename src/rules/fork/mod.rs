@@ -301,7 +301,16 @@ pub fn fork_after_threads(
         ),
         _ => ("", false),
     };
-    let is_running = if report.definite { "is" } else { "may be" };
+    // A library that starts its threads on first use (knowledge `lazy`) may not have yet.
+    let lazy = matches!(
+        program.effect(src.effect).effect,
+        Effect::ThreadStart { lazy: true, .. }
+    );
+    let is_running = if report.definite && !lazy {
+        "is"
+    } else {
+        "may be"
+    };
     let whose = if library {
         format!("a library thread (`{}`)", thread_api(program, src))
     } else {
