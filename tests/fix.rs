@@ -260,3 +260,34 @@ fn fix_and_diff_conflict() {
     assert_eq!(run.code(), Some(2), "{}", run.describe());
     assert_eq!(read(dir.path(), "app.py"), APP);
 }
+
+#[test]
+fn an_added_import_goes_after_a_backslash_continued_import_line() {
+    // Found by the fuzzer (tests/fuzz-regressions/fix-import-after-backslash-continuation.bin):
+    // `import time\` continues onto the next line, so an `import multiprocessing` inserted
+    // there became `import time import multiprocessing`, and the FL201 fix was rejected.
+    let text = "from multiprocessing import Process\n\
+                from threading import Thread\n\
+                import time\\\n\
+                \n\
+                \n\
+                def main():\n\
+                \x20   t = Thread(target=time.sleep, args=(1,))\n\
+                \x20   p = Process(target=print)\n\
+                \x20   t.start()\n\
+                \x20   p.start()\n";
+    let dir = project(&[("app.py", text)]);
+    let run = concise(dir.path(), &["--isolated", "--fix", "--unsafe-fixes", "."]);
+    assert!(!run.stderr.contains("internal error"), "{}", run.describe());
+    let fixed = read(dir.path(), "app.py");
+    assert!(
+        fixed.starts_with(
+            "from multiprocessing import Process\nfrom threading import Thread\nimport time\\\n\nimport multiprocessing\n"
+        ),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("p = multiprocessing.get_context(\"forkserver\").Process(target=print)"),
+        "{fixed}"
+    );
+}

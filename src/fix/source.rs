@@ -180,12 +180,26 @@ impl FixSource {
         TextSize::new(before.rfind(['\n', '\r']).map_or(0, |i| i + 1) as u32)
     }
 
-    /// The start of the line after the one holding `offset` (the end of the text if none).
+    /// The start of the line after the logical line holding `offset`, past backslash
+    /// continuations (the end of the text if none).
     pub fn next_line_start(&self, offset: TextSize) -> TextSize {
-        let rest = &self.text[usize::from(offset)..];
-        match rest.find('\n').or_else(|| rest.find('\r')) {
-            Some(i) => offset + TextSize::new(i as u32 + 1),
-            None => TextSize::new(self.text.len() as u32),
+        // A line ending in a backslash continues the statement: text inserted at the start
+        // of the next physical line would join it (found by the fuzzer: `import tim\` then
+        // an added `import multiprocessing` gave `import tim import multiprocessing`). A
+        // backslash after a `#` is inside a comment and continues nothing.
+        let mut pos = offset;
+        loop {
+            let rest = &self.text[usize::from(pos)..];
+            let next = match rest.find('\n').or_else(|| rest.find('\r')) {
+                Some(i) => pos + TextSize::new(i as u32 + 1),
+                None => return TextSize::new(self.text.len() as u32),
+            };
+            let line = self.text[TextRange::new(pos, next)].trim_end_matches(['\n', '\r']);
+            if line.ends_with('\\') && !line.contains('#') {
+                pos = next;
+                continue;
+            }
+            return next;
         }
     }
 
