@@ -291,3 +291,26 @@ fn an_added_import_goes_after_a_backslash_continued_import_line() {
         "{fixed}"
     );
 }
+
+#[test]
+fn the_main_fix_is_not_offered_over_a_line_that_starts_with_a_backslash() {
+    // Found by the fuzzer (tests/fuzz-regressions/entry-fix-backslash-line.bin): shifting a
+    // line that starts with `\` into `def main():` turned a file that parses into an
+    // indentation error; the fix was rejected as an internal error.
+    let input = std::fs::read("tests/fuzz-regressions/entry-fix-backslash-line.bin").unwrap();
+    let text = String::from_utf8_lossy(&input).into_owned();
+    let dir = project(&[("main.py", &text)]);
+    let run = concise(
+        dir.path(),
+        &[
+            "--isolated",
+            "--select",
+            "ALL",
+            "--unsafe-fixes",
+            "--diff",
+            ".",
+        ],
+    );
+    assert!(!run.stderr.contains("internal error"), "{}", run.describe());
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+}

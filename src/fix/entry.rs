@@ -66,6 +66,15 @@ pub fn wrap_in_main(source: &FixSource, offset: TextSize) -> Result<Fix, &'stati
         return Err("the statement shares its line with the one before it");
     }
     let end = suffix[suffix.len() - 1].end();
+    // A physical line that starts with a backslash continues the line before it, and the
+    // parser reads its indentation differently once every line is shifted (found by the
+    // fuzzer: indenting one turned a parsed file into an indentation error).
+    if source.text[TextRange::new(start, end)]
+        .lines()
+        .any(|l| l.trim_start().starts_with('\\'))
+    {
+        return Err("a line of the code to move starts with a backslash continuation");
+    }
     // PEP 8's two blank lines between a definition and the code before it.
     let before = source.text[..usize::from(start)].trim_end_matches([' ', '\t']);
     let blank_lines = if before.is_empty() {
