@@ -300,6 +300,9 @@ pub struct ForkChild {
     pub tail_call: Option<Value>,
     /// The branch ends in `return`: the child returns from the function that forked.
     pub returns: bool,
+    /// The child returns the fork's result (0) to the caller, at the end of the branch or
+    /// right after it: the function is a fork wrapper, and its caller picks the child branch.
+    pub hands_off_pid: bool,
     /// The function that forks (`None`: the module body).
     pub func: Option<FuncIdx>,
 }

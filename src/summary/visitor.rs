@@ -439,6 +439,9 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Names bound to the result of `os.fork()` (`pid = os.fork()`) in the body being walked,
     /// with the fork call, for finding the child branch (FL207).
     fork_vars: Vec<(&'a str, Option<FuncIdx>, TextRange)>,
+    /// The statement after the one being visited in its block (where a child branch that
+    /// falls out of its `if` goes next, FL207).
+    following: Option<&'a Stmt>,
     /// The text the AST was parsed from (the file, or a code string being walked).
     source: &'a str,
     /// Calls evaluated so far (any callee): a loop whose body adds some does work.
@@ -491,6 +494,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             platforms: index.platforms.iter().fold(0, |m, p| m | p.bit()),
             conditional: 0,
             fork_vars: Vec::new(),
+            following: None,
             source,
             calls_seen: 0,
             seen: 0,
@@ -505,6 +509,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 break;
             }
             self.stmt = i as u32;
+            self.following = body.get(i + 1);
             self.visit_stmt(stmt);
         }
         self.unreachable = false;
@@ -899,6 +904,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     fn visit_if(&mut self, stmt: &'a ast::StmtIf) {
+        // Read before the clauses are visited: they set it for their own statements.
+        let following = self.following;
         if is_type_checking(&stmt.test) {
             // Not a runtime edge: the body never runs. `else:` does.
             for clause in &stmt.elif_else_clauses {
@@ -973,7 +980,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             if let Some((clause, fork)) = fork_child
                 && clause == i
             {
-                self.record_fork_child(fork, body);
+                self.record_fork_child(fork, body, following);
             }
             decided_so_far &= decided;
             remaining &= !taken_on;
@@ -990,7 +997,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// The clause of an `if` that is the child branch of an earlier `pid = os.fork()`, with
     /// that fork call: `if pid == 0:`, `if not pid:`, or the `else:` after `if pid:` /
-    /// `if pid != 0:` / `if pid > 0:`.
+    /// `if pid != 0:` / `if pid > 0:`. `None` as well when the parent's clause ends the
+    /// process (`if pid == 0: … else: os._exit(0)`): the daemonizing pattern, where the child
+    /// is the one meant to go on.
     fn fork_child_clause(
         &self,
         clauses: &[(Option<&'a Expr>, &'a [Stmt])],
@@ -1008,23 +1017,58 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             else {
                 continue;
             };
-            if in_child {
-                return Some((i, fork));
-            }
-            // The parent's test: the child is the plain `else:` right after it.
-            return match clauses.get(i + 1) {
-                Some((None, _)) => Some((i + 1, fork)),
-                _ => None,
+            // The parent's clause: the plain `else:` right after a child test, or this one.
+            let (child, parent) = if in_child {
+                (
+                    i,
+                    clauses
+                        .get(i + 1)
+                        .filter(|(t, _)| t.is_none())
+                        .map(|_| i + 1),
+                )
+            } else {
+                match clauses.get(i + 1) {
+                    Some((None, _)) => (i + 1, Some(i)),
+                    _ => return None,
+                }
             };
+            if parent.is_some_and(|p| self.body_exits(clauses[p].1)) {
+                return None;
+            }
+            return Some((child, fork));
         }
         None
     }
 
-    fn record_fork_child(&mut self, fork: TextRange, body: &'a [Stmt]) {
+    fn record_fork_child(
+        &mut self,
+        fork: TextRange,
+        body: &'a [Stmt],
+        following: Option<&'a Stmt>,
+    ) {
         let (Some(first), Some(last)) = (body.first(), body.last()) else {
             return;
         };
         let exits = self.body_exits(body);
+        // A fork wrapper (ansible's double-fork `fork_process()`): the child returns the
+        // fork's result, 0, to the caller, as `os.fork()` itself does; either from the end
+        // of the branch or by falling out of it into `return pid`.
+        let returns_fork_result = |stmt: Option<&'a Stmt>| match stmt {
+            Some(Stmt::Return(ast::StmtReturn {
+                value: Some(value), ..
+            })) => matches!(&**value, Expr::Name(n) if self
+                .fork_vars
+                .iter()
+                .any(|(name, sink, _)| *name == n.id.as_str() && *sink == self.sink)),
+            _ => false,
+        };
+        // No other way out of the branch: no early `return`, `raise` or `sys.exit()`.
+        let (init, _) = body.split_at(body.len() - 1);
+        let hands_off_pid = self.sink.is_some()
+            && !exits
+            && !init.iter().any(|s| self.may_leave(s, true))
+            && (returns_fork_result(Some(last))
+                || (!self.may_leave(last, true) && returns_fork_result(following)));
         let tail_call = match last {
             Stmt::Expr(e) if !exits => match &*e.value {
                 Expr::Call(call) => Some(self.eval_quiet(&call.func)),
@@ -1038,6 +1082,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             exits,
             tail_call,
             returns: matches!(last, Stmt::Return(_)),
+            hands_off_pid,
             func: self.sink,
         });
     }
@@ -2237,10 +2282,11 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
     /// `raise` makes the rest of its block unreachable (`unreachable`), for this block only.
     fn visit_body(&mut self, body: &'a [Stmt]) {
         let saved = std::mem::replace(&mut self.unreachable, false);
-        for stmt in body {
+        for (i, stmt) in body.iter().enumerate() {
             if self.unreachable {
                 break;
             }
+            self.following = body.get(i + 1);
             self.visit_stmt(stmt);
         }
         self.unreachable = saved;

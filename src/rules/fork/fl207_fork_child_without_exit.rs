@@ -1,5 +1,5 @@
-use crate::diagnostic::{Diagnostic, Location, Severity, Step};
-use crate::program::Program;
+use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
+use crate::program::{FnRef, Program, Resolved};
 use crate::rules::{Family, FixAvailability, Rule};
 
 pub static RULE: Rule = Rule {
@@ -53,12 +53,20 @@ def spawn(task):
 ```
 
 ## When it does not apply
-A branch that ends in `os._exit`, `os.exec*` or `os.abort` on every path; the daemonizing
-pattern where the *parent* exits (`if os.fork() > 0: os._exit(0)`) and the child is meant to
-continue, which this rule does not look at; a child branch that ends in `return` in a function
-whose own last statement ends the process (`sys.exit`, `os._exit`): the pre-fork server, where
-the children return to serve and the parent only supervises (tornado's `fork_processes`); a
-`pid` that is not tested against zero in an `if`.
+- A branch that ends in `os._exit`, `os.exec*` or `os.abort` on every path.
+- The daemonizing pattern where the *parent* exits and the child is meant to continue:
+  `if os.fork() > 0: os._exit(0)`, or a child branch whose `else:` (the parent's branch) ends
+  the process (`if pid == 0: … else: os._exit(0)`, the double-fork `createDaemon()` recipe).
+- A pre-fork server, where the children return to serve and the parent only supervises
+  (tornado's `fork_processes`): a child branch that ends in `return` in a function whose own
+  last statement ends the process (`sys.exit`, `raise SystemExit`, `os._exit`), or in a helper
+  whose every caller ends that way (tornado's nested `start_child()`).
+- A fork wrapper, which hands the child to its caller as `os.fork()` itself does: the child
+  branch ends in `return pid`, or falls out of the `if` straight into `return pid`, where `pid`
+  holds a fork's result (ansible's double-fork `fork_process()`). The caller's own
+  `if pid == 0:` is not checked: the rule follows only `os.fork()` and the forks the knowledge
+  base lists.
+- A `pid` that is not tested against zero in an `if`.
 
 ## Python versions and platforms
 POSIX, every version.
@@ -86,11 +94,15 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             // Pre-fork servers (tornado's `fork_processes`): the child returns to become the
             // program while the parent, which ends the function in `sys.exit`/`os._exit`,
             // only supervises. The child's return is the hand-off, not a fall-through.
+            // The same through a helper (tornado's real `start_child()`): the child returns
+            // from the helper, and every caller of it ends the process for the parent.
             let parent_exits = child.returns
-                && child
-                    .func
-                    .is_some_and(|f| program.summary(file).functions[f as usize].ends_process);
-            if tail_exits || parent_exits {
+                && child.func.is_some_and(|func| {
+                    let f = FnRef { file, func };
+                    ends_process(program, f) || every_caller_ends_process(program, f)
+                });
+            // A fork wrapper returns the child to its caller as `os.fork()` does.
+            if tail_exits || parent_exits || child.hands_off_pid {
                 continue;
             }
             let call = crate::rules::import_time::snippet(program, file, child.fork);
@@ -121,4 +133,30 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             });
         }
     }
+}
+
+fn ends_process(program: &Program, f: FnRef) -> bool {
+    program.summary(f.file).functions[f.func as usize].ends_process
+}
+
+/// Whether `f` is called, only from functions that end the process: no module top level
+/// calls it (that caller would go on after the call), and no caller returns normally.
+fn every_caller_ends_process(program: &Program, f: FnRef) -> bool {
+    let call = Resolved::Call(f);
+    if program.body_events.iter().any(|e| e.all().contains(&call)) {
+        return false;
+    }
+    let mut called = false;
+    for (i, per_fn) in program.fn_events.iter().enumerate() {
+        let file = FileId(i as u32);
+        for func in 0..per_fn.len() as u32 {
+            if per_fn.all(func).contains(&call) {
+                if !ends_process(program, FnRef { file, func }) {
+                    return false;
+                }
+                called = true;
+            }
+        }
+    }
+    called
 }
