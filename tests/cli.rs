@@ -1248,3 +1248,95 @@ fn whole_project_rejects_a_missing_path() {
         run.describe()
     );
 }
+
+/// A module whose thread `main()` starts before it forks, with `HOOKS` in place of its
+/// `os.register_at_fork(...)` call.
+const AT_FORK_PROJECT: &str = r#"import os
+import threading
+import time
+
+_stop = threading.Event()
+_thread = None
+
+
+def _loop():
+    while not _stop.is_set():
+        time.sleep(0.1)
+
+
+def start():
+    global _thread
+    _stop.clear()
+    _thread = threading.Thread(target=_loop)
+    _thread.start()
+
+
+def _stop_thread():
+    _stop.set()
+    _thread.join()
+
+
+def _signal_only():
+    _stop.set()
+
+
+def _reset():
+    pass
+
+
+HOOKS
+
+
+def main():
+    start()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    _stop_thread()
+"#;
+
+/// The FL201 headers of a text report (`error[FL201 …]` / `warning[FL201 …]`).
+fn fl201_severities(hooks: &str) -> Vec<String> {
+    let dir = project(&[("server.py", &AT_FORK_PROJECT.replace("HOOKS", hooks))]);
+    let run = forklint(
+        dir.path(),
+        &["check", "--color", "never", "--select", "FL201"],
+    );
+    run.stdout
+        .lines()
+        .filter(|l| l.contains("[FL201 "))
+        .map(|l| l.split('[').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn register_at_fork_lowers_fl201_with_after_in_child_and_before_joins_drop_it() {
+    // No hooks: the thread runs at the fork.
+    assert_eq!(fl201_severities("pass"), ["error"]);
+    // `after_in_child=` resets the module's state in the child: a warning (RULES.md §2).
+    assert_eq!(
+        fl201_severities("os.register_at_fork(after_in_child=_reset)"),
+        ["warning"]
+    );
+    // Hooks that do not touch the child do not lower it.
+    assert_eq!(
+        fl201_severities("os.register_at_fork(after_in_parent=start)"),
+        ["error"]
+    );
+    // A `before=` hook that only signals the thread does not stop it before the fork.
+    assert_eq!(
+        fl201_severities("os.register_at_fork(before=_signal_only, after_in_parent=start)"),
+        ["error"]
+    );
+    // A `before=` hook that joins it: the thread is never running at a fork.
+    assert_eq!(
+        fl201_severities("os.register_at_fork(before=_stop_thread, after_in_parent=start)"),
+        Vec::<String>::new()
+    );
+    // The same hook passed as `None` is no hook.
+    assert_eq!(
+        fl201_severities("os.register_at_fork(before=None, after_in_parent=start)"),
+        ["error"]
+    );
+}

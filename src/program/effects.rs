@@ -117,7 +117,18 @@ pub enum Effect {
         set: bool,
         handle: Option<(FileId, Handle)>,
     },
-    /// Effects later rule families read (signals, at-fork registrations, …).
+    /// `os.register_at_fork(...)`: hooks that run around every fork made through
+    /// `os.fork()` (and so every `multiprocessing` fork start).
+    AtFork {
+        api: String,
+        /// `before=`: runs in the parent before each fork. A hook that joins a thread keeps
+        /// that thread from ever running at a fork.
+        before: Vec<FnRef>,
+        /// `after_in_child=` is given: the module resets its state in the child (the
+        /// `at-fork-mitigated` recognizer, RULES.md §2).
+        after_in_child: bool,
+    },
+    /// Effects later rule families read (signals, …).
     Other {
         api: String,
         kind: EffectKind,
@@ -804,6 +815,20 @@ impl Program {
                     targets: self.targets_of(api, args, receiver, class_api, origin),
                     known: None,
                 },
+                // Keyword-only in CPython: `register_at_fork(*, before, after_in_child,
+                // after_in_parent)`.
+                EffectKind::AtForkRegister => {
+                    let given = |keyword: &str| {
+                        args.get(None, Some(keyword)).filter(|v| **v != Value::None)
+                    };
+                    Effect::AtFork {
+                        api: api.name.clone(),
+                        before: given("before")
+                            .map(|v| self.callable_targets(site, v))
+                            .unwrap_or_default(),
+                        after_in_child: given("after_in_child").is_some(),
+                    }
+                }
                 EffectKind::EventSet | EffectKind::EventCheck => Effect::EventOp {
                     set: *kind == EffectKind::EventSet,
                     handle: receiver.map(|(f, r)| (f, r.handle)),

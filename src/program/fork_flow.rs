@@ -14,7 +14,7 @@
 //! thread start is fine (RULES.md §2 trap 1).
 
 use ruff_text_size::TextRange;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::FileId;
 use crate::knowledge::SpawnKind;
@@ -315,11 +315,13 @@ impl ForkFlow {
             &program.settings.target_versions,
             &program.settings.platforms,
         );
-        let import_threads = import_threads(program);
+        let quiesced = quiesced_before_fork(program);
+        let import_threads = import_threads(program, &quiesced);
         let mut builder = Builder {
             program,
             grid: &grid,
             import_threads: &import_threads,
+            quiesced: &quiesced,
             reports: HashMap::default(),
         };
         builder.run();
@@ -354,7 +356,7 @@ fn sink_kind(effect: &Effect) -> Option<SpawnKind> {
 /// `__main__` guard) reaches a thread start, or it imports a module whose import does.
 /// Propagated from the starting modules to their importers, breadth first, so the chain
 /// shown is a shortest one.
-fn import_threads(program: &Program) -> Vec<Option<ImportThread>> {
+fn import_threads(program: &Program, quiesced: &HashSet<EffectId>) -> Vec<Option<ImportThread>> {
     let n = program.files.len();
     let mut out: Vec<Option<ImportThread>> = vec![None; n];
     let mut importers: Vec<Vec<FileId>> = vec![Vec::new(); n];
@@ -366,7 +368,9 @@ fn import_threads(program: &Program) -> Vec<Option<ImportThread>> {
             }
             for (id, _) in program.event_effects(file, i) {
                 match &program.effect(id).effect {
-                    Effect::ThreadStart { library, .. } if out[file.0 as usize].is_none() => {
+                    Effect::ThreadStart { library, .. }
+                        if out[file.0 as usize].is_none() && !quiesced.contains(&id) =>
+                    {
                         out[file.0 as usize] = Some(ImportThread {
                             effect: id,
                             library: *library,
@@ -403,10 +407,45 @@ fn import_threads(program: &Program) -> Vec<Option<ImportThread>> {
     out
 }
 
+/// Thread starts whose thread a `register_at_fork(before=...)` hook joins: the hook runs
+/// in the parent before every fork, so the thread is never running at one (gunicorn's
+/// control-socket server stops and joins its thread there, and restarts it after).
+fn quiesced_before_fork(program: &Program) -> HashSet<EffectId> {
+    let mut joined = HashSet::default();
+    for site in &program.effects {
+        let Effect::AtFork { before, .. } = &site.effect else {
+            continue;
+        };
+        for &hook in before {
+            for &id in program.reach(hook) {
+                if let Effect::ThreadWait {
+                    handle: Some(h), ..
+                } = program.effect(id).effect
+                {
+                    joined.insert(h);
+                }
+            }
+        }
+    }
+    if joined.is_empty() {
+        return HashSet::default();
+    }
+    program
+        .effects
+        .iter()
+        .enumerate()
+        .filter(|(_, site)| {
+            matches!(site.effect, Effect::ThreadStart { handle: Some(h), .. } if joined.contains(&h))
+        })
+        .map(|(i, _)| EffectId(i as u32))
+        .collect()
+}
+
 struct Builder<'p> {
     program: &'p Program,
     grid: &'p CellGrid,
     import_threads: &'p [Option<ImportThread>],
+    quiesced: &'p HashSet<EffectId>,
     reports: HashMap<EffectId, SinkReport>,
 }
 
@@ -745,6 +784,7 @@ impl Builder<'_> {
                     in_main_guard,
                 });
             }
+            Effect::ThreadStart { .. } if self.quiesced.contains(&id) => {}
             Effect::ThreadStart {
                 handle, library, ..
             } => state.running.push(Running {

@@ -336,6 +336,8 @@ fn prescan(source: &str) -> Prescan {
 struct Scope<'a> {
     names: HashMap<&'a str, Value>,
     is_class: bool,
+    /// Names a function declares `global`: assigning them binds the module's name.
+    globals: Vec<&'a str>,
 }
 
 /// Qualified-name prefix of what is being defined (`C.`, `f.<locals>.`). Inside a function
@@ -541,6 +543,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             let mut scope = Scope {
                 names: self.spare_scopes.pop().unwrap_or_default(),
                 is_class: false,
+                globals: Vec::new(),
             };
             if let Some(params) = p.parameters {
                 for (i, param) in params.iter_non_variadic_params().enumerate() {
@@ -639,7 +642,19 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     fn bind(&mut self, name: &'a str, value: Value) {
         let fallback = self.in_except_handler > 0;
-        if let Some(scope) = self.scopes.last_mut() {
+        // `global _thread` then `_thread = Thread(...)` in a function: functions walked
+        // after this one (later definitions) see the module's name bound to the thread,
+        // as they do when the program calls them in that order.
+        let declared_global = self
+            .scopes
+            .last()
+            .is_some_and(|s| !s.globals.is_empty() && s.globals.contains(&name));
+        let scope = if declared_global {
+            self.scopes.first_mut()
+        } else {
+            self.scopes.last_mut()
+        };
+        if let Some(scope) = scope {
             if fallback {
                 scope.names.entry(name).or_insert(value);
             } else {
@@ -889,6 +904,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.scopes.push(Scope {
             names: HashMap::default(),
             is_class: true,
+            globals: Vec::new(),
         });
         self.visit_body(&def.body);
         self.scopes.pop();
@@ -2272,6 +2288,11 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             Stmt::AugAssign(a) => {
                 self.eval(&a.value);
                 self.visit_assign_target(&a.target, Value::Unknown);
+            }
+            Stmt::Global(g) if self.sink.is_some() => {
+                if let Some(scope) = self.scopes.last_mut() {
+                    scope.globals.extend(g.names.iter().map(|n| n.id.as_str()));
+                }
             }
             _ => walk_stmt(self, stmt),
         }

@@ -80,8 +80,14 @@ to run another program use `subprocess` or `os.posix_spawn`. Reinitialising your
 - When the thread comes from a library (`sentry_sdk.init`, `MongoClient`, a `Pool`'s handler
   threads), FL202 reports it instead.
 
+- A thread that an `os.register_at_fork(before=...)` hook joins, itself or through the
+  functions it calls: the hook runs before every fork, so the thread is never running at one
+  (a server that stops its thread before forking and restarts it in `after_in_parent`). The
+  join must name the thread object the start does: a module global or an attribute of `self`.
+
 With `os.register_at_fork(after_in_child=...)` in the module that starts the thread, the
-finding is a warning instead of an error, and its note lists what the hooks cannot fix.
+finding is a warning instead of an error, and its note lists what the hooks cannot fix. Hooks
+given only as `before=` or `after_in_parent=` do not lower it.
 
 Limits: threads started by native code (BLAS, gRPC core) are invisible to forklint; a thread
 created by a pool's constructor is not matched with the pool's later `join()`; the import-time

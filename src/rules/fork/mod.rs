@@ -42,7 +42,6 @@ pub mod fl208_forkserver_preload_threads;
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
-use crate::knowledge::EffectKind;
 use crate::program::{
     Body, Cells, Effect, EffectId, FnRef, Program, SinkReport, ThreadSource, Via,
 };
@@ -252,8 +251,8 @@ pub fn at_fork_files(program: &Program) -> HashSet<FileId> {
         .filter(|site| {
             matches!(
                 site.effect,
-                Effect::Other {
-                    kind: EffectKind::AtForkRegister,
+                Effect::AtFork {
+                    after_in_child: true,
                     ..
                 }
             )

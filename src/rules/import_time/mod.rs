@@ -227,6 +227,7 @@ pub fn describe(effect: &Effect) -> String {
         Effect::GetContext { .. } => "gets a multiprocessing context".into(),
         Effect::Lock { acquire: true, .. } => "acquires a lock".into(),
         Effect::Lock { .. } => "releases a lock".into(),
+        Effect::AtFork { api, .. } => format!("registers fork hooks (`{api}`)"),
         Effect::Subinterp { api, op, .. } => match op {
             SubiOp::Create => format!("creates a subinterpreter (`{api}`)"),
             SubiOp::Run => format!("runs code in a subinterpreter (`{api}`)"),
