@@ -444,6 +444,9 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// The statement after the one being visited in its block (where a child branch that
     /// falls out of its `if` goes next, FL207).
     following: Option<&'a Stmt>,
+    /// Forks whose parent ends the process in its own branch (`if pid > 0: os._exit(0)`):
+    /// the step of a double-fork daemonizer (FL207).
+    daemonizing_forks: Vec<TextRange>,
     /// The text the AST was parsed from (the file, or a code string being walked).
     source: &'a str,
     /// Calls evaluated so far (any callee): a loop whose body adds some does work.
@@ -497,6 +500,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             conditional: 0,
             fork_vars: Vec::new(),
             following: None,
+            daemonizing_forks: Vec::new(),
             source,
             calls_seen: 0,
             seen: 0,
@@ -1014,10 +1018,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// The clause of an `if` that is the child branch of an earlier `pid = os.fork()`, with
     /// that fork call: `if pid == 0:`, `if not pid:`, or the `else:` after `if pid:` /
     /// `if pid != 0:` / `if pid > 0:`. `None` as well when the parent's clause ends the
-    /// process (`if pid == 0: … else: os._exit(0)`): the daemonizing pattern, where the child
-    /// is the one meant to go on.
+    /// process (`if pid == 0: … else: os._exit(0)`, `if pid > 0: os._exit(0)`): the
+    /// daemonizing pattern, where the child is the one meant to go on; that fork is then
+    /// noted in `daemonizing_forks`.
     fn fork_child_clause(
-        &self,
+        &mut self,
         clauses: &[(Option<&'a Expr>, &'a [Stmt])],
     ) -> Option<(usize, TextRange)> {
         for (i, (test, _)) in clauses.iter().enumerate() {
@@ -1035,23 +1040,20 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             };
             // The parent's clause: the plain `else:` right after a child test, or this one.
             let (child, parent) = if in_child {
-                (
-                    i,
-                    clauses
-                        .get(i + 1)
-                        .filter(|(t, _)| t.is_none())
-                        .map(|_| i + 1),
-                )
+                let parent = clauses
+                    .get(i + 1)
+                    .filter(|(t, _)| t.is_none())
+                    .map(|_| i + 1);
+                (Some(i), parent)
             } else {
-                match clauses.get(i + 1) {
-                    Some((None, _)) => (i + 1, Some(i)),
-                    _ => return None,
-                }
+                let child = matches!(clauses.get(i + 1), Some((None, _))).then_some(i + 1);
+                (child, Some(i))
             };
             if parent.is_some_and(|p| self.body_exits(clauses[p].1)) {
+                self.daemonizing_forks.push(fork);
                 return None;
             }
-            return Some((child, fork));
+            return child.map(|c| (c, fork));
         }
         None
     }
@@ -1066,9 +1068,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             return;
         };
         let exits = self.body_exits(body);
-        // A fork wrapper (ansible's double-fork `fork_process()`): the child returns the
-        // fork's result, 0, to the caller, as `os.fork()` itself does; either from the end
-        // of the branch or by falling out of it into `return pid`.
+        // A double-fork wrapper (ansible's `fork_process()`): the child daemonizes (forks
+        // again, and that parent exits in its own branch), then returns the fork's result, 0,
+        // to the caller, as `os.fork()` itself does; from the end of the branch or by
+        // falling out of it into `return pid`. A child that does work and then returns `pid`
+        // is not one: it runs the caller's code after its work (the rule's own example).
         let returns_fork_result = |stmt: Option<&'a Stmt>| match stmt {
             Some(Stmt::Return(ast::StmtReturn {
                 value: Some(value), ..
@@ -1080,7 +1084,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         // No other way out of the branch: no early `return`, `raise` or `sys.exit()`.
         let (init, _) = body.split_at(body.len() - 1);
+        let branch = TextRange::new(first.start(), last.end());
+        let daemonizes = self
+            .daemonizing_forks
+            .iter()
+            .any(|fork| branch.contains_range(*fork));
         let hands_off_pid = self.sink.is_some()
+            && daemonizes
             && !exits
             && !init.iter().any(|s| self.may_leave(s, true))
             && (returns_fork_result(Some(last))

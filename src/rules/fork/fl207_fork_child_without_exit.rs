@@ -61,11 +61,12 @@ def spawn(task):
   (tornado's `fork_processes`): a child branch that ends in `return` in a function whose own
   last statement ends the process (`sys.exit`, `raise SystemExit`, `os._exit`), or in a helper
   whose every caller ends that way (tornado's nested `start_child()`).
-- A fork wrapper, which hands the child to its caller as `os.fork()` itself does: the child
-  branch ends in `return pid`, or falls out of the `if` straight into `return pid`, where `pid`
-  holds a fork's result (ansible's double-fork `fork_process()`). The caller's own
-  `if pid == 0:` is not checked: the rule follows only `os.fork()` and the forks the knowledge
-  base lists.
+- A double-fork wrapper, which daemonizes and hands the grandchild to its caller as
+  `os.fork()` itself does (ansible's `fork_process()`): the child branch forks again with that
+  parent exiting in its own branch, then ends in `return pid` or falls out of the `if` straight
+  into `return pid`, where `pid` holds a fork's result. The caller's own `if pid == 0:` is not
+  checked: the rule follows only `os.fork()` and the forks the knowledge base lists. A child
+  that does its work and then returns `pid`, as in the example above, is reported.
 - A `pid` that is not tested against zero in an `if`.
 
 ## Python versions and platforms
