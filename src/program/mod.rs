@@ -146,6 +146,10 @@ pub struct Program {
     /// Resolved events of each file's functions.
     pub fn_events: Vec<FunctionEvents>,
     reach: reach::Reach,
+    /// Calls from a module's top level that pass a literal failing a test of the callee on
+    /// that parameter ([`summary::ParamGuard`]), keyed by file, event and callee: what they
+    /// reach without the guarded events, used instead of the callee's whole reach.
+    pruned_calls: HashMap<(FileId, u32, FnRef), Arc<[EffectId]>>,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
     /// Names of the extension modules the project's native sources define with a thread
@@ -487,6 +491,7 @@ impl Program {
             body_events: Vec::new(),
             fn_events: Vec::new(),
             reach: reach::Reach::default(),
+            pruned_calls: HashMap::default(),
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
             native_names: HashSet::default(),
@@ -503,6 +508,7 @@ impl Program {
         program.resolve_all();
         let t_resolve = t.elapsed();
         program.reach = reach::Reach::compute(&program);
+        program.pruned_calls = program.prune_guarded_calls();
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             eprintln!(
                 "timing: resolve {t_resolve:?}, reach {:?} ({} reach entries), {}",
@@ -590,6 +596,57 @@ impl Program {
         })
     }
 
+    /// The top-level calls that pass a literal on which a guard of the callee fails (django's
+    /// `get_version(VERSION)` with a final `VERSION` never runs `git log`), with the effects
+    /// they reach: the callee's events outside the failed guards, and what those call.
+    /// Only calls from module bodies are pruned: the import-time rules read them, and a
+    /// function's own reach stays one list for every caller.
+    fn prune_guarded_calls(&self) -> HashMap<(FileId, u32, FnRef), Arc<[EffectId]>> {
+        let mut out = HashMap::default();
+        for file in self.file_ids() {
+            for (i, event) in self.summary(file).body.iter().enumerate() {
+                let summary::EventKind::Call {
+                    args: Some(args), ..
+                } = &event.kind
+                else {
+                    continue;
+                };
+                for r in self.body_events[file.0 as usize].get(i) {
+                    let Resolved::Call(f) = *r else { continue };
+                    let guards = &self.summary(f.file).functions[f.func as usize].guards;
+                    let failed: Vec<_> = guards
+                        .iter()
+                        .filter(|g| {
+                            args.get(Some(g.position as usize), Some(g.name.as_str()))
+                                .is_some_and(|arg| g.fails_on(arg))
+                        })
+                        .map(|g| g.events.clone())
+                        .collect();
+                    if failed.is_empty() {
+                        continue;
+                    }
+                    let mut seen = HashSet::default();
+                    let mut reached = Vec::new();
+                    let events = self.fn_events[f.file.0 as usize].with_flags(f.func);
+                    for (e, (_, _, resolved)) in events.enumerate() {
+                        if failed.iter().any(|range| range.contains(&(e as u32))) {
+                            continue;
+                        }
+                        for r in resolved {
+                            let ids = match r {
+                                Resolved::Effect(id) => std::slice::from_ref(id),
+                                Resolved::Call(g) => self.reach(*g),
+                            };
+                            reached.extend(ids.iter().filter(|id| seen.insert(**id)));
+                        }
+                    }
+                    out.insert((file, i as u32, f), reached.into());
+                }
+            }
+        }
+        out
+    }
+
     /// The effects reached by one module-body event: its own, and those of what it calls.
     pub fn event_effects(
         &self,
@@ -604,9 +661,13 @@ impl Program {
                     Resolved::Effect(id) => (Some((*id, None)), None),
                     Resolved::Call(f) => (None, Some(*f)),
                 };
-                let reached = call
-                    .into_iter()
-                    .flat_map(move |f| self.reach(f).iter().map(move |id| (*id, Some(f))));
+                let reached = call.into_iter().flat_map(move |f| {
+                    let reach = match self.pruned_calls.get(&(file, event as u32, f)) {
+                        Some(pruned) => &pruned[..],
+                        None => self.reach(f),
+                    };
+                    reach.iter().map(move |id| (*id, Some(f)))
+                });
                 own.into_iter().chain(reached)
             })
     }

@@ -83,6 +83,11 @@ pub enum Value {
     Partial(Box<Value>),
     Str(Name),
     Bool(bool),
+    /// An integer literal (only kept inside a [`Value::Tuple`]; see `CallArgs::keeps_positional`).
+    Int(i64),
+    /// A tuple literal of literals (`VERSION = (5, 2, 19, "final", 0)`): what a condition on
+    /// an argument is evaluated against ([`ParamGuard`]).
+    Tuple(Arc<[Value]>),
     None,
     Unknown,
 }
@@ -152,7 +157,7 @@ impl CallArgs {
     /// nothing downstream reads.
     pub fn keeps_positional(v: &Value) -> bool {
         match v {
-            Value::Unknown | Value::None => false,
+            Value::Unknown | Value::None | Value::Int(_) => false,
             Value::Instance(inst) => inst.start_method.is_some(),
             _ => true,
         }
@@ -161,7 +166,7 @@ impl CallArgs {
     /// Whether a summary keeps this keyword argument of a call to project code (see
     /// [`CallArgs::keeps_positional`]; `preexec_fn=None` is kept, because it says so).
     pub fn keeps_keyword(name: &str, v: &Value) -> bool {
-        !matches!(v, Value::Unknown | Value::None) || name == "preexec_fn"
+        !matches!(v, Value::Unknown | Value::None | Value::Int(_)) || name == "preexec_fn"
     }
 
     /// Shared for an event (and the instance it makes), or `None` when nothing is left to
@@ -245,6 +250,52 @@ pub struct FunctionSummary {
     /// Source code given to a subinterpreter as a literal string, parsed and summarised as
     /// this function: it runs in a fresh `__main__` of another interpreter (FL304, FL306).
     pub code_string: bool,
+    /// Events that run only when a parameter compares to a literal (`if version[3] ==
+    /// "alpha":`): a call passing a literal that fails the test does not reach them.
+    pub guards: Vec<ParamGuard>,
+}
+
+/// `if p == LIT:` or `if p[k] == LIT:` (or `!=`, or one conjunct of an `and`) on a parameter
+/// `p` of a plain function, and the events of its body: they run only when the test holds.
+/// django's `get_version(VERSION)` runs `git log` only for an alpha `VERSION`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamGuard {
+    /// Index range into the function's events.
+    pub events: std::ops::Range<u32>,
+    /// The parameter's position (0-based) and name, to find the argument of a call.
+    pub position: u32,
+    pub name: Name,
+    /// `p[k]`: the element tested.
+    pub index: Option<u32>,
+    /// `==` (the body runs when equal) or `!=`.
+    pub equal: bool,
+    /// The literal compared with: a string, integer, boolean or `None`.
+    pub literal: Value,
+}
+
+impl ParamGuard {
+    /// Whether a call passing `arg` for the parameter certainly skips the guarded events:
+    /// the argument is a literal, and the test is false on it.
+    pub fn fails_on(&self, arg: &Value) -> bool {
+        let tested = match (self.index, arg) {
+            (None, v) => v,
+            (Some(k), Value::Tuple(items)) => match items.get(k as usize) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let literal = |v: &Value| {
+            matches!(
+                v,
+                Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::None | Value::Tuple(_)
+            )
+        };
+        if !literal(tested) {
+            return false;
+        }
+        (*tested == self.literal) != self.equal
+    }
 }
 
 /// A `while` loop that runs until something stops it: `while True:`, `while not stop:`,
@@ -300,8 +351,9 @@ pub struct ForkChild {
     pub tail_call: Option<Value>,
     /// The branch ends in `return`: the child returns from the function that forked.
     pub returns: bool,
-    /// The child returns the fork's result (0) to the caller, at the end of the branch or
-    /// right after it: the function is a fork wrapper, and its caller picks the child branch.
+    /// The child daemonizes (forks again, that parent exiting), then returns the fork's
+    /// result (0) to the caller, at the end of the branch or right after it: a double-fork
+    /// wrapper, whose caller picks the child branch.
     pub hands_off_pid: bool,
     /// The function that forks (`None`: the module body).
     pub func: Option<FuncIdx>,
@@ -371,5 +423,56 @@ impl ModuleSummary {
     }
     pub fn class_by_qualname(&self, rest: &str) -> Option<ClassIdx> {
         self.class_index.get(rest).copied()
+    }
+}
+
+#[cfg(test)]
+mod param_guard_tests {
+    use super::*;
+
+    fn guard(index: Option<u32>, equal: bool, literal: Value) -> ParamGuard {
+        ParamGuard {
+            events: 0..1,
+            position: 0,
+            name: Name::new("version"),
+            index,
+            equal,
+            literal,
+        }
+    }
+
+    fn version(tag: &str) -> Value {
+        Value::Tuple(vec![Value::Int(5), Value::Int(2), Value::Str(Name::new(tag))].into())
+    }
+
+    #[test]
+    fn an_element_test_fails_only_on_a_literal_that_differs() {
+        let alpha = Value::Str(Name::new("alpha"));
+        let is_alpha = guard(Some(2), true, alpha.clone());
+        assert!(is_alpha.fails_on(&version("final")));
+        assert!(!is_alpha.fails_on(&version("alpha")));
+        let not_alpha = guard(Some(2), false, alpha);
+        assert!(not_alpha.fails_on(&version("alpha")));
+        assert!(!not_alpha.fails_on(&version("final")));
+        // An element past the end, or an argument that is not a literal: unknown, so kept.
+        assert!(!guard(Some(7), true, Value::Int(0)).fails_on(&version("final")));
+        assert!(!is_alpha_of(Value::Unknown));
+        assert!(!is_alpha_of(Value::Qual("pkg.VERSION".into())));
+    }
+
+    fn is_alpha_of(arg: Value) -> bool {
+        guard(Some(2), true, Value::Str(Name::new("alpha"))).fails_on(&arg)
+    }
+
+    #[test]
+    fn a_whole_parameter_test_compares_the_argument_itself() {
+        let dev = guard(None, true, Value::Str(Name::new("dev")));
+        assert!(dev.fails_on(&Value::Str(Name::new("prod"))));
+        assert!(!dev.fails_on(&Value::Str(Name::new("dev"))));
+        assert!(dev.fails_on(&Value::Bool(true)));
+        assert!(!dev.fails_on(&Value::Unknown));
+        let on = guard(None, true, Value::Bool(true));
+        assert!(on.fails_on(&Value::Bool(false)));
+        assert!(!on.fails_on(&Value::Bool(true)));
     }
 }

@@ -19,7 +19,7 @@ use super::{
     Incomplete, Instance, ModuleSummary, Name, QName, SelfPath, SharedName, SyntaxProblem, Value,
     last_dot,
 };
-use super::{ForkChild, LongLoop, Region, RegionKind};
+use super::{ForkChild, LongLoop, ParamGuard, Region, RegionKind};
 use crate::knowledge::{Api, ApiKind, EffectKind, Knowledge, SpawnKind};
 use crate::settings::Platform;
 use std::sync::Arc;
@@ -44,6 +44,25 @@ const MAX_QUAL_PREFIX: usize = 512;
 
 /// Longest string literal kept as a value (module names, start methods, `__main__`).
 const MAX_STRING_VALUE: usize = 256;
+
+/// Longest tuple of literals kept as a value (version tuples and the like).
+const MAX_LITERAL_TUPLE: usize = 16;
+
+/// A string (short), integer, boolean or `None` literal as a value.
+fn literal_value(expr: &Expr) -> Option<Value> {
+    match expr {
+        Expr::StringLiteral(s) if s.value.len() <= MAX_STRING_VALUE => {
+            Some(Value::Str(Name::new(s.value.to_str())))
+        }
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => i.as_i64().map(Value::Int),
+            _ => None,
+        },
+        Expr::BooleanLiteral(b) => Some(Value::Bool(b.value)),
+        Expr::NoneLiteral(_) => Some(Value::None),
+        _ => None,
+    }
+}
 
 /// The names every module can see.
 pub struct ProjectIndex<'a> {
@@ -447,6 +466,9 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Forks whose parent ends the process in its own branch (`if pid > 0: os._exit(0)`):
     /// the step of a double-fork daemonizer (FL207).
     daemonizing_forks: Vec<TextRange>,
+    /// Names that still hold a parameter of the plain function being walked, with its
+    /// position: `if version[3] == "alpha":` on one of them is a [`ParamGuard`].
+    params: Vec<(&'a str, u32)>,
     /// The text the AST was parsed from (the file, or a code string being walked).
     source: &'a str,
     /// Calls evaluated so far (any callee): a loop whose body adds some does work.
@@ -501,6 +523,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             fork_vars: Vec::new(),
             following: None,
             daemonizing_forks: Vec::new(),
+            params: Vec::new(),
             source,
             calls_seen: 0,
             seen: 0,
@@ -565,6 +588,19 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }
             }
             self.scopes.push(scope);
+            // Parameters of plain functions, by the position a call passes them at (methods
+            // are left out: their calls do not pass `self`).
+            let params = match (p.parameters, p.class) {
+                (Some(params), None) => params
+                    .posonlyargs
+                    .iter()
+                    .chain(&params.args)
+                    .enumerate()
+                    .map(|(i, param)| (param.parameter.name.id.as_str(), i as u32))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let saved_params = std::mem::replace(&mut self.params, params);
             self.pending.push(Vec::new());
             // A function's body runs whenever it is called: where it was defined does not
             // make its events conditional or platform-bound.
@@ -588,6 +624,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             self.platforms = saved_platforms;
             self.conditional = saved_conditional;
+            self.params = saved_params;
             let inner = self.pending.pop().unwrap_or_default();
             self.walk_pending(inner);
             if let Some(mut scope) = self.scopes.pop() {
@@ -656,6 +693,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let scope = if declared_global {
             self.scopes.first_mut()
         } else {
+            if let Some(i) = self.params.iter().position(|(n, _)| *n == name) {
+                self.params.swap_remove(i);
+            }
             self.scopes.last_mut()
         };
         if let Some(scope) = scope {
@@ -863,6 +903,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             ends_process: false,
             long_loop: None,
             code_string: false,
+            guards: Vec::new(),
         });
         idx
     }
@@ -994,7 +1035,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             let conditional = !(main || decided && decided_so_far);
             let saved_platforms = std::mem::replace(&mut self.platforms, runs_on);
             self.conditional += u32::from(conditional);
+            let guards = match (i, test) {
+                (0, Some(test)) => self.param_tests(test),
+                _ => Vec::new(),
+            };
+            let first_event = self.function_event_count();
             self.visit_clause(None, body, main);
+            self.record_guards(guards, first_event);
             self.conditional -= u32::from(conditional);
             self.platforms = saved_platforms;
             if let Some((clause, fork)) = fork_child
@@ -1311,6 +1358,102 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             ("platform.system", true, Platform::Windows) => "Windows",
             _ => return None,
         })
+    }
+
+    /// `version = get_complete_version(version)`: a parameter passed through a project call
+    /// and bound back to its own name still counts as that parameter (django normalises its
+    /// `VERSION` tuple this way). The entry to restore after the assignment rebinds it.
+    fn param_passed_through(&self, assign: &'a ast::StmtAssign) -> Option<(&'a str, u32)> {
+        let [Expr::Name(target)] = assign.targets.as_slice() else {
+            return None;
+        };
+        let Expr::Call(call) = &*assign.value else {
+            return None;
+        };
+        let Some(Expr::Name(first)) = call.arguments.args.first() else {
+            return None;
+        };
+        let kept = self
+            .params
+            .iter()
+            .find(|(n, _)| *n == target.id.as_str() && *n == first.id.as_str())
+            .copied()?;
+        let callee = self.eval_quiet(&call.func);
+        matches!(self.callee_kind(&callee), CalleeKind::Project).then_some(kept)
+    }
+
+    /// The conjuncts of an `if` test that compare a parameter (or one element of it) with a
+    /// literal: `version[3] == "alpha" and version[4] == 0` gives two.
+    fn param_tests(&self, test: &'a Expr) -> Vec<ParamGuard> {
+        if self.params.is_empty() {
+            return Vec::new();
+        }
+        let conjuncts: &[Expr] = match test {
+            Expr::BoolOp(b) if b.op == ast::BoolOp::And => &b.values,
+            other => std::slice::from_ref(other),
+        };
+        let mut out = Vec::new();
+        for c in conjuncts {
+            let Expr::Compare(cmp) = c else { continue };
+            let ([op], [right]) = (&*cmp.ops, &*cmp.comparators) else {
+                continue;
+            };
+            let equal = match op {
+                CmpOp::Eq => true,
+                CmpOp::NotEq => false,
+                _ => continue,
+            };
+            let (name, index) = match &*cmp.left {
+                Expr::Name(n) => (n.id.as_str(), None),
+                Expr::Subscript(sub) => match (&*sub.value, &*sub.slice) {
+                    (Expr::Name(n), Expr::NumberLiteral(k)) => match &k.value {
+                        ast::Number::Int(k) => match k.as_u64().and_then(|k| u32::try_from(k).ok())
+                        {
+                            Some(k) => (n.id.as_str(), Some(k)),
+                            None => continue,
+                        },
+                        _ => continue,
+                    },
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(&(_, position)) = self.params.iter().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            let Some(literal) = literal_value(right) else {
+                continue;
+            };
+            out.push(ParamGuard {
+                events: 0..0,
+                position,
+                name: Name::new(name),
+                index,
+                equal,
+                literal,
+            });
+        }
+        out
+    }
+
+    /// How many events the function being walked has so far (0 at module level).
+    fn function_event_count(&self) -> u32 {
+        self.sink.map_or(0, |f| {
+            self.summary.functions[f as usize].events.len() as u32
+        })
+    }
+
+    /// Records the guards of an `if` body whose events start at `first_event`.
+    fn record_guards(&mut self, guards: Vec<ParamGuard>, first_event: u32) {
+        let Some(f) = self.sink else { return };
+        let end = self.function_event_count();
+        if end == first_event {
+            return;
+        }
+        for mut guard in guards {
+            guard.events = first_event..end;
+            self.summary.functions[f as usize].guards.push(guard);
+        }
     }
 
     fn visit_clause(&mut self, test: Option<&'a Expr>, body: &'a [Stmt], main: bool) {
@@ -1654,6 +1797,17 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             Expr::StringLiteral(_) => Value::Unknown,
             Expr::BooleanLiteral(b) => Value::Bool(b.value),
             Expr::NoneLiteral(_) => Value::None,
+            // A short tuple of literals (`VERSION = (5, 2, 19, "final", 0)`), for conditions
+            // on an argument ([`ParamGuard`]); anything else in a tuple is only walked.
+            Expr::Tuple(t) if t.elts.len() <= MAX_LITERAL_TUPLE => {
+                match t.elts.iter().map(literal_value).collect::<Option<Vec<_>>>() {
+                    Some(items) => Value::Tuple(items.into()),
+                    None => {
+                        walk_expr(self, expr);
+                        Value::Unknown
+                    }
+                }
+            }
             Expr::Lambda(lambda) => {
                 if let Some(params) = &lambda.parameters {
                     self.visit_parameter_defaults(params);
@@ -2241,8 +2395,12 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             Stmt::Try(t) => self.visit_try(t),
             Stmt::Assign(a) => {
                 let v = self.eval(&a.value);
+                let kept = self.param_passed_through(a);
                 for target in &a.targets {
                     self.visit_assign_target(target, v.clone());
+                }
+                if let Some(kept) = kept {
+                    self.params.push(kept);
                 }
                 self.note_fork_var(a);
             }

@@ -102,7 +102,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     let f = FnRef { file, func };
                     ends_process(program, f) || every_caller_ends_process(program, f)
                 });
-            // A fork wrapper returns the child to its caller as `os.fork()` does.
+            // A double-fork wrapper returns the grandchild to its caller as `os.fork()` does.
             if tail_exits || parent_exits || child.hands_off_pid {
                 continue;
             }

@@ -48,6 +48,9 @@ def git_sha():
         entry_fix_safety!(),
         r#"## When it does not apply
 Code under the main guard, an entry script's top level, and functions not called at import time.
+A top-level call that passes a literal on which the callee's test of that parameter fails
+does not reach the test's body: `__version__ = get_version(VERSION)` with a final `VERSION`
+does not run the `git log` that `get_version()` runs under `if version[3] == "alpha":`.
 
 ## Python versions and platforms
 All versions and platforms, as a side effect. A deadlock on Python 2.
