@@ -3,6 +3,7 @@
 
 mod effects;
 mod fork_flow;
+mod points_to;
 mod reach;
 mod resolve;
 
@@ -22,6 +23,7 @@ pub use effects::{
 pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
 };
+pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
 pub use reach::CallStep;
 pub use resolve::{FnRef, MethodTarget, Target};
 
@@ -152,6 +154,7 @@ pub struct Program {
     pruned_calls: HashMap<(FileId, u32, FnRef), Arc<[EffectId]>>,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
+    points_to: std::sync::OnceLock<PointsTo>,
     /// Names of the extension modules the project's native sources define with a thread
     /// taking the GIL at init (FL402).
     pub native_names: HashSet<String>,
@@ -494,6 +497,7 @@ impl Program {
             pruned_calls: HashMap::default(),
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
+            points_to: std::sync::OnceLock::new(),
             native_names: HashSet::default(),
             fix_sources: std::sync::Mutex::new(fix_sources),
             resolutions,
@@ -581,6 +585,29 @@ impl Program {
 
     /// The may-be-multithreaded flow and the fork sinks it reaches (computed once, by the
     /// first fork rule that asks).
+    /// What each variable of the project may hold, and the call graph that follows
+    /// (computed on first use).
+    pub fn points_to(&self) -> &PointsTo {
+        self.points_to.get_or_init(|| {
+            let t = std::time::Instant::now();
+            let modules: Vec<FlowModule<'_>> = self
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FlowModule {
+                    file: FileId(i as u32),
+                    module: &f.summary.module,
+                    flow: &f.summary.flow,
+                })
+                .collect();
+            let solved = PointsTo::solve(&modules);
+            if std::env::var_os("FORKLINT_TIMING").is_some() {
+                eprintln!("timing: points-to {:?}", t.elapsed());
+            }
+            solved
+        })
+    }
+
     pub fn fork_flow(&self) -> &ForkFlow {
         self.fork_flow.get_or_init(|| {
             let t = std::time::Instant::now();

@@ -5,6 +5,7 @@
 //! dotted qualified names. Cross-module meaning (is `app.Worker` a `threading.Thread`
 //! subclass?) is decided later, when summaries are linked into a `Program`.
 
+pub mod flow;
 mod native;
 pub use native::scan as scan_native;
 mod visitor;
@@ -414,6 +415,9 @@ pub struct ModuleSummary {
     /// `qualname` → function / class, for lookups from other modules.
     pub function_index: HashMap<SharedName, FuncIdx>,
     pub class_index: HashMap<SharedName, ClassIdx>,
+    /// Where values go in this module: the input of the points-to analysis
+    /// ([`crate::program::PointsTo`]). Shared, because a relinked program keeps it.
+    pub flow: Arc<flow::ModuleFlow>,
 }
 
 impl ModuleSummary {

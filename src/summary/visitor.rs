@@ -163,6 +163,11 @@ pub fn summarize(
     }
     let mut v = ModuleVisitor::new(&mut summary, index, source);
     v.visit_module(parsed.syntax().body.as_slice());
+    summary.flow = Arc::new(super::flow::lower(
+        parsed.syntax().body.as_slice(),
+        module,
+        is_package,
+    ));
     // A name defined twice (`if win: def f() … else: def f()`) resolves to its first
     // definition: deterministic, though a call may run either.
     for (i, f) in summary.functions.iter().enumerate() {
