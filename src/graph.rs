@@ -531,6 +531,22 @@ pub fn render_mermaid(g: &Graph) -> String {
     render::<Mermaid>(g)
 }
 
+/// A call graph as PyCG writes it: a JSON object from each function's dotted name to the
+/// sorted names of what it calls. Every callee is a key too (with no callees of its own when
+/// it is outside the project), as in PyCG's output, so that a reader sees every node.
+pub fn render_pycg_json(calls: &BTreeMap<String, std::collections::BTreeSet<String>>) -> String {
+    let mut all: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (caller, callees) in calls {
+        all.insert(caller, callees.iter().map(String::as_str).collect());
+        for c in callees {
+            all.entry(c).or_default();
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&all).unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

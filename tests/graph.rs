@@ -399,3 +399,64 @@ fn graph_reads_the_same_configuration_as_check() {
         broken.describe()
     );
 }
+
+/// `graph --calls --format pycg-json`: every function of the project with what it calls,
+/// resolved through the value flow, in PyCG's JSON shape, across modules.
+#[test]
+fn the_call_graph_is_exported_in_pycg_json_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.py",
+        "from pkg.jobs import Runner, job\n\nr = Runner(job)\nr.go()\nprint(len([]))\n",
+    );
+    write(dir, "pkg/__init__.py", "");
+    write(
+        dir,
+        "pkg/jobs.py",
+        "import threading\n\n\ndef job():\n    pass\n\n\nclass Runner:\n    def __init__(self, cb):\n        self.cb = cb\n        self.t = threading.Thread(target=cb)\n\n    def go(self):\n        self.cb()\n        self.t.start()\n",
+    );
+    let run = forklint(dir, &["graph", ".", "--calls", "--format", "pycg-json"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let got: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&run.stdout).expect("the output is a JSON object of lists");
+    let callees = |k: &str| {
+        got.get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("no key {k}: {got:?}"))
+    };
+    assert_eq!(
+        callees("main"),
+        [
+            "<builtin>.len",
+            "<builtin>.print",
+            "pkg.jobs.Runner.__init__",
+            "pkg.jobs.Runner.go"
+        ]
+    );
+    // The callback stored on `self` in `__init__` is what `go()` calls; the thread made
+    // there is what it starts.
+    assert_eq!(
+        callees("pkg.jobs.Runner.go"),
+        ["pkg.jobs.job", "threading.Thread.start"]
+    );
+    assert_eq!(callees("pkg.jobs.Runner.__init__"), ["threading.Thread"]);
+    // Functions nobody calls, and library names called, are nodes too.
+    assert_eq!(callees("pkg.jobs.job"), Vec::<String>::new());
+    assert_eq!(callees("threading.Thread.start"), Vec::<String>::new());
+}
+
+#[test]
+fn calls_and_the_pycg_format_go_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "main.py", "print(1)\n");
+    for args in [
+        &["graph", ".", "--calls"][..],
+        &["graph", ".", "--format", "pycg-json"][..],
+    ] {
+        let run = forklint(tmp.path(), args);
+        assert_eq!(run.code(), Some(2), "{}", run.describe());
+        assert!(run.stderr.contains("go together"), "{}", run.describe());
+    }
+}

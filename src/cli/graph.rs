@@ -17,6 +17,8 @@ pub enum GraphFormat {
     Dot,
     /// A Mermaid flowchart (renders in GitHub Markdown).
     Mermaid,
+    /// With `--calls`: the call graph as JSON in PyCG's shape (`{"mod.f": ["mod.g", ...]}`).
+    PycgJson,
 }
 
 #[derive(Args)]
@@ -29,6 +31,11 @@ pub struct GraphArgs {
     /// them (directly or through others): the hazards and their import paths.
     #[arg(long)]
     only_hazards: bool,
+    /// The resolved call graph instead of the import graph: every function of the project
+    /// (and each module's top level) with what it calls, as the value-flow analysis resolves
+    /// it. Requires `--format pycg-json`.
+    #[arg(long)]
+    calls: bool,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -69,6 +76,15 @@ pub fn run(args: GraphArgs) -> u8 {
     for u in &program.unreadable {
         eprintln!("warning: skipped {}: {}", u.path.display(), u.reason);
     }
+    if args.calls != matches!(args.format, GraphFormat::PycgJson) {
+        eprintln!("error: `--calls` and `--format pycg-json` go together");
+        return super::EXIT_ERROR;
+    }
+    if args.calls {
+        let text = crate::graph::render_pycg_json(&program.points_to().call_graph());
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        return super::EXIT_CLEAN;
+    }
     let mut graph = Graph::build(&program);
     if args.only_hazards {
         graph = graph.only_hazards();
@@ -76,6 +92,7 @@ pub fn run(args: GraphArgs) -> u8 {
     let text = match args.format {
         GraphFormat::Dot => render_dot(&graph),
         GraphFormat::Mermaid => render_mermaid(&graph),
+        GraphFormat::PycgJson => unreachable!("checked above"),
     };
     // A closed pipe (`forklint graph | head`) is not an error.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
