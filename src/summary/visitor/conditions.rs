@@ -1,0 +1,417 @@
+//! `if`/`elif`/`else` clauses: which configured platforms a clause runs on, main guards and
+//! `TYPE_CHECKING` blocks, when events are conditional and when the rest of a block cannot
+//! run, and tests of a parameter against a literal that a caller's argument can decide.
+
+use ruff_python_ast::visitor::Visitor;
+use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt};
+
+use crate::settings::Platform;
+use crate::summary::{Name, ParamGuard, Value};
+
+use super::ModuleVisitor;
+use super::eval::{CalleeKind, literal_value};
+
+impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
+    pub(super) fn visit_if(&mut self, stmt: &'a ast::StmtIf) {
+        // Read before the clauses are visited: they set it for their own statements.
+        let following = self.following;
+        if is_type_checking(&stmt.test) {
+            // Not a runtime edge: the body never runs. `else:` does.
+            for clause in &stmt.elif_else_clauses {
+                self.visit_clause(clause.test.as_ref(), &clause.body, false);
+            }
+            return;
+        }
+        let at_module_level =
+            self.sink.is_none() && !self.scopes.last().is_some_and(|s| s.is_class);
+        let guard = if at_module_level {
+            main_guard(&stmt.test)
+        } else {
+            None
+        };
+        if guard.is_some() {
+            self.summary.has_main_guard = true;
+        }
+        // Clauses whose platform test is false on every configured platform never run; after
+        // one that is true on all of them, the rest never run (RULES.md §5.3).
+        let clauses = std::iter::once((Some(&*stmt.test), stmt.body.as_slice())).chain(
+            stmt.elif_else_clauses
+                .iter()
+                .map(|c| (c.test.as_ref(), c.body.as_slice())),
+        );
+        let clauses: Vec<_> = clauses.collect();
+        let fork_child = self.fork_child_clause(&clauses);
+        // Platforms on which no earlier clause was certainly taken, and whether every earlier
+        // test was decided by the platform alone (then this clause is not "conditional": its
+        // platforms say when it runs).
+        let mut remaining = self.platforms;
+        let mut decided_so_far = true;
+        for (i, (test, body)) in clauses.into_iter().enumerate() {
+            if let Some(test) = test {
+                if is_type_checking(test) {
+                    continue;
+                }
+                // The test runs (and what it calls) whatever it decides.
+                let seen = self.eval_noting(test);
+                self.record_test_regions(seen, test, body);
+            }
+            let truth = test.and_then(|t| self.platform_truth(t));
+            if truth == Some(false) {
+                continue;
+            }
+            let (mut runs_on, mut taken_on, mut decided) = (remaining, 0u8, true);
+            if let Some(test) = test {
+                for &platform in self.index.platforms {
+                    match self.platform_test(test, platform) {
+                        Some(false) => runs_on &= !platform.bit(),
+                        Some(true) => taken_on |= platform.bit(),
+                        None => decided = false,
+                    }
+                }
+            }
+            if runs_on == 0 {
+                decided_so_far &= decided;
+                remaining &= !taken_on;
+                continue;
+            }
+            // `if __name__ != "__main__": … else: <main>`
+            let main = if i == 0 {
+                guard == Some(true)
+            } else {
+                guard == Some(false) && test.is_none()
+            };
+            let conditional = !(main || decided && decided_so_far);
+            let saved_platforms = std::mem::replace(&mut self.platforms, runs_on);
+            self.conditional += u32::from(conditional);
+            let guards = match (i, test) {
+                (0, Some(test)) => self.param_tests(test),
+                _ => Vec::new(),
+            };
+            let first_event = self.function_event_count();
+            self.visit_clause(None, body, main);
+            self.record_guards(guards, first_event);
+            self.conditional -= u32::from(conditional);
+            self.platforms = saved_platforms;
+            if let Some((clause, fork)) = fork_child
+                && clause == i
+            {
+                self.record_fork_child(fork, body, following);
+            }
+            decided_so_far &= decided;
+            remaining &= !taken_on;
+            if truth == Some(true) || test.is_none() {
+                // `if not sys.platform.startswith("freebsd"): return False` ends the block
+                // here on every configured platform.
+                if truth == Some(true) && body.last().is_some_and(terminates) {
+                    self.unreachable = true;
+                }
+                break;
+            }
+        }
+    }
+
+    /// What a platform test (`sys.platform == "win32"`, `sys.platform.startswith("linux")`,
+    /// `os.name != "nt"`, `platform.system() in ("Darwin", "Linux")`, and `not`/`and`/`or`
+    /// of these) says on every configured platform: `Some` when they all agree, `None` when
+    /// they differ or the test is not one forklint reads.
+    fn platform_truth(&self, test: &'a Expr) -> Option<bool> {
+        let mut answers = self
+            .index
+            .platforms
+            .iter()
+            .map(|&p| self.platform_test(test, p));
+        let first = answers.next()??;
+        answers.all(|a| a == Some(first)).then_some(first)
+    }
+
+    fn platform_test(&self, test: &'a Expr, platform: Platform) -> Option<bool> {
+        match test {
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+                self.platform_test(&u.operand, platform).map(|b| !b)
+            }
+            Expr::BoolOp(b) => {
+                let answers: Vec<Option<bool>> = b
+                    .values
+                    .iter()
+                    .map(|v| self.platform_test(v, platform))
+                    .collect();
+                let (decisive, other) = match b.op {
+                    ast::BoolOp::And => (false, true),
+                    ast::BoolOp::Or => (true, false),
+                };
+                if answers.contains(&Some(decisive)) {
+                    Some(decisive)
+                } else if answers.iter().all(|a| *a == Some(other)) {
+                    Some(other)
+                } else {
+                    None
+                }
+            }
+            Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+                let (left, right) = (&*c.left, &c.comparators[0]);
+                let (value, literal) =
+                    match (self.platform_probe(left, platform), literal_strings(right)) {
+                        (Some(v), Some(l)) => (v, l),
+                        _ => match (literal_strings(left), self.platform_probe(right, platform)) {
+                            (Some(l), Some(v)) if matches!(c.ops[0], CmpOp::Eq | CmpOp::NotEq) => {
+                                (v, l)
+                            }
+                            _ => return None,
+                        },
+                    };
+                let equal = literal.iter().any(|l| l == value);
+                match c.ops[0] {
+                    CmpOp::Eq if literal.len() == 1 => Some(equal),
+                    CmpOp::NotEq if literal.len() == 1 => Some(!equal),
+                    CmpOp::In => Some(equal),
+                    CmpOp::NotIn => Some(!equal),
+                    _ => None,
+                }
+            }
+            // `sys.platform.startswith("linux")` or `.startswith(("freebsd", "openbsd"))`.
+            Expr::Call(call)
+                if call.arguments.keywords.is_empty() && call.arguments.args.len() == 1 =>
+            {
+                let Expr::Attribute(a) = &*call.func else {
+                    return None;
+                };
+                if a.attr.id.as_str() != "startswith" {
+                    return None;
+                }
+                let value = self.platform_probe(&a.value, platform)?;
+                let prefixes = literal_strings(&call.arguments.args[0])?;
+                Some(prefixes.iter().any(|p| value.starts_with(p.as_str())))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value `expr` has on `platform`, if it is `sys.platform`, `os.name` or
+    /// `platform.system()`.
+    fn platform_probe(&self, expr: &'a Expr, platform: Platform) -> Option<&'static str> {
+        let (name, called) = match expr {
+            Expr::Call(call) if call.arguments.is_empty() => (self.eval_quiet(&call.func), true),
+            _ => (self.eval_quiet(expr), false),
+        };
+        let Value::Qual(q) = name else {
+            return None;
+        };
+        Some(match (&*q, called, platform) {
+            ("sys.platform", false, Platform::Linux) => "linux",
+            ("sys.platform", false, Platform::Macos) => "darwin",
+            ("sys.platform", false, Platform::Windows) => "win32",
+            ("os.name", false, Platform::Windows) => "nt",
+            ("os.name", false, _) => "posix",
+            ("platform.system", true, Platform::Linux) => "Linux",
+            ("platform.system", true, Platform::Macos) => "Darwin",
+            ("platform.system", true, Platform::Windows) => "Windows",
+            _ => return None,
+        })
+    }
+
+    /// `version = get_complete_version(version)`: a parameter passed through a project call
+    /// and bound back to its own name still counts as that parameter (django normalises its
+    /// `VERSION` tuple this way). The entry to restore after the assignment rebinds it.
+    pub(super) fn param_passed_through(
+        &self,
+        assign: &'a ast::StmtAssign,
+    ) -> Option<(&'a str, u32)> {
+        let [Expr::Name(target)] = assign.targets.as_slice() else {
+            return None;
+        };
+        let Expr::Call(call) = &*assign.value else {
+            return None;
+        };
+        let Some(Expr::Name(first)) = call.arguments.args.first() else {
+            return None;
+        };
+        let kept = self
+            .params
+            .iter()
+            .find(|(n, _)| *n == target.id.as_str() && *n == first.id.as_str())
+            .copied()?;
+        let callee = self.eval_quiet(&call.func);
+        matches!(self.callee_kind(&callee), CalleeKind::Project).then_some(kept)
+    }
+
+    /// The conjuncts of an `if` test that compare a parameter (or one element of it) with a
+    /// literal: `version[3] == "alpha" and version[4] == 0` gives two.
+    fn param_tests(&self, test: &'a Expr) -> Vec<ParamGuard> {
+        if self.params.is_empty() {
+            return Vec::new();
+        }
+        let conjuncts: &[Expr] = match test {
+            Expr::BoolOp(b) if b.op == ast::BoolOp::And => &b.values,
+            other => std::slice::from_ref(other),
+        };
+        let mut out = Vec::new();
+        for c in conjuncts {
+            let Expr::Compare(cmp) = c else { continue };
+            let ([op], [right]) = (&*cmp.ops, &*cmp.comparators) else {
+                continue;
+            };
+            let equal = match op {
+                CmpOp::Eq => true,
+                CmpOp::NotEq => false,
+                _ => continue,
+            };
+            let (name, index) = match &*cmp.left {
+                Expr::Name(n) => (n.id.as_str(), None),
+                Expr::Subscript(sub) => match (&*sub.value, &*sub.slice) {
+                    (Expr::Name(n), Expr::NumberLiteral(k)) => match &k.value {
+                        ast::Number::Int(k) => match k.as_u64().and_then(|k| u32::try_from(k).ok())
+                        {
+                            Some(k) => (n.id.as_str(), Some(k)),
+                            None => continue,
+                        },
+                        _ => continue,
+                    },
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(&(_, position)) = self.params.iter().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            let Some(literal) = literal_value(right) else {
+                continue;
+            };
+            out.push(ParamGuard {
+                events: 0..0,
+                position,
+                name: Name::new(name),
+                index,
+                equal,
+                literal,
+            });
+        }
+        out
+    }
+
+    /// How many events the function being walked has so far (0 at module level).
+    fn function_event_count(&self) -> u32 {
+        self.sink.map_or(0, |f| {
+            self.summary.functions[f as usize].events.len() as u32
+        })
+    }
+
+    /// Records the guards of an `if` body whose events start at `first_event`.
+    fn record_guards(&mut self, guards: Vec<ParamGuard>, first_event: u32) {
+        let Some(f) = self.sink else { return };
+        let end = self.function_event_count();
+        if end == first_event {
+            return;
+        }
+        for mut guard in guards {
+            guard.events = first_event..end;
+            self.summary.functions[f as usize].guards.push(guard);
+        }
+    }
+
+    fn visit_clause(&mut self, test: Option<&'a Expr>, body: &'a [Stmt], main: bool) {
+        if let Some(test) = test {
+            if is_type_checking(test) {
+                return;
+            }
+            self.eval(test);
+        }
+        let saved = self.in_main_guard;
+        self.in_main_guard |= main;
+        self.visit_body(body);
+        self.in_main_guard = saved;
+    }
+}
+
+/// Whether a block ending in `stmt` leaves it (so nothing after the block's `if` runs).
+fn terminates(stmt: &Stmt) -> bool {
+    matches!(stmt, Stmt::Return(_) | Stmt::Raise(_))
+}
+
+/// The string literals of `expr`: one for a string, each for a tuple, list or set of strings.
+fn literal_strings(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::StringLiteral(s) => Some(vec![s.value.to_str().to_string()]),
+        Expr::Tuple(t) => t.elts.iter().map(single_string).collect(),
+        Expr::List(l) => l.elts.iter().map(single_string).collect(),
+        Expr::Set(set) => set.elts.iter().map(single_string).collect(),
+        _ => None,
+    }
+}
+
+fn single_string(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        _ => None,
+    }
+}
+
+/// `TYPE_CHECKING`, `typing.TYPE_CHECKING`, `t.TYPE_CHECKING` and `False`.
+fn is_type_checking(test: &Expr) -> bool {
+    match test {
+        Expr::Name(n) => n.id.as_str() == "TYPE_CHECKING",
+        Expr::Attribute(a) => a.attr.id.as_str() == "TYPE_CHECKING",
+        Expr::BooleanLiteral(b) => !b.value,
+        _ => false,
+    }
+}
+
+fn is_dunder_name(e: &Expr) -> bool {
+    matches!(e, Expr::Name(n) if n.id.as_str() == "__name__")
+}
+
+fn is_main_str(e: &Expr) -> bool {
+    match e {
+        Expr::StringLiteral(s) => s.value.to_str() == "__main__",
+        Expr::Tuple(t) => t.elts.iter().any(is_main_str),
+        Expr::List(l) => l.elts.iter().any(is_main_str),
+        Expr::Set(s) => s.elts.iter().any(is_main_str),
+        _ => false,
+    }
+}
+
+/// `Some(true)`: the body runs only as the main script; `Some(false)`: the body runs only
+/// when imported (so the `else:` is the main flow); `None`: not a main guard.
+fn main_guard(test: &Expr) -> Option<bool> {
+    match test {
+        Expr::Compare(cmp) if cmp.ops.len() == 1 => {
+            let (l, r) = (&*cmp.left, &cmp.comparators[0]);
+            let names_main =
+                (is_dunder_name(l) && is_main_str(r)) || (is_main_str(l) && is_dunder_name(r));
+            if !names_main {
+                return None;
+            }
+            match cmp.ops[0] {
+                CmpOp::Eq | CmpOp::In | CmpOp::Is => Some(true),
+                CmpOp::NotEq | CmpOp::NotIn | CmpOp::IsNot => Some(false),
+                _ => None,
+            }
+        }
+        // `cond and __name__ == "__main__"`: the body still runs only as main.
+        Expr::BoolOp(b) if b.op == ast::BoolOp::And => b
+            .values
+            .iter()
+            .any(|v| main_guard(v) == Some(true))
+            .then_some(true),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn main_guard_spellings() {
+        let guard = |src: &str| {
+            let parsed = ruff_python_parser::parse_expression(src).unwrap();
+            main_guard(parsed.expr())
+        };
+        assert_eq!(guard("__name__ == '__main__'"), Some(true));
+        assert_eq!(guard("'__main__' == __name__"), Some(true));
+        assert_eq!(guard("__name__ in ('__main__',)"), Some(true));
+        assert_eq!(guard("x and __name__ == \"__main__\""), Some(true));
+        assert_eq!(guard("__name__ != '__main__'"), Some(false));
+        assert_eq!(guard("__name__ == 'other'"), None);
+        assert_eq!(guard("x or __name__ == '__main__'"), None);
+    }
+}

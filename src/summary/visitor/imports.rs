@@ -1,0 +1,166 @@
+//! `import` statements and `importlib.import_module("literal")` calls, as import events and
+//! bindings. Relative and script-relative names are made absolute here, so later steps see
+//! absolute module names only.
+
+use ruff_python_ast::Stmt;
+use ruff_text_size::TextRange;
+
+use crate::summary::{CallArgs, EventKind, Value, last_dot};
+
+use super::ModuleVisitor;
+
+impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
+    /// The absolute module a relative import of `level` dots names.
+    fn resolve_relative(&self, level: u32, module: Option<&str>) -> Option<String> {
+        let mut base = if self.summary.is_package {
+            self.summary.module.as_str()
+        } else {
+            parent(&self.summary.module)
+        };
+        for _ in 1..level {
+            if base.is_empty() {
+                return None;
+            }
+            base = parent(base);
+        }
+        Some(match (base.is_empty(), module) {
+            (true, Some(m)) => m.to_string(),
+            (true, None) => return None,
+            (false, Some(m)) => format!("{base}.{m}"),
+            (false, None) => base.to_string(),
+        })
+    }
+
+    /// An absolute import as Python resolves it when the file is run as a script: the
+    /// script's own directory is on `sys.path`, so `import util` beside `app.py` finds the
+    /// sibling module even when the project root is higher up.
+    fn absolutize(&self, name: &str) -> String {
+        let package = if self.summary.is_package {
+            self.summary.module.as_str()
+        } else {
+            parent(&self.summary.module)
+        };
+        let first = name.split('.').next().unwrap_or(name);
+        if !package.is_empty()
+            && !self.index.packages.contains(first)
+            && self.index.packages.contains(&format!("{package}.{first}"))
+        {
+            return format!("{package}.{name}");
+        }
+        name.to_string()
+    }
+
+    pub(super) fn visit_import(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(imp) => {
+                for alias in &imp.names {
+                    let absolute = self.absolutize(alias.name.id.as_str());
+                    let name = absolute.as_str();
+                    self.push_event(
+                        alias.range,
+                        EventKind::Import {
+                            module: name.to_string(),
+                            names: Vec::new(),
+                            dynamic: false,
+                        },
+                    );
+                    match &alias.asname {
+                        Some(asname) => self.bind(asname.id.as_str(), Value::Qual(name.into())),
+                        None => {
+                            // `import a.b` binds `a` (as the sibling-resolved name, if it was one).
+                            let written = alias.name.id.as_str();
+                            let first = written.split('.').next().unwrap_or(written);
+                            let bound = &name[..name.len() - written.len() + first.len()];
+                            self.bind(first, Value::Qual(bound.into()));
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(imp) => {
+                let module = if imp.level > 0 {
+                    self.resolve_relative(imp.level, imp.module.as_ref().map(|m| m.id.as_str()))
+                } else {
+                    imp.module.as_ref().map(|m| self.absolutize(m.id.as_str()))
+                };
+                let Some(module) = module else { return };
+                let names: Vec<String> = imp
+                    .names
+                    .iter()
+                    .map(|a| a.name.id.to_string())
+                    .filter(|n| n != "*")
+                    .collect();
+                self.push_event(
+                    imp.range,
+                    EventKind::Import {
+                        module: module.clone(),
+                        names,
+                        dynamic: false,
+                    },
+                );
+                for alias in &imp.names {
+                    let name = alias.name.id.as_str();
+                    if name == "*" {
+                        self.star_imports.push(module.clone());
+                        continue;
+                    }
+                    let bound = alias.asname.as_ref().map_or(name, |a| a.id.as_str());
+                    self.bind(bound, Value::Qual(format!("{module}.{name}").into()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn dynamic_import(
+        &mut self,
+        api: &crate::knowledge::Api,
+        args: &CallArgs,
+        range: TextRange,
+    ) -> Value {
+        let name = api
+            .module_arg
+            .as_ref()
+            .and_then(|m| args.get(m.position, m.keyword.as_deref()));
+        let Some(Value::Str(name)) = name else {
+            self.push_event(range, EventKind::UnknownImport);
+            return Value::Unknown;
+        };
+        let module = if let Some(rest) = name.strip_prefix('.') {
+            let package = api
+                .package_arg
+                .as_ref()
+                .and_then(|p| args.get(p.position, p.keyword.as_deref()));
+            let Some(Value::Str(package)) = package else {
+                self.push_event(range, EventKind::UnknownImport);
+                return Value::Unknown;
+            };
+            // `import_module("..x", package="a.b")`: each extra dot climbs one package.
+            let extra = rest.len() - rest.trim_start_matches('.').len();
+            let mut base = package.as_str();
+            for _ in 0..extra {
+                base = parent(base);
+            }
+            let rest = rest.trim_start_matches('.');
+            match (base.is_empty(), rest.is_empty()) {
+                (true, _) => rest.to_string(),
+                (false, true) => base.to_string(),
+                (false, false) => format!("{base}.{rest}"),
+            }
+        } else {
+            self.absolutize(name)
+        };
+        self.push_event(
+            range,
+            EventKind::Import {
+                module: module.clone(),
+                names: Vec::new(),
+                dynamic: true,
+            },
+        );
+        Value::Qual(module.into())
+    }
+}
+
+pub(super) fn parent(module: &str) -> &str {
+    last_dot(module).map_or("", |i| &module[..i])
+}

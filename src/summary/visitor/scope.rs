@@ -1,0 +1,211 @@
+//! Names and what they denote: the scope stack with Python's visibility rules (class
+//! scopes, `global`, star imports), assignment targets, the qualified-name prefix of nested
+//! definitions, and the project's module set that decides what an unbound name can be.
+
+use ruff_python_ast::Expr;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::knowledge::Knowledge;
+use crate::settings::Platform;
+use crate::summary::{SharedName, Value, last_dot};
+
+use super::ModuleVisitor;
+
+/// Longest qualified-name prefix built for nested definitions. `lambda: lambda: …` would
+/// otherwise cost quadratic memory (each level repeats its parents' names); past this, nested
+/// definitions keep their parent's prefix.
+const MAX_QUAL_PREFIX: usize = 512;
+
+/// The names every module can see.
+pub struct ProjectIndex<'a> {
+    pub modules: &'a HashSet<String>,
+    /// Every module name and every package above one (`a`, `a.b` for `a.b.c`), so namespace
+    /// packages without `__init__.py` count as packages.
+    pub packages: &'a HashSet<String>,
+    pub knowledge: &'a Knowledge,
+    /// The configured platforms: tests of `sys.platform` and the like are evaluated on them.
+    pub platforms: &'a [Platform],
+}
+
+impl ProjectIndex<'_> {
+    /// Builds the set of [`ProjectIndex::packages`] from module names.
+    pub fn packages_of(modules: &HashSet<String>) -> HashSet<String> {
+        let mut out = HashSet::default();
+        for m in modules {
+            out.insert(m.clone());
+            for (i, _) in m.match_indices('.') {
+                out.insert(m[..i].to_string());
+            }
+        }
+        out
+    }
+
+    /// Whether `name` or a prefix of it is a module of the project.
+    pub(super) fn in_project(&self, name: &str) -> bool {
+        let mut end = name.len();
+        loop {
+            if self.modules.contains(&name[..end]) {
+                return true;
+            }
+            match last_dot(&name[..end]) {
+                Some(i) => end = i,
+                None => return false,
+            }
+        }
+    }
+}
+
+/// Bindings of one scope. Keys borrow from the AST (which outlives the walk), so binding a
+/// name or a parameter allocates nothing.
+#[derive(Default)]
+pub(super) struct Scope<'a> {
+    pub(super) names: HashMap<&'a str, Value>,
+    pub(super) is_class: bool,
+    /// Names a function declares `global`: assigning them binds the module's name.
+    pub(super) globals: Vec<&'a str>,
+}
+
+/// Qualified-name prefix of what is being defined (`C.`, `f.<locals>.`). Inside a function
+/// `f` it is `base` + `f.<locals>.`, but that string is built only when a nested definition
+/// needs it: most functions define nothing inside.
+#[derive(Clone)]
+pub(super) struct QualPrefix<'a> {
+    pub(super) base: SharedName,
+    pub(super) locals_of: Option<&'a str>,
+}
+
+impl QualPrefix<'_> {
+    /// The prefix as a string, built (once) if it was deferred. Past [`MAX_QUAL_PREFIX`]
+    /// nested definitions keep their parent's prefix.
+    pub(super) fn get(&mut self) -> SharedName {
+        if let Some(name) = self.locals_of.take()
+            && self.base.len() + name.len() <= MAX_QUAL_PREFIX
+        {
+            self.base = concat([&self.base, name, ".<locals>."]);
+        }
+        self.base.clone()
+    }
+}
+
+/// The strings joined, as one shared string: built in a reused buffer, so the only
+/// allocation is the shared string itself.
+pub(super) fn concat<'s>(parts: impl IntoIterator<Item = &'s str>) -> SharedName {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        for part in parts {
+            buffer.push_str(part);
+        }
+        SharedName::from(buffer.as_str())
+    })
+}
+
+impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
+    /// The prefix for what is defined inside `name` (`f.<locals>.`), built when needed.
+    pub(super) fn nested_prefix(&mut self, name: &'a str) -> QualPrefix<'a> {
+        QualPrefix {
+            base: self.qual_prefix.get(),
+            locals_of: Some(name),
+        }
+    }
+
+    pub(super) fn bind(&mut self, name: &'a str, value: Value) {
+        let fallback = self.in_except_handler > 0;
+        // `global _thread` then `_thread = Thread(...)` in a function: functions walked
+        // after this one (later definitions) see the module's name bound to the thread,
+        // as they do when the program calls them in that order.
+        let declared_global = self
+            .scopes
+            .last()
+            .is_some_and(|s| !s.globals.is_empty() && s.globals.contains(&name));
+        let scope = if declared_global {
+            self.scopes.first_mut()
+        } else {
+            if let Some(i) = self.params.iter().position(|(n, _)| *n == name) {
+                self.params.swap_remove(i);
+            }
+            self.scopes.last_mut()
+        };
+        if let Some(scope) = scope {
+            if fallback {
+                scope.names.entry(name).or_insert(value);
+            } else {
+                scope.names.insert(name, value);
+            }
+        }
+    }
+
+    pub(super) fn lookup(&self, name: &str) -> Value {
+        let innermost = self.scopes.len() - 1;
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
+            // Class scopes are visible only from the class body itself, as in Python.
+            if scope.is_class && i != innermost {
+                continue;
+            }
+            if let Some(v) = scope.names.get(name) {
+                return v.clone();
+            }
+        }
+        if name == "__import__" {
+            return Value::Qual("builtins.__import__".into());
+        }
+        for star in &self.star_imports {
+            let q = format!("{star}.{name}");
+            if self.index.knowledge.get(&q).is_some() || self.index.in_project(star) {
+                return Value::Qual(q.into());
+            }
+        }
+        Value::Unknown
+    }
+
+    pub(super) fn visit_assign_target(&mut self, target: &'a Expr, value: Value) {
+        match target {
+            Expr::Name(n) => self.bind(n.id.as_str(), value),
+            Expr::Attribute(attr) => {
+                let receiver = self.eval_quiet(&attr.value);
+                let name = attr.attr.id.as_str();
+                match (&receiver, &value) {
+                    (Value::Instance(inst), Value::Bool(b)) if name == "daemon" => {
+                        self.daemon_by_handle.insert(inst.handle, *b);
+                    }
+                    (Value::SelfAttr { path, .. }, _) if path.is_empty() => {
+                        if let Some(c) = self.class_of_self(&receiver) {
+                            let class = &mut self.summary.classes[c as usize];
+                            match value {
+                                Value::Bool(b) if name == "daemon" => class.daemon = Some(b),
+                                Value::Instance(inst) => {
+                                    class.attrs.insert(name.to_string(), inst);
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    (Value::SelfAttr { path, .. }, Value::Bool(b))
+                        if path.len() == 1 && name == "daemon" =>
+                    {
+                        if let Some(inst) = self.self_attr_instance(&receiver) {
+                            self.daemon_by_handle.insert(inst.handle, *b);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Expr::Tuple(t) => {
+                for elt in &t.elts {
+                    self.visit_assign_target(elt, Value::Unknown);
+                }
+            }
+            Expr::List(l) => {
+                for elt in &l.elts {
+                    self.visit_assign_target(elt, Value::Unknown);
+                }
+            }
+            Expr::Starred(s) => self.visit_assign_target(&s.value, Value::Unknown),
+            other => {
+                self.eval(other);
+            }
+        }
+    }
+}
