@@ -413,7 +413,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
                     help="run only this target (repeatable): stdlib, site-packages, or a "
-                         "project name from SDISTS")
+                         "project name from SDISTS or EVAL_SDISTS (whatever --set says)")
     ap.add_argument("--set", choices=SETS, default="tuning", dest="set_",
                     help="which targets: tuning (stdlib, site-packages and SDISTS; the "
                          "default), pattern or heldout (a half of EVAL_SDISTS), or all")
