@@ -6,11 +6,29 @@ Targets:
 - the local Python installation: every `.py` file of the standard library
   (`sysconfig.get_paths()["stdlib"]`) and of site-packages (`sysconfig.get_paths()["purelib"]`),
   as two targets;
-- the source distributions pinned in `SDISTS` below, fetched from PyPI and extracted once into
-  `CACHE/src/NAME-VERSION`.
+- the source distributions pinned in `SDISTS` below (the *tuning* set), fetched from PyPI and
+  extracted once into `CACHE/src/NAME-VERSION`;
+- the source distributions pinned, with their sha256, in `EVAL_SDISTS` below: a second,
+  evaluation list of projects that were never used to tune forklint, split once and for all
+  into a *pattern* half and a *held-out* half (see `split_eval` and `--set`).
+
+Sets (`--set`, default `tuning`):
+
+- `tuning`: stdlib, site-packages and `SDISTS` (what the script always swept; the engine was
+  tuned on these, so their precision is not a fair measure);
+- `pattern`: the pattern half of `EVAL_SDISTS` (engineers may look at it to find patterns);
+- `heldout`: the held-out half of `EVAL_SDISTS` (nobody tunes on it: measure precision here);
+- `all`: all of the above.
+
+The split is fixed: `EVAL_SDISTS` sorted by project name, the 1st, 3rd, 5th ... project in
+that order go to `pattern`, the 2nd, 4th, 6th ... to `heldout` (`split_eval`). It was chosen
+before any finding was looked at. Adding a project later reshuffles the halves, so don't: add
+a third list instead.
 
 For each target the binary runs `check TARGET --select ALL --exit-zero` once per output format
-(text, concise, json, sarif, github), each under `--timeout`, never through a shell. The json
+(text, concise, json, sarif, github), each under `--timeout`, never through a shell, and once
+more as `check TARGET --exit-zero --output-format json -q` with the default rule selection, to
+tell which findings a user sees by default (`findings_default`, `per_rule_default`). The json
 run is made without `-q`, so that the summary line and the warnings about skipped files reach
 stderr; the others run with `-q`. `forklint debug parse-only TARGET` (the same discovery) gives
 the number of files checked. Each run records its exit code, wall time, the child's peak RSS
@@ -24,7 +42,8 @@ findings (json vs sarif results vs concise lines vs github annotations).
 Downloads never run the projects' code: `pip download` of an sdist prepares its metadata, which
 runs its build backend (`setup.py`), so the sdist is fetched directly: its URL and sha256 come
 from `https://pypi.org/pypi/NAME/VERSION/json` (or, where a mirror does not serve that, the
-`releases` table of `/pypi/NAME/json`), the archive is downloaded with urllib into
+`releases` table of `/pypi/NAME/json`; for `EVAL_SDISTS` the sha256 pinned here must match
+it), the archive is downloaded with urllib into
 CACHE/sdists, its digest checked, and it is unpacked once into CACHE/src/NAME-VERSION with the
 `data` extraction filter (tar) or an equivalent path check (zip). Everything goes into the
 cache directory, never into the repository.
@@ -37,6 +56,7 @@ Usage (from anywhere; Python 3.11+ standard library only):
     python3 scripts/sweep.py                       # all targets, target/release/forklint
     python3 scripts/sweep.py --binary /tmp/forklint-release --json /tmp/sweep.json
     python3 scripts/sweep.py --only stdlib --only django --timeout 120
+    python3 scripts/sweep.py --binary /tmp/forklint-release --set heldout --json /tmp/h.json
 
 Prints a table (target, files, findings, per-rule counts, wall time, peak RSS, status) and
 exits 1 if any target failed, 2 if a download failed.
@@ -77,6 +97,54 @@ SDISTS: list[tuple[str, str]] = [
     ("ansible-core", "2.19.14"),
 ]
 
+# The evaluation list: projects with heavy thread/fork/process/subprocess use, none of them in
+# SDISTS, pinned to the latest version for Python 3.11 on PyPI when the list was made, with the
+# sha256 of the sdist. Keep it sorted; see split_eval() for the fixed pattern/held-out split.
+EVAL_SDISTS: list[tuple[str, str, str]] = [
+    ("apscheduler", "3.11.3", "cd2fcc9330039a81a5893472ad49facf23a6d5604cbe1d918c835c6de7834d5a"),
+    ("billiard", "4.3.2", "9eb83c99b1cf7acb1fed86c1dfd477157000a1a2c0108005c1e5837b55d2acba"),
+    ("cherrypy", "18.10.0", "6c70e78ee11300e8b21c0767c542ae6b102a49cac5cfd4e3e313d7bb907c5891"),
+    ("circus", "0.19.0", "fbe6a5029998ac1239b17ebdd38251ac8b22627d30e4ec6f68cb10233911b0f4"),
+    ("distributed", "2026.8.0",
+     "6f55008ecacf96ba945309fc12e680544764995e27bd63cc5e109afb97d7044d"),
+    ("dramatiq", "2.2.1", "f9fbbd2feea27b3fa4085446242a24d86f78288b20c78a93f9f0bdbd7d908cd5"),
+    ("elastic-apm", "6.26.2", "2301de319a85353bd7810dc5d715df8e7e6fd829cf0148a5fb9f0811a2fed7bb"),
+    ("execnet", "2.1.2", "63d83bfdd9a23e35b9c6a3261412324f964c2ec8dcd8d3c6916ee9373e0befcd"),
+    ("huey", "3.5.4", "328f5a2dd1406621e5edb17d45655ae232ad9f32c0795ca8dc0bfc121dd7b30c"),
+    ("hypercorn", "0.18.0", "d63267548939c46b0247dc8e5b45a9947590e35e64ee73a23c074aa3cf88e9da"),
+    ("joblib", "1.6.0", "2ccc96785b12046c08fd6d55839c12857831b54a3c1673ffadd2f04bfc4eda03"),
+    ("kafka-python", "3.0.12",
+     "4ccda3616b9aa5c353d74a97f2770d6cd1b950890d77ab0e8890e09a48eeed65"),
+    ("kombu", "5.7.0", "31e62fdfd2381caa3422f8e02b84a491d9a2180ddda74507b57f4cb1e1c2c2c9"),
+    ("locust", "2.47.0", "70ffe28cdb7a3224a4efb60b31d585c26343d5679fec8d5b18017ffb6893b423"),
+    ("luigi", "3.8.1", "2fa5eb5d3474e495de09bd964f502936c08f8b1eb6e0f3ca3c8a69116c38d0c3"),
+    ("opentelemetry-sdk", "1.45.2",
+     "7eec4de13dd21ff3a1670dcb0e02079e692736f94d733dfdce5af461d884248d"),
+    ("paramiko", "5.1.0", "239b5f9b2a53006cd54f83cf8495ee742083708ead947882c8dd2786de79f39b"),
+    ("pexpect", "4.9.0", "ee7d41123f3c9911050ea2c2dac107568dc43b2d3b0c7557a33212c398ead30f"),
+    ("prometheus-client", "0.26.0",
+     "04a91bcf94e2cf74a44a1a874d651a2e853ed354b6e822f3b7487751465d5c2b"),
+    ("pytest-xdist", "3.8.0", "7e578125ec9bc6050861aa93f2d59f1d8d085595d6551c2c90b6f4fad8d3a9f1"),
+    ("rpyc", "6.0.2", "8e780a6a71b842128a80a337c64adfb6f919014e069951832161c9efc630c93b"),
+    ("rq", "3.0.0", "b41e39b3c36ec3faf9e2402c638a0b25fe18ebb93a1cb15193bc69694f054618"),
+    ("supervisor", "4.3.0", "4a2bf149adf42997e1bb44b70c43b613275ec9852c3edacca86a9166b27e945e"),
+    ("uvicorn", "0.55.0", "b65ae5f0f30cdcbc26a104b93d7d19723aa5f46fec3915a6c247d5795449331c"),
+    ("waitress", "3.0.2", "682aaaf2af0c44ada4abfb70ded36393f0e307f4ab9456a215ce0020baefc31f"),
+    ("watchdog", "7.1.0", "d3861e255416f49a1384474cb2efa097de165fb330d4c5432ce6708b509ed922"),
+]
+
+
+def split_eval(projects: list[tuple[str, str, str]] = EVAL_SDISTS) -> dict[str, str]:
+    """The fixed split of EVAL_SDISTS: project name -> "pattern" or "heldout".
+
+    Sorted by name; the 1st, 3rd, 5th ... go to "pattern", the 2nd, 4th, 6th ... to "heldout".
+    """
+    names = sorted(name for name, _, _ in projects)
+    return {name: ("pattern" if i % 2 == 0 else "heldout") for i, name in enumerate(names)}
+
+
+SETS = ("tuning", "pattern", "heldout", "all")
+
 FORMATS = ["text", "concise", "json", "sarif", "github"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,12 +158,18 @@ def _get(url: str, timeout: float = 60) -> bytes:
         return resp.read()
 
 
-def fetch_sdist(name: str, version: str, cache: Path) -> Path:
-    """Download NAME==VERSION's sdist (once) and extract it (once); return the source dir."""
+def fetch_sdist(name: str, version: str, cache: Path, sha256: str | None = None) -> Path:
+    """Download NAME==VERSION's sdist (once) and extract it (once); return the source dir.
+
+    With `sha256`, PyPI's digest must be that one (the pin), or nothing is downloaded.
+    """
     dest = cache / "src" / f"{name}-{version}"
     if dest.is_dir():
         return dest
     entry = _sdist_entry(name, version)
+    if sha256 is not None and entry["sha256"] != sha256:
+        raise RuntimeError(f"{entry['filename']}: PyPI's sha256 {entry['sha256']} is not the "
+                           f"pinned {sha256}")
     archive = cache / "sdists" / entry["filename"]
     archive.parent.mkdir(parents=True, exist_ok=True)
     want = entry["sha256"]
@@ -294,6 +368,27 @@ def sweep_target(binary: str, name: str, path: Path, timeout: float,
         elif fmt == "github" and ok_run:
             counts["github"] = sum(1 for l in stdout.splitlines() if l.startswith("::"))
         result["runs"][fmt] = run
+    # The default rule selection (no --select): which findings a user sees out of the box.
+    run = launcher.run([binary, "check", str(path), "--exit-zero", "--output-format", "json",
+                        "-q"], timeout)
+    stdout, stderr = run.pop("stdout"), run.pop("stderr")
+    run["stderr_tail"] = stderr.splitlines()[-5:]
+    run["panicked"] = "panicked" in stderr
+    if run["timed_out"]:
+        problems.append(f"json (default rules): timed out after {timeout:g} s")
+    elif run["exit"] != 0:
+        problems.append(f"json (default rules): exit {run['exit']}")
+    if run["panicked"]:
+        problems.append("json (default rules): 'panicked' on stderr")
+    if not run["timed_out"] and run["exit"] == 0:
+        try:
+            doc = json.loads(stdout)
+            result["findings_default"] = len(doc)
+            result["per_rule_default"] = dict(sorted(Counter(f["code"] for f in doc).items()))
+        except ValueError as e:
+            problems.append(f"json (default rules): output does not parse as JSON ({e})")
+    result["runs"]["json-default"] = run
+
     if len(set(counts.values())) > 1:
         problems.append(f"finding counts differ between formats: {counts}")
     result["format_counts"] = counts
@@ -318,7 +413,10 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
                     help="run only this target (repeatable): stdlib, site-packages, or a "
-                         "project name from SDISTS")
+                         "project name from SDISTS or EVAL_SDISTS (whatever --set says)")
+    ap.add_argument("--set", choices=SETS, default="tuning", dest="set_",
+                    help="which targets: tuning (stdlib, site-packages and SDISTS; the "
+                         "default), pattern or heldout (a half of EVAL_SDISTS), or all")
     ap.add_argument("--json", metavar="OUT", help="write the full results here")
     args = ap.parse_args()
 
@@ -333,18 +431,22 @@ def main() -> int:
         return 2
 
     paths = sysconfig.get_paths()
-    targets: list[tuple[str, Path | None, str | None]] = [
-        ("stdlib", Path(paths["stdlib"]), None),
-        ("site-packages", Path(paths["purelib"]), None),
-    ] + [(name, None, version) for name, version in SDISTS]
-    known = {t[0] for t in targets}
+    split = split_eval()
+    # (name, path or None to download, version, pinned sha256, set)
+    every: list[tuple[str, Path | None, str | None, str | None, str]] = [
+        ("stdlib", Path(paths["stdlib"]), None, None, "tuning"),
+        ("site-packages", Path(paths["purelib"]), None, None, "tuning"),
+    ] + [(name, None, version, None, "tuning") for name, version in SDISTS] + [
+        (name, None, version, sha, split[name]) for name, version, sha in EVAL_SDISTS]
+    targets = [t for t in every if args.set_ == "all" or t[4] == args.set_]
+    known = {t[0] for t in every}
     for name in args.only:
         if name not in known:
             print(f"sweep: unknown target {name!r} (known: {', '.join(sorted(known))})",
                   file=sys.stderr)
             return 2
-    if args.only:
-        targets = [t for t in targets if t[0] in args.only]
+    if args.only:  # --only picks from every set
+        targets = [t for t in every if t[0] in args.only]
 
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
     meta = {
@@ -354,7 +456,10 @@ def main() -> int:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "timeout_s": args.timeout,
+        "set": args.set_,
         "sdists": dict(SDISTS),
+        "eval_sdists": {name: {"version": version, "sha256": sha, "set": split[name]}
+                        for name, version, sha in EVAL_SDISTS},
     }
     print(f"{meta['forklint_version']} on Python {meta['python']}, {meta['platform']}",
           file=sys.stderr)
@@ -364,19 +469,20 @@ def main() -> int:
     results = []
     download_failed = False
     try:
-        for name, path, ver in targets:
+        for name, path, ver, sha, set_ in targets:
             label = name if ver is None else f"{name}-{ver}"
             if path is None:
                 try:
-                    path = fetch_sdist(name, ver, cache)
+                    path = fetch_sdist(name, ver, cache, sha)
                 except Exception as e:  # network, missing sdist, bad archive
                     print(f"  {label}: download failed: {e}", file=sys.stderr)
-                    results.append({"target": label, "status": "DOWNLOAD FAILED",
-                                    "problems": [str(e)]})
+                    results.append({"target": label, "set": set_,
+                                    "status": "DOWNLOAD FAILED", "problems": [str(e)]})
                     download_failed = True
                     continue
             print(f"  {label}: {path}", file=sys.stderr, flush=True)
             res = sweep_target(binary, label, path, args.timeout, launcher)
+            res["set"] = set_
             results.append(res)
             print(f"    {res['status']} {res.get('findings')} findings, "
                   f"{res['wall_max_s']} s max, {res['peak_rss_mib']} MiB"
@@ -396,12 +502,13 @@ def main() -> int:
 
 
 def print_table(results: list[dict]) -> None:
-    rows = [("target", "files", "findings", "per rule", "wall s (json / max)",
-             "peak RSS MiB", "status")]
+    rows = [("target", "set", "files", "findings", "default", "per rule",
+             "wall s (json / max)", "peak RSS MiB", "status")]
     for r in results:
         per_rule = " ".join(f"{k}:{v}" for k, v in r.get("per_rule", {}).items()) or "-"
         wall = (f"{r['wall_s']} / {r['wall_max_s']}" if r.get("wall_s") is not None else "-")
-        rows.append((r["target"], str(r.get("files", "-")), str(r.get("findings", "-")),
+        rows.append((r["target"], r.get("set", "-"), str(r.get("files", "-")),
+                     str(r.get("findings", "-")), str(r.get("findings_default", "-")),
                      per_rule, wall, str(r.get("peak_rss_mib", "-")), r["status"]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
