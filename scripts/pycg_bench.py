@@ -20,8 +20,9 @@ For each test the script runs, never through a shell and each under `--timeout`:
 
 PyCG is installed by the script if missing, idempotently, into a venv under the cache directory
 (`~/.cache/forklint-pycg/venv`; `--cache` moves it): `pip download` of the pinned sdist (PyPI's
-wheel of 0.0.8 installs a broken package name, so the sdist it is; its sha256 is pinned below),
-then `pip install --no-deps` of that file into the venv. PyCG 0.0.8 uses `ast.Num`/`ast.Str`,
+wheel of 0.0.8 holds the package as `PyCG/`, which `import pycg` does not find on a
+case-sensitive file system, so the sdist it is; its sha256 is pinned below), then
+`pip install --no-deps` of that file into the venv. PyCG 0.0.8 uses `ast.Num`/`ast.Str`,
 which Python 3.14 removed: the venv is made with `--pycg-python` (default: this interpreter),
 which must be 3.8 to 3.13. `--no-pycg` skips PyCG, `--no-forklint` skips forklint.
 
