@@ -5,6 +5,20 @@
 //! A fixture project is a directory under `fixtures/` holding a `fixture.toml`
 //! (`description = "…"`, optional `args = [...]` passed to `forklint check`).
 //!
+//! Two optional lists in `fixture.toml` record where the engine is known to be wrong today, so
+//! that a real-world case (`fixtures/recall/`) can state the truth about its code without
+//! breaking the build. Each entry is `"FILE:LINE:CODE"`, FILE relative to the fixture:
+//!
+//! - `missed = ["app.py:12:FL101"]`: expectations the engine is known to miss. Each entry must
+//!   match an `# expect:` comment, and the finding must be *absent* from the output: when the
+//!   engine starts reporting it, the test fails until the entry is removed. The entries are then
+//!   left out of the both-ways comparison.
+//! - `false_positives = ["app.py:20:FL401"]`: findings the engine is known to report wrongly
+//!   (typically in the `-fixed` twin of a recall case). Each entry must have *no* `# expect:`
+//!   comment, and the finding must be *present* in the output: when the engine stops reporting
+//!   it, the test fails until the entry is removed. The entries are then left out of the
+//!   both-ways comparison.
+//!
 //! A fixture with a fixable finding has, next to each file the fixes change, the expected
 //! result: `name.py` → `name.py.fixed`. `forklint check --fix --unsafe-fixes` on a copy of the
 //! project must produce exactly those bytes (and leave every other file alone), the fixed
@@ -26,10 +40,89 @@ struct FixtureToml {
     description: String,
     #[serde(default)]
     args: Vec<String>,
+    /// Expectations the engine is known to miss today (`"FILE:LINE:CODE"`).
+    #[serde(default)]
+    missed: Vec<String>,
+    /// Findings the engine is known to report wrongly today (`"FILE:LINE:CODE"`).
+    #[serde(default)]
+    false_positives: Vec<String>,
 }
 
 /// (file relative to the fixture, 1-based line, code)
 type Finding = (String, usize, String);
+
+/// Parses a `missed`/`false_positives` entry, `"FILE:LINE:CODE"` (FILE may itself hold `:`).
+fn parse_known(entry: &str) -> Result<Finding, String> {
+    let mut parts = entry.rsplitn(3, ':');
+    let (Some(code), Some(line), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("`{entry}`: expected FILE:LINE:CODE"));
+    };
+    let line: usize = line
+        .parse()
+        .ok()
+        .filter(|l| *l > 0)
+        .ok_or_else(|| format!("`{entry}`: `{line}` is not a line number"))?;
+    let well_formed = code.len() == 5
+        && code.starts_with("FL")
+        && code[2..].bytes().all(|b| b.is_ascii_digit());
+    if !well_formed || file.is_empty() {
+        return Err(format!("`{entry}`: expected FILE:LINE:CODE with CODE like FL101"));
+    }
+    Ok((file.to_string(), line, code.to_string()))
+}
+
+/// Applies a fixture's known misses and false positives to the comparison: returns the
+/// expectations and findings left to compare both ways, or what is inconsistent (an entry
+/// without its `# expect:` comment or with one it should not have, a known miss that is now
+/// reported, a known false positive that is no longer reported, a malformed entry).
+fn apply_known(
+    fixture: &FixtureToml,
+    expected: &BTreeSet<Finding>,
+    found: &BTreeSet<Finding>,
+) -> (BTreeSet<Finding>, BTreeSet<Finding>, Vec<String>) {
+    let mut expected = expected.clone();
+    let mut found = found.clone();
+    let mut problems = Vec::new();
+    for entry in &fixture.missed {
+        let key = match parse_known(entry) {
+            Ok(key) => key,
+            Err(e) => {
+                problems.push(format!("missed {e}"));
+                continue;
+            }
+        };
+        if !expected.remove(&key) {
+            problems.push(format!(
+                "missed `{entry}` has no matching `# expect:` comment"
+            ));
+        }
+        if found.remove(&key) {
+            problems.push(format!(
+                "missed `{entry}` is now reported: remove it from `missed`"
+            ));
+        }
+    }
+    for entry in &fixture.false_positives {
+        let key = match parse_known(entry) {
+            Ok(key) => key,
+            Err(e) => {
+                problems.push(format!("false_positives {e}"));
+                continue;
+            }
+        };
+        if expected.contains(&key) {
+            problems.push(format!(
+                "false positive `{entry}` has an `# expect:` comment: it is expected, not false"
+            ));
+        }
+        if !found.remove(&key) {
+            problems.push(format!(
+                "false positive `{entry}` is no longer reported: remove it from `false_positives`"
+            ));
+        }
+    }
+    (expected, found, problems)
+}
 
 fn expectations(dir: &Path) -> BTreeSet<Finding> {
     let mut out = BTreeSet::new();
@@ -256,16 +349,19 @@ fn every_fixture_matches_its_expectations() {
         let fixture: FixtureToml = toml::from_str(&toml_text)
             .unwrap_or_else(|e| panic!("{}/fixture.toml: {e}", dir.display()));
         assert!(!fixture.description.trim().is_empty());
-        let expected = expectations(dir);
         let (found, stdout) = run_forklint(dir, &fixture.args);
+        let (expected, found, known_problems) = apply_known(&fixture, &expectations(dir), &found);
         let missing: Vec<_> = expected.difference(&found).collect();
         let unexpected: Vec<_> = found.difference(&expected).collect();
-        if !missing.is_empty() || !unexpected.is_empty() {
+        if !missing.is_empty() || !unexpected.is_empty() || !known_problems.is_empty() {
             let name = dir
                 .strip_prefix(env!("CARGO_MANIFEST_DIR"))
                 .unwrap_or(dir)
                 .display();
             let mut msg = format!("{name} ({})\n", fixture.description);
+            for problem in &known_problems {
+                msg.push_str(&format!("  known:      {problem}\n"));
+            }
             for (f, l, c) in &missing {
                 msg.push_str(&format!("  missing:    {f}:{l} {c}\n"));
             }
@@ -320,4 +416,39 @@ fn every_rule_has_three_positive_and_three_negative_fixtures() {
         assert!(positive >= 3, "{}: {positive} positive fixtures", rule.code);
         assert!(negative >= 3, "{}: {negative} negative fixtures", rule.code);
     }
+}
+
+fn finding(file: &str, line: usize, code: &str) -> Finding {
+    (file.to_string(), line, code.to_string())
+}
+
+#[test]
+fn known_misses_and_false_positives_parse_and_apply() {
+    assert_eq!(parse_known("app.py:12:FL101"), Ok(finding("app.py", 12, "FL101")));
+    assert_eq!(
+        parse_known("pkg/sub:dir/m.py:3:FL405"),
+        Ok(finding("pkg/sub:dir/m.py", 3, "FL405"))
+    );
+    for bad in ["app.py:12", "app.py:0:FL101", "app.py:x:FL101", ":3:FL101", "a.py:3:E501"] {
+        assert!(parse_known(bad).is_err(), "{bad} should not parse");
+    }
+    let fixture: FixtureToml = toml::from_str(
+        "description = \"d\"\nmissed = [\"a.py:1:FL101\"]\nfalse_positives = [\"a.py:9:FL401\"]\n",
+    )
+    .unwrap();
+    assert!(toml::from_str::<FixtureToml>("description = \"d\"\nmised = []\n").is_err());
+    let expected = BTreeSet::from([finding("a.py", 1, "FL101"), finding("a.py", 2, "FL106")]);
+    // As the engine is today: misses FL101, reports FL106 and a false FL401.
+    let found = BTreeSet::from([finding("a.py", 2, "FL106"), finding("a.py", 9, "FL401")]);
+    let (e, f, problems) = apply_known(&fixture, &expected, &found);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(e, f);
+    // The engine improves: the miss is found and the false positive is gone. Both must be
+    // noticed, so that the manifest is updated.
+    let better = BTreeSet::from([finding("a.py", 1, "FL101"), finding("a.py", 2, "FL106")]);
+    let (_, _, problems) = apply_known(&fixture, &expected, &better);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    // A miss without its `# expect:` comment, and a false positive that has one.
+    let (_, _, problems) = apply_known(&fixture, &BTreeSet::from([finding("a.py", 9, "FL401")]), &found);
+    assert_eq!(problems.len(), 2, "{problems:?}");
 }
