@@ -294,6 +294,30 @@ impl Knowledge {
         self.by_name.get(qualified).map(|&i| &self.apis[i])
     }
 
+    /// Every known function or method, by each of its names, with the class of what it
+    /// returns (`submit` → `concurrent.futures.Future`).
+    pub fn returns(&self) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        for api in &self.apis {
+            if let Some(ty) = &api.returns {
+                for name in std::iter::once(&api.name).chain(&api.aliases) {
+                    out.push((name.as_str(), ty.as_str()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every name of every known class.
+    pub fn classes(&self) -> Vec<&str> {
+        self.apis
+            .iter()
+            .filter(|a| a.kind == ApiKind::Class)
+            .flat_map(|a| std::iter::once(&a.name).chain(&a.aliases))
+            .map(String::as_str)
+            .collect()
+    }
+
     /// The known member `member` of `owner` (`owner.member`).
     pub fn get_member(&self, owner: &str, member: &str) -> Option<&Api> {
         if !self.owners.contains_key(owner) {

@@ -62,11 +62,12 @@ fn parse_known(entry: &str) -> Result<Finding, String> {
         .ok()
         .filter(|l| *l > 0)
         .ok_or_else(|| format!("`{entry}`: `{line}` is not a line number"))?;
-    let well_formed = code.len() == 5
-        && code.starts_with("FL")
-        && code[2..].bytes().all(|b| b.is_ascii_digit());
+    let well_formed =
+        code.len() == 5 && code.starts_with("FL") && code[2..].bytes().all(|b| b.is_ascii_digit());
     if !well_formed || file.is_empty() {
-        return Err(format!("`{entry}`: expected FILE:LINE:CODE with CODE like FL101"));
+        return Err(format!(
+            "`{entry}`: expected FILE:LINE:CODE with CODE like FL101"
+        ));
     }
     Ok((file.to_string(), line, code.to_string()))
 }
@@ -424,12 +425,21 @@ fn finding(file: &str, line: usize, code: &str) -> Finding {
 
 #[test]
 fn known_misses_and_false_positives_parse_and_apply() {
-    assert_eq!(parse_known("app.py:12:FL101"), Ok(finding("app.py", 12, "FL101")));
+    assert_eq!(
+        parse_known("app.py:12:FL101"),
+        Ok(finding("app.py", 12, "FL101"))
+    );
     assert_eq!(
         parse_known("pkg/sub:dir/m.py:3:FL405"),
         Ok(finding("pkg/sub:dir/m.py", 3, "FL405"))
     );
-    for bad in ["app.py:12", "app.py:0:FL101", "app.py:x:FL101", ":3:FL101", "a.py:3:E501"] {
+    for bad in [
+        "app.py:12",
+        "app.py:0:FL101",
+        "app.py:x:FL101",
+        ":3:FL101",
+        "a.py:3:E501",
+    ] {
         assert!(parse_known(bad).is_err(), "{bad} should not parse");
     }
     let fixture: FixtureToml = toml::from_str(
@@ -449,6 +459,10 @@ fn known_misses_and_false_positives_parse_and_apply() {
     let (_, _, problems) = apply_known(&fixture, &expected, &better);
     assert_eq!(problems.len(), 2, "{problems:?}");
     // A miss without its `# expect:` comment, and a false positive that has one.
-    let (_, _, problems) = apply_known(&fixture, &BTreeSet::from([finding("a.py", 9, "FL401")]), &found);
+    let (_, _, problems) = apply_known(
+        &fixture,
+        &BTreeSet::from([finding("a.py", 9, "FL401")]),
+        &found,
+    );
     assert_eq!(problems.len(), 2, "{problems:?}");
 }

@@ -600,12 +600,31 @@ impl Program {
                     flow: &f.summary.flow,
                 })
                 .collect();
-            let solved = PointsTo::solve(&modules);
+            let library = points_to::Library {
+                returns: self.knowledge.returns(),
+                classes: self.knowledge.classes(),
+            };
+            let solved = PointsTo::solve(&modules, &library);
             if std::env::var_os("FORKLINT_TIMING").is_some() {
                 eprintln!("timing: points-to {:?}", t.elapsed());
             }
             solved
         })
+    }
+
+    /// The objects effect `id` acts on, as the value flow sees them: the receiver of a
+    /// method call (`t` of `t.join()`, each thread of `for t in ts: t.start()`), the manager
+    /// of a `with`, or else what the call makes (`ThreadPoolExecutor()`). Empty when the flow
+    /// does not know.
+    pub fn effect_objects(&self, id: EffectId) -> Vec<ObjId> {
+        let site = &self.effects[id.0 as usize];
+        let pt = self.points_to();
+        let file = site.body.file();
+        let receivers = pt.receivers(file, site.range);
+        if !receivers.is_empty() {
+            return receivers;
+        }
+        pt.results(file, site.range)
     }
 
     pub fn fork_flow(&self) -> &ForkFlow {

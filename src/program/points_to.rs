@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use ruff_text_size::TextRange;
+
 use crate::diagnostic::FileId;
 use crate::summary::flow::{
     Arg, Binding, ContainerKind, ModuleFlow, NameId, Op, ParamKind, ScopeId, ScopeKind, Var,
@@ -41,8 +43,13 @@ pub enum Obj {
     },
     /// A name outside the project: a module, class or function of a library or builtins.
     External(Arc<str>),
-    /// What calling a library name returns (one object per name).
-    ExtInstance(Arc<str>),
+    /// What calling a library name returns, by the call that made it: each
+    /// `threading.Thread(...)` is its own thread.
+    ExtInstance {
+        name: Arc<str>,
+        file: FileId,
+        site: u32,
+    },
     /// A method read from an object: calling it passes `recv` first.
     Bound {
         recv: ObjId,
@@ -105,6 +112,8 @@ struct CallSite {
     implicit: bool,
     /// A constructor's `__init__`: a library base class's counts too.
     ctor: bool,
+    /// The written call this one stands for (itself, or the call whose `__call__` it runs).
+    origin: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -184,6 +193,15 @@ struct Lookup {
     caller: ScopeRef,
 }
 
+/// What the solver is told of libraries (from the knowledge base).
+#[derive(Default)]
+pub struct Library<'k> {
+    /// Functions and methods, and the class of what they return.
+    pub returns: Vec<(&'k str, &'k str)>,
+    /// Classes whose objects are told apart by the call that makes them.
+    pub classes: Vec<&'k str>,
+}
+
 /// One module, as the solver needs it.
 pub struct FlowModule<'a> {
     pub file: FileId,
@@ -227,6 +245,44 @@ pub struct PointsTo {
     /// Loads with a variable index (container, index, result): one whose index holds no
     /// object once solved reads any element.
     dyn_loads: Vec<(NodeId, NodeId, NodeId)>,
+    /// The calls and `with` items written at each source range, for the rules' questions
+    /// about the objects an effect acts on.
+    by_range: HashMap<(FileId, TextRange), Vec<SiteNodes>>,
+    /// Library functions and methods whose result is an object of a known library class
+    /// (`concurrent.futures.ThreadPoolExecutor.submit` → `concurrent.futures.Future`).
+    returns: HashMap<Arc<str>, Arc<str>>,
+    /// How many more attribute reads extend each library name (see [`PointsTo::external`]).
+    ext_reads: HashMap<ObjId, u8>,
+    /// Library classes whose objects are told apart by allocation site.
+    tracked: HashSet<Arc<str>>,
+    /// Per node: it holds a class's base (a new object there can change method lookups).
+    is_base: Vec<bool>,
+    /// Bumped whenever a base gains an object; cached method resolution orders older than
+    /// it are computed again.
+    class_generation: u64,
+    mro_cache: HashMap<ObjId, (u64, Vec<ObjId>)>,
+    /// The generation the replay of lookups last ran at.
+    replayed_generation: u64,
+    /// `module.attr` that is itself a project module, by module file and name.
+    submodules: HashMap<(FileId, u32), Option<FileId>>,
+    /// Variables that reached [`MAX_OBJECTS_PER_VARIABLE`] objects and stopped growing.
+    saturated: HashSet<NodeId>,
+    /// Uses attached to nodes that already held objects, still to apply.
+    pending: Vec<(Use, ObjId)>,
+    /// `obj()` on an instance runs its `__call__`: one expansion per written call and
+    /// instance, however the `__call__` chain loops.
+    call_expansions: HashSet<(u32, ObjId)>,
+}
+
+/// The nodes of one call (or `with` item) at a source range.
+#[derive(Clone, Copy, Debug)]
+struct SiteNodes {
+    /// The callee (for a `with` item: the manager itself).
+    callee: NodeId,
+    /// What the call returns (the value entered).
+    result: NodeId,
+    /// `callee` holds the receivers themselves (a `with` manager), not bound methods.
+    direct: bool,
 }
 
 /// What the solver keeps of a scope.
@@ -241,13 +297,25 @@ struct ScopeInfo {
     class_names: Vec<u32>,
 }
 
+/// The most objects one variable is followed with (see [`PointsTo::add`]). Real code's
+/// variables hold a few objects; a variable past this is a hub of context-insensitive flow.
+const MAX_OBJECTS_PER_VARIABLE: usize = 64;
+
+/// The longest dotted library name followed (`xml.etree.ElementTree.Element.find`):
+/// longer chains are attribute reads in loops, not names of an API.
+const MAX_EXTERNAL_PARTS: usize = 5;
+
+/// The start of a slice of a slice: somewhere in its base.
+const UNKNOWN_START: u32 = u32::MAX;
+
 /// Builtins that call the functions passed to them (a call graph counts those calls as the
 /// caller's).
 const CALLS_ITS_ARGUMENTS: &[&str] = &["map", "filter", "sorted", "min", "max", "reduce"];
 
 impl PointsTo {
-    /// Solves the flow of every module.
-    pub fn solve(modules: &[FlowModule<'_>]) -> PointsTo {
+    /// Solves the flow of every module. `returns` maps library methods to the library class
+    /// of what they return.
+    pub fn solve(modules: &[FlowModule<'_>], library: &Library<'_>) -> PointsTo {
         let mut pt = PointsTo {
             objs: Vec::new(),
             obj_ids: HashMap::default(),
@@ -276,7 +344,25 @@ impl PointsTo {
             elem: 0,
             values: 0,
             dyn_loads: Vec::new(),
+            by_range: HashMap::default(),
+            pending: Vec::new(),
+            saturated: HashSet::default(),
+            is_base: Vec::new(),
+            class_generation: 0,
+            mro_cache: HashMap::default(),
+            replayed_generation: u64::MAX,
+            submodules: HashMap::default(),
+            returns: HashMap::default(),
+            tracked: HashSet::default(),
+            ext_reads: HashMap::default(),
+            call_expansions: HashSet::default(),
         };
+        pt.returns = library
+            .returns
+            .iter()
+            .map(|(f, ty)| (Arc::from(*f), Arc::from(*ty)))
+            .collect();
+        pt.tracked = library.classes.iter().map(|c| Arc::from(*c)).collect();
         pt.elem = pt.name("[]");
         pt.values = pt.name("{}");
         let max_file = modules
@@ -327,6 +413,9 @@ impl PointsTo {
             pt.add_module(m);
         }
         pt.run();
+        if std::env::var_os("FORKLINT_POINTS_TO_STATS").is_some() {
+            pt.print_stats(0);
+        }
         pt
     }
 
@@ -362,6 +451,7 @@ impl PointsTo {
         self.succ.push(Vec::new());
         self.uses.push(Vec::new());
         self.queued.push(false);
+        self.is_base.push(false);
         id
     }
 
@@ -422,8 +512,20 @@ impl PointsTo {
     fn add(&mut self, n: NodeId, o: ObjId) {
         let set = &mut self.pts[n as usize];
         if let Err(at) = set.binary_search(&o) {
+            if set.len() >= MAX_OBJECTS_PER_VARIABLE {
+                // A variable that may hold this many objects (the parameter of a helper
+                // every module calls) says nothing useful about any one of them, and
+                // following them all is what makes the analysis of a large project blow up.
+                // It stops growing and is marked, so that questions about it answer "not
+                // known" rather than a wrong "no".
+                self.saturated.insert(n);
+                return;
+            }
             set.insert(at, o);
             self.delta[n as usize].push(o);
+            if self.is_base[n as usize] {
+                self.class_generation += 1;
+            }
             if !self.queued[n as usize] {
                 self.queued[n as usize] = true;
                 self.worklist.push(n);
@@ -439,22 +541,30 @@ impl PointsTo {
             return;
         }
         self.succ[from as usize].push((to, filter));
-        let current = self.pts[from as usize].clone();
-        for o in current {
+        let mut i = 0;
+        while let Some(&o) = self.pts[from as usize].get(i) {
             self.pass(to, o, filter);
+            i += 1;
         }
     }
 
+    /// Attaches a use to a node. It is applied to the node's objects so far later, by the
+    /// solver loop, not here: applying a use can add uses (a call of a class runs its
+    /// `__init__`, which is another call), and doing so eagerly would recurse as deep as the
+    /// program's chains of calls.
     fn add_use(&mut self, n: NodeId, u: Use) {
         self.uses[n as usize].push(u);
-        let current = self.pts[n as usize].clone();
-        for o in current {
-            self.apply(u, o);
+        for &o in &self.pts[n as usize] {
+            self.pending.push((u, o));
         }
     }
 
     fn add_module(&mut self, m: &FlowModule<'_>) {
         let file = m.file;
+        // A file that did not parse (or a native source) has no flow at all.
+        if m.flow.scopes.is_empty() {
+            return;
+        }
         // A free name the module does not bind (and no star import could) is a builtin.
         let module_obj = self.obj(Obj::Module(file));
         let has_star = m.flow.scopes[0]
@@ -470,8 +580,7 @@ impl PointsTo {
                     if !bound.contains(&free) && !has_star {
                         let text = m.flow.name(free);
                         if is_builtin(text) {
-                            let builtin =
-                                self.obj(Obj::External(format!("<builtin>.{text}").into()));
+                            let builtin = self.external(format!("<builtin>.{text}").into(), 1);
                             let name = self.name(text);
                             let n = self.field(module_obj, name);
                             self.add(n, builtin);
@@ -483,6 +592,12 @@ impl PointsTo {
             if scope.kind == ScopeKind::Class {
                 let class = self.obj(Obj::Class(file, scope_id));
                 let bases: Vec<NodeId> = scope.bases.iter().map(|b| self.var(m, *b)).collect();
+                for &b in &bases {
+                    self.is_base[b as usize] = true;
+                    if !self.pts[b as usize].is_empty() {
+                        self.class_generation += 1;
+                    }
+                }
                 self.bases.insert(class, bases);
             }
             if matches!(scope.kind, ScopeKind::Function | ScopeKind::Lambda) {
@@ -554,7 +669,7 @@ impl PointsTo {
                     let n = self.field(mo, attr);
                     self.edge(n, d, Filter::All);
                 } else {
-                    let o = self.obj(Obj::External(sub.into()));
+                    let o = self.external(sub.into(), 2);
                     self.add(d, o);
                 }
             }
@@ -661,6 +776,16 @@ impl PointsTo {
             } => {
                 let d = self.var(m, *dst);
                 let c = self.var(m, *callee);
+                if !*implicit {
+                    self.by_range
+                        .entry((file, m.flow.sites[*site as usize]))
+                        .or_default()
+                        .push(SiteNodes {
+                            callee: c,
+                            result: d,
+                            direct: false,
+                        });
+                }
                 let args = args
                     .iter()
                     .map(|a| match *a {
@@ -682,6 +807,7 @@ impl PointsTo {
                         site: *site,
                         implicit: *implicit,
                         ctor: false,
+                        origin: u32::MAX,
                     },
                 );
             }
@@ -696,8 +822,16 @@ impl PointsTo {
                     },
                 );
             }
-            Op::Enter { dst, mgr, site: _ } => {
+            Op::Enter { dst, mgr, site } => {
                 let (d, s) = (self.var(m, *dst), self.var(m, *mgr));
+                self.by_range
+                    .entry((file, m.flow.sites[*site as usize]))
+                    .or_default()
+                    .push(SiteNodes {
+                        callee: s,
+                        result: d,
+                        direct: true,
+                    });
                 self.add_use(s, Use::Enter { dst: d, caller });
             }
             Op::Super {
@@ -713,8 +847,11 @@ impl PointsTo {
         }
     }
 
-    fn add_call(&mut self, callee: NodeId, call: CallSite) {
+    fn add_call(&mut self, callee: NodeId, mut call: CallSite) {
         let id = self.calls.len() as u32;
+        if call.origin == u32::MAX {
+            call.origin = id;
+        }
         self.calls.push(call);
         self.add_use(callee, Use::Call(id));
     }
@@ -735,32 +872,64 @@ impl PointsTo {
     fn module_obj(&mut self, name: &str) -> ObjId {
         match self.modules.get(name) {
             Some(&f) => self.obj(Obj::Module(f)),
-            None => self.obj(Obj::External(name.into())),
+            None => self.external(name.into(), 4),
         }
     }
 
+    /// A library name, and how many attribute reads may still extend it: an imported module
+    /// is read as `os.path.join` or `concurrent.futures.ThreadPoolExecutor.submit`, a name
+    /// imported from one as `Cls.method`, a builtin as `int.from_bytes`. Past that a read is
+    /// of a value, not of an API (`int.real.imag`), and values met through a variable that
+    /// holds many names would otherwise multiply the names without end.
+    fn external(&mut self, name: Arc<str>, reads: u8) -> ObjId {
+        let o = self.obj(Obj::External(name));
+        let budget = self.ext_reads.entry(o).or_insert(reads);
+        *budget = (*budget).max(reads);
+        o
+    }
+
     fn run(&mut self) {
+        let stats = std::env::var_os("FORKLINT_POINTS_TO_STATS").is_some();
+        let mut steps: u64 = 0;
         loop {
-            while let Some(n) = self.worklist.pop() {
+            loop {
+                steps += 1;
+                if stats && steps.is_multiple_of(20_000) {
+                    self.print_stats(steps);
+                }
+                if let Some((u, o)) = self.pending.pop() {
+                    self.apply(u, o);
+                    continue;
+                }
+                let Some(n) = self.worklist.pop() else { break };
                 self.queued[n as usize] = false;
                 let delta = std::mem::take(&mut self.delta[n as usize]);
                 if delta.is_empty() {
                     continue;
                 }
-                let succ = self.succ[n as usize].clone();
-                let uses = self.uses[n as usize].clone();
+                // By index: passing an object on can add edges and uses to this node (they
+                // take the node's objects as they are added, so none is missed).
                 for o in delta {
-                    for &(to, filter) in &succ {
+                    let mut i = 0;
+                    while let Some(&(to, filter)) = self.succ[n as usize].get(i) {
                         self.pass(to, o, filter);
+                        i += 1;
                     }
-                    for &u in &uses {
+                    let mut i = 0;
+                    while let Some(&u) = self.uses[n as usize].get(i) {
                         self.apply(u, o);
+                        i += 1;
                     }
                 }
             }
             // Bases are values too: replay the lookups of every class whose resolution
             // order has grown since it was used.
-            let classes: Vec<ObjId> = self.mro_used.keys().copied().collect();
+            let classes: Vec<ObjId> = if self.replayed_generation == self.class_generation {
+                Vec::new()
+            } else {
+                self.replayed_generation = self.class_generation;
+                self.mro_used.keys().copied().collect()
+            };
             let mut changed = Vec::new();
             for c in classes {
                 let now = self.mro(c);
@@ -859,9 +1028,17 @@ impl PointsTo {
     /// over the bases known so far (a base variable may hold several classes: each is taken,
     /// in order). Where C3 fails (an inconsistent hierarchy, which Python rejects), depth-first
     /// order is used.
-    fn mro(&self, class: ObjId) -> Vec<ObjId> {
+    fn mro(&mut self, class: ObjId) -> Vec<ObjId> {
+        if let Some((generation, order)) = self.mro_cache.get(&class)
+            && *generation == self.class_generation
+        {
+            return order.clone();
+        }
         let mut memo = HashMap::default();
-        self.c3(class, &mut memo, 0)
+        let order = self.c3(class, &mut memo, 0);
+        self.mro_cache
+            .insert(class, (self.class_generation, order.clone()));
+        order
     }
 
     fn direct_bases(&self, class: ObjId) -> Vec<ObjId> {
@@ -869,10 +1046,14 @@ impl PointsTo {
         if let Some(bases) = self.bases.get(&class) {
             for &b in bases {
                 for &o in &self.pts[b as usize] {
-                    if matches!(self.object(o), Obj::Class(..) | Obj::External(_))
-                        && o != class
-                        && !out.contains(&o)
-                    {
+                    // A library base is a name read from an import (`threading.Thread`), not
+                    // any library value a base expression may hold.
+                    let usable = match self.object(o) {
+                        Obj::Class(..) => true,
+                        Obj::External(_) => self.ext_reads.contains_key(&o),
+                        _ => false,
+                    };
+                    if usable && o != class && !out.contains(&o) {
                         out.push(o);
                     }
                 }
@@ -980,8 +1161,10 @@ impl PointsTo {
                 }
                 Obj::External(name) => {
                     // A library base class (`threading.Thread`): its methods.
-                    let method = format!("{name}.{}", self.names[attr as usize]);
-                    let f = self.obj(Obj::External(method.into()));
+                    let Some(method) = self.ext_attr(&name, attr) else {
+                        break;
+                    };
+                    let f = self.obj(Obj::External(method));
                     let o = match recv {
                         Some(recv) => self.obj(Obj::Bound { recv, func: f }),
                         None => f,
@@ -1065,6 +1248,7 @@ impl PointsTo {
                                 site: u32::MAX,
                                 implicit: true,
                                 ctor: false,
+                                origin: u32::MAX,
                             },
                         );
                     }
@@ -1086,8 +1270,18 @@ impl PointsTo {
                 }
             }
             Use::Slice { dst, start } => {
-                if self.is_container(o) {
-                    let s = self.obj(Obj::Slice { base: o, start });
+                // A slice of a slice (`xs = xs[1:]` in a loop) is a view of the same base at a
+                // position no longer known: views never nest, so there are finitely many.
+                let view = match self.object(o).clone() {
+                    Obj::Slice { base, .. } => Some(Obj::Slice {
+                        base,
+                        start: UNKNOWN_START,
+                    }),
+                    _ if self.is_container(o) => Some(Obj::Slice { base: o, start }),
+                    _ => None,
+                };
+                if let Some(view) = view {
+                    let s = self.obj(view);
                     self.add(dst, s);
                 }
             }
@@ -1128,6 +1322,10 @@ impl PointsTo {
     /// base's, shifted.
     fn key_field(&mut self, o: ObjId, key: u32) -> NodeId {
         if let Obj::Slice { base, start } = self.object(o).clone() {
+            if start == UNKNOWN_START {
+                // Any position: the elements stored at unknown positions, and every value.
+                return self.elem_fields(base).1;
+            }
             let k = self.names[key as usize].clone();
             let shifted = k
                 .strip_prefix('#')
@@ -1153,11 +1351,19 @@ impl PointsTo {
     fn load(&mut self, o: ObjId, attr: u32, dst: NodeId, caller: ScopeRef) {
         match self.object(o).clone() {
             Obj::Module(f) => {
-                let sub = format!(
-                    "{}.{}",
-                    self.module_names[f.0 as usize], self.names[attr as usize]
-                );
-                if let Some(&sf) = self.modules.get(&sub) {
+                let sub = match self.submodules.get(&(f, attr)) {
+                    Some(&sub) => sub,
+                    None => {
+                        let name = format!(
+                            "{}.{}",
+                            self.module_names[f.0 as usize], self.names[attr as usize]
+                        );
+                        let sub = self.modules.get(&name).copied();
+                        self.submodules.insert((f, attr), sub);
+                        sub
+                    }
+                };
+                if let Some(sf) = sub {
                     let so = self.obj(Obj::Module(sf));
                     self.add(dst, so);
                 }
@@ -1171,17 +1377,20 @@ impl PointsTo {
             }
             Obj::Class(..) | Obj::Super { .. } => self.lookup(o, attr, dst, caller),
             Obj::External(name) => {
-                let e = self.obj(Obj::External(
-                    format!("{name}.{}", self.names[attr as usize]).into(),
-                ));
-                self.add(dst, e);
+                let reads = self.ext_reads.get(&o).copied().unwrap_or(0);
+                if reads > 0
+                    && let Some(n) = self.ext_attr(&name, attr)
+                {
+                    let e = self.external(n, reads - 1);
+                    self.add(dst, e);
+                }
             }
-            Obj::ExtInstance(name) => {
-                let f = self.obj(Obj::External(
-                    format!("{name}.{}", self.names[attr as usize]).into(),
-                ));
-                let b = self.obj(Obj::Bound { recv: o, func: f });
-                self.add(dst, b);
+            Obj::ExtInstance { name, .. } => {
+                if let Some(n) = self.ext_attr(&name, attr) {
+                    let f = self.obj(Obj::External(n));
+                    let b = self.obj(Obj::Bound { recv: o, func: f });
+                    self.add(dst, b);
+                }
             }
             Obj::Container { .. }
             | Obj::VarArgs(_)
@@ -1223,6 +1432,32 @@ impl PointsTo {
         }
     }
 
+    /// What calling library name `name` at `site` makes. Objects of the classes the
+    /// knowledge base knows (threads, pools, processes, events, locks) are told apart by the
+    /// call that made them, so a join can be matched to its thread; any other library
+    /// object is one per name (there are as many call sites as lines of code).
+    fn ext_instance(&mut self, name: Arc<str>, file: FileId, site: u32) -> ObjId {
+        let (file, site) = if self.tracked.contains(&*name) {
+            (file, site)
+        } else {
+            (FileId(u32::MAX), u32::MAX)
+        };
+        self.obj(Obj::ExtInstance { name, file, site })
+    }
+
+    /// `name.attr` for a library name, or `None` past what is worth naming: a chain longer
+    /// than [`MAX_EXTERNAL_PARTS`] names, or one that repeats its last name. Names grow with
+    /// each attribute read, and a loop (`node = node.parent`) would grow them forever.
+    fn ext_attr(&self, name: &str, attr: u32) -> Option<Arc<str>> {
+        let attr = &*self.names[attr as usize];
+        if name.split('.').any(|part| part == attr)
+            || name.bytes().filter(|&b| b == b'.').count() + 1 >= MAX_EXTERNAL_PARTS
+        {
+            return None;
+        }
+        Some(format!("{name}.{attr}").into())
+    }
+
     fn call_edge(&mut self, caller: ScopeRef, callee: ObjId) {
         self.call_edges.insert((caller, callee));
     }
@@ -1250,8 +1485,13 @@ impl PointsTo {
                     }
                     if !call.implicit || call.ctor {
                         self.call_edge(call.caller, func);
-                        let r = self.obj(Obj::ExtInstance(name));
-                        self.add(call.dst, r);
+                        // What a library method returns is followed only where the
+                        // knowledge base says (`submit` returns a `Future`): following every
+                        // result's attributes would name chains without end.
+                        if let Some(ty) = self.returns.get(&*name).cloned() {
+                            let r = self.ext_instance(ty, call.caller.0, call.site);
+                            self.add(call.dst, r);
+                        }
                     }
                 }
                 _ => {}
@@ -1297,17 +1537,29 @@ impl PointsTo {
                                     site: call.site,
                                     implicit: true,
                                     ctor: false,
+                                    origin: u32::MAX,
                                 },
                             );
                         }
                     }
                     return;
                 }
-                let r = self.obj(Obj::ExtInstance(name));
-                self.add(call.dst, r);
+                // A library call makes an object the flow follows when it is a class the
+                // knowledge base knows, or is named as a class is (`ext.Cls()`); what a
+                // library function returns (`os.getcwd()`, `int(x)`) is not followed.
+                let short = name.rsplit('.').next().unwrap_or("");
+                if self.tracked.contains(&*name)
+                    || short.starts_with(|c: char| c.is_ascii_uppercase())
+                {
+                    let r = self.ext_instance(name, call.caller.0, call.site);
+                    self.add(call.dst, r);
+                }
             }
             Obj::Instance { .. } => {
                 // `obj()` runs `__call__`.
+                if !self.call_expansions.insert((call.origin, o)) {
+                    return;
+                }
                 let attr = self.name("__call__");
                 let callee = self.new_node();
                 self.lookup(o, attr, callee, call.caller);
@@ -1331,6 +1583,26 @@ impl PointsTo {
         args: &[ArgNode],
         _implicit: bool,
     ) {
+        // Instances of a class that derives from a library class the knowledge base knows
+        // (a `Thread` subclass) are told apart by the call that made them, so a join can be
+        // matched to its thread; other classes have one instance each, as in PyCG: one per
+        // call site would multiply the objects (`self` of a base class in a test suite
+        // would hold every test's instance) for no rule's benefit.
+        // (A library class may be in the project itself: the standard library's own
+        // `threading.Thread` is a project class when the standard library is analysed.)
+        let tracked = self
+            .mro(class)
+            .iter()
+            .any(|&c| match self.object(c).clone() {
+                Obj::External(name) => self.tracked.contains(&*name),
+                Obj::Class(f, scope) => self.tracked.contains(self.scope_name(f, scope).as_str()),
+                _ => false,
+            });
+        let (file, site) = if tracked {
+            (file, site)
+        } else {
+            (FileId(u32::MAX), u32::MAX)
+        };
         let inst = self.obj(Obj::Instance { class, file, site });
         self.add(dst, inst);
         let attr = self.name("__init__");
@@ -1347,6 +1619,7 @@ impl PointsTo {
                 site,
                 implicit: true,
                 ctor: true,
+                origin: u32::MAX,
             },
         );
     }
@@ -1495,7 +1768,114 @@ impl PointsTo {
         }
     }
 
+    fn print_stats(&self, steps: u64) {
+        let mut kinds: HashMap<&'static str, usize> = HashMap::default();
+        for o in &self.objs {
+            let k = match o {
+                Obj::Module(_) => "module",
+                Obj::Function(..) => "function",
+                Obj::Class(..) => "class",
+                Obj::Instance { .. } => "instance",
+                Obj::External(_) => "external",
+                Obj::ExtInstance { .. } => "ext-instance",
+                Obj::Bound { .. } => "bound",
+                Obj::Container { .. } => "container",
+                Obj::VarArgs(_) | Obj::VarKeywords(_) => "packed",
+                Obj::Generator(_) => "generator",
+                Obj::Str(_) => "str",
+                Obj::Int(_) => "int",
+                Obj::Slice { .. } => "slice",
+                Obj::Super { .. } => "super",
+            };
+            *kinds.entry(k).or_default() += 1;
+        }
+        if std::env::var_os("FORKLINT_POINTS_TO_NAMES").is_some() {
+            for o in self.objs.iter().step_by(97) {
+                if let Obj::External(n) = o {
+                    eprintln!("  external {n} {:?}", self.ext_reads.get(&self.obj_ids[o]));
+                }
+            }
+        }
+        let pts: usize = self.pts.iter().map(Vec::len).sum();
+        let biggest = self.pts.iter().map(Vec::len).max().unwrap_or(0);
+        eprintln!(
+            "points-to: {steps} steps, {} nodes, {} edges, {pts} facts (largest {biggest}), {} calls, objects {kinds:?}",
+            self.pts.len(),
+            self.edges.len(),
+            self.calls.len()
+        );
+    }
+
     // ---- queries ----
+
+    /// Every method called anywhere on an object: (the method's name — a library name, or a
+    /// project function's dotted name — and the object it is called on). `for t in ts:
+    /// t.join()` gives `threading.Thread.join` on each thread put in `ts`.
+    pub fn method_calls(&self) -> Vec<(String, ObjId)> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::default();
+        for sites in self.by_range.values() {
+            for s in sites.iter().filter(|s| !s.direct) {
+                for &o in &self.pts[s.callee as usize] {
+                    if let Obj::Bound { recv, func } = self.object(o)
+                        && seen.insert((*func, *recv))
+                    {
+                        let name = match self.object(*func) {
+                            Obj::External(n) => n.to_string(),
+                            Obj::Function(f, scope) => self.scope_name(*f, *scope),
+                            _ => continue,
+                        };
+                        out.push((name, *recv));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Whether `o` stands for the objects made at one call (so a wait on it is a wait on
+    /// them), not for every object of its class or name.
+    pub fn is_one_site(&self, o: ObjId) -> bool {
+        match self.object(o) {
+            Obj::Instance { site, .. } | Obj::ExtInstance { site, .. } => *site != u32::MAX,
+            _ => false,
+        }
+    }
+
+    /// The objects a method called at `range` of `file` is bound to (`t` in `t.join()`, each
+    /// thread of `for t in ts: t.join()`), or the manager of a `with` item there.
+    pub fn receivers(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
+        let mut out = Vec::new();
+        for s in self.by_range.get(&(file, range)).into_iter().flatten() {
+            for &o in &self.pts[s.callee as usize] {
+                match self.object(o) {
+                    _ if s.direct => out.push(o),
+                    Obj::Bound { recv, .. } => out.push(*recv),
+                    _ => {}
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The objects a call at `range` of `file` returns (the thread `threading.Thread(...)`
+    /// makes).
+    pub fn results(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
+        let mut out: Vec<ObjId> = self
+            .by_range
+            .get(&(file, range))
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.direct)
+            .flat_map(|s| self.pts[s.result as usize].iter().copied())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 
     /// The resolved call graph: for every project function (and module body), the names of
     /// what it calls, in PyCG's naming: `module.qualname` for project functions, the
@@ -1734,13 +2114,29 @@ mod tests {
                 flow,
             })
             .collect();
-        PointsTo::solve(&modules).call_graph()
+        PointsTo::solve(&modules, &Library::default()).call_graph()
     }
 
     fn callees<'g>(g: &'g BTreeMap<String, BTreeSet<String>>, f: &str) -> Vec<&'g str> {
         g.get(f)
             .map(|s| s.iter().map(String::as_str).collect())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_module_without_flow_is_skipped() {
+        // A file with a syntax error, or a native source, has an empty flow.
+        let empty = ModuleFlow::default();
+        let modules = [FlowModule {
+            file: FileId(0),
+            module: "broken",
+            flow: &empty,
+        }];
+        assert!(
+            PointsTo::solve(&modules, &Library::default())
+                .call_graph()
+                .is_empty()
+        );
     }
 
     #[test]

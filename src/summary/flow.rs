@@ -23,6 +23,11 @@ use ruff_python_ast::{
 };
 use ruff_text_size::{Ranged, TextRange};
 
+/// How deep the lowering follows nested statements and expressions. The visitor follows
+/// [`super::MAX_VISIT_DEPTH`] and files nested deeper are not lowered; real code nests a few
+/// dozen levels.
+const MAX_LOWERING_DEPTH: usize = super::MAX_VISIT_DEPTH;
+
 /// Index of a name in [`ModuleFlow::names`].
 pub type NameId = u32;
 /// Index of a scope in [`ModuleFlow::scopes`] (0 is the module body).
@@ -290,6 +295,7 @@ pub fn lower(body: &[Stmt], module: &str, is_package: bool) -> ModuleFlow {
         is_package,
         stack: Vec::new(),
         pinned: HashSet::default(),
+        depth: 0,
     };
     let bound = Bindings::of_body(body, &[]);
     l.flow.scopes.push(FlowScope {
@@ -487,6 +493,8 @@ struct Lowerer {
     /// Names some function declares `global` or `nonlocal`: another scope assigns them, so
     /// where they are read, any of their values may be there.
     pinned: HashSet<String>,
+    /// Statements and expressions being lowered, nested.
+    depth: usize,
 }
 
 impl Lowerer {
@@ -693,6 +701,15 @@ impl Lowerer {
     }
 
     fn stmt(&mut self, stmt: &Stmt) {
+        if self.depth >= MAX_LOWERING_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.stmt_inner(stmt);
+        self.depth -= 1;
+    }
+
+    fn stmt_inner(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => {
                 let value = self.function(
@@ -1138,7 +1155,7 @@ impl Lowerer {
         let mut defaults = Vec::new();
         for p in parameters.iter_non_variadic_params() {
             if let Some(d) = &p.default {
-                defaults.push((p.parameter.name.to_string(), self.expr(d)));
+                defaults.push((p.parameter.name.to_string(), self.value(d)));
             }
         }
         let param_names: Vec<String> = parameters.iter().map(|p| p.name().to_string()).collect();
@@ -1431,6 +1448,18 @@ impl Lowerer {
     /// Lowers an expression; the variable that holds its value, if it can hold an object the
     /// IR follows.
     fn expr(&mut self, expr: &Expr) -> Option<Var> {
+        // The visitor stops at `MAX_VISIT_DEPTH` and marks the file incomplete, which is then
+        // not lowered at all; this guard only keeps the lowering's stack bounded on its own.
+        if self.depth >= MAX_LOWERING_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let value = self.expr_inner(expr);
+        self.depth -= 1;
+        value
+    }
+
+    fn expr_inner(&mut self, expr: &Expr) -> Option<Var> {
         match expr {
             Expr::Name(n) => {
                 if n.ctx == ExprContext::Load {
@@ -1440,7 +1469,8 @@ impl Lowerer {
                 }
             }
             Expr::Attribute(a) => {
-                let base = self.expr(&a.value)?;
+                // `", ".join(...)`: a literal's methods are methods of its type.
+                let base = self.value(&a.value)?;
                 let attr = self.intern(a.attr.as_str());
                 let dst = self.temp();
                 self.emit(Op::Load { dst, base, attr });
@@ -1621,12 +1651,7 @@ impl Lowerer {
                 }
                 None
             }
-            Expr::StringLiteral(s) => {
-                let dst = self.temp();
-                let value = self.intern(s.value.to_str());
-                self.emit(Op::Str { dst, value });
-                Some(dst)
-            }
+            Expr::StringLiteral(_) => None,
             _ => {
                 // Operators, comparisons, f-strings, slices: no object flows out of them
                 // that the IR follows, but their operands may call things.
@@ -1640,9 +1665,17 @@ impl Lowerer {
         }
     }
 
-    /// Like [`Lowerer::expr`], and an integer literal is kept as a value too: for the places
-    /// an integer can later select an element (`i = 1; xs[i]`, `f(1)` with `xs[p]` in `f`).
+    /// Like [`Lowerer::expr`], and an integer or string literal is kept as a value too: for
+    /// the places it can later select an element (`i = 1; xs[i]`, `f(1)` with `xs[p]` in
+    /// `f`) or name a start method or code to run. Elsewhere (docstrings, tables,
+    /// arithmetic) literals are not followed: there are very many of them.
     fn value(&mut self, expr: &Expr) -> Option<Var> {
+        if let Expr::StringLiteral(s) = expr {
+            let dst = self.temp();
+            let value = self.intern(s.value.to_str());
+            self.emit(Op::Str { dst, value });
+            return Some(dst);
+        }
         if let Expr::NumberLiteral(n) = expr
             && let Some(value) = n.value.as_int().and_then(|i| i.as_i64())
         {

@@ -3,7 +3,7 @@ use crate::program::Program;
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{diagnostic, function, project_threads, site, waited_handles};
+use super::{Waits, diagnostic, function, project_threads, site};
 
 pub static RULE: Rule = Rule {
     code: "FL401",
@@ -76,8 +76,8 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         // A daemon thread the program joins (after setting its stop event, in a `finally`, a
         // `stop()` method or an `atexit` handler, which runs before daemon threads are
         // stopped) ends before shutdown; the daemon flag is only a fallback.
-        let waited = waited.get_or_insert_with(|| waited_handles(program));
-        if thread.handle.is_some_and(|h| waited.contains(&h)) {
+        let waited = waited.get_or_insert_with(|| Waits::of(program));
+        if waited.covers(program, thread.start, thread.handle) {
             continue;
         }
         let Some((target, lp)) = thread.targets.iter().find_map(|t| {

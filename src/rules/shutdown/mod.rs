@@ -17,7 +17,8 @@ pub mod fl407_subinterp_threads_at_exit;
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::FileId;
-use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, Program, Resolved};
+use crate::knowledge::EffectKind;
+use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Program, Resolved};
 use crate::summary::{FunctionSummary, Handle};
 
 pub use crate::rules::subinterp::{diagnostic, site, step};
@@ -66,18 +67,65 @@ pub fn project_threads(program: &Program) -> impl Iterator<Item = ProjectThread<
         })
 }
 
-/// Every handle some code joins or waits on.
-pub fn waited_handles(program: &Program) -> HashSet<(FileId, Handle)> {
-    program
-        .effects
-        .iter()
-        .filter_map(|s| match &s.effect {
-            Effect::ThreadWait {
-                handle: Some(h), ..
-            } => Some(*h),
-            _ => None,
-        })
-        .collect()
+/// What some code joins or waits on: the handles the summaries name, and the objects the
+/// value flow finds at each wait (a thread passed to a helper, kept in a list, set on
+/// `self` in `__init__` and joined in `stop()`). The objects are asked for only when a
+/// handle does not settle it: the value flow is the costly part of an analysis.
+pub struct Waits {
+    handles: HashSet<(FileId, Handle)>,
+    objects: Option<HashSet<ObjId>>,
+}
+
+impl Waits {
+    pub fn of(program: &Program) -> Waits {
+        let handles = program
+            .effects
+            .iter()
+            .filter_map(|s| match &s.effect {
+                Effect::ThreadWait { handle, .. } => *handle,
+                _ => None,
+            })
+            .collect();
+        Waits {
+            handles,
+            objects: None,
+        }
+    }
+
+    /// Whether the thread started by effect `start` (with `handle`) is waited on: its
+    /// handle is, or every object its start can act on is.
+    pub fn covers(
+        &mut self,
+        program: &Program,
+        start: EffectId,
+        handle: Option<(FileId, Handle)>,
+    ) -> bool {
+        if handle.is_some_and(|h| self.handles.contains(&h)) {
+            return true;
+        }
+        let objects = self.objects.get_or_insert_with(|| {
+            // Every object some code calls a known wait on (`join`, `shutdown`), however it
+            // got there: the summaries see a wait only where they can name its receiver.
+            program
+                .points_to()
+                .method_calls()
+                .into_iter()
+                .filter(|(method, _)| {
+                    program
+                        .knowledge
+                        .get(method)
+                        .is_some_and(|api| api.has(EffectKind::ThreadWait))
+                })
+                .map(|(_, recv)| recv)
+                .collect()
+        });
+        let started = program.effect_objects(start);
+        let pt = program.points_to();
+        !started.is_empty()
+            && started
+                .iter()
+                .all(|&o| pt.is_one_site(o) && objects.contains(&o))
+    }
 }
 
 /// A function that runs during finalization: registered with `atexit.register` or

@@ -106,11 +106,16 @@ pub fn summarize(
     }
     let mut v = ModuleVisitor::new(&mut summary, index, source);
     v.visit_module(parsed.syntax().body.as_slice());
-    summary.flow = std::sync::Arc::new(super::flow::lower(
-        parsed.syntax().body.as_slice(),
-        module,
-        is_package,
-    ));
+    // A file nested past what the visitor follows is not lowered either: its value flow is
+    // left out (no objects are followed through it), and the lowering's own recursion stays
+    // within the visitor's bound.
+    if summary.incomplete.is_none() {
+        summary.flow = std::sync::Arc::new(super::flow::lower(
+            parsed.syntax().body.as_slice(),
+            module,
+            is_package,
+        ));
+    }
     // A name defined twice (`if win: def f() … else: def f()`) resolves to its first
     // definition: deterministic, though a call may run either.
     for (i, f) in summary.functions.iter().enumerate() {
