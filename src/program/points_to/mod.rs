@@ -1,0 +1,567 @@
+//! Points-to analysis over the whole project: which objects each variable may hold, and so
+//! which functions each call may run.
+//!
+//! The input is every module's value-flow IR ([`crate::summary::flow`]). Objects are
+//! abstract: a function or class by its definition, a module by its file, an instance by the
+//! call that made it (its allocation site), a container by its display, and any name outside
+//! the project (`threading.Thread`, `<builtin>.map`) by that name. The analysis is Andersen's,
+//! context-insensitive, with the call graph built on the fly: when a callee variable gains a
+//! function, the call's arguments flow into its parameters and its return value into the
+//! call's result. Instance attributes are per object, so `self._t` set in `__init__` is the
+//! `self._t` read in `stop()` whenever both methods run on one instance.
+//!
+//! Solving is a worklist over difference sets: each variable keeps the objects it has
+//! already propagated, so an object travels each copy edge once. Method lookups depend on
+//! class hierarchies, which are themselves values (a base class can be an imported name);
+//! lookups are logged and replayed whenever a class's base classes grow, until nothing
+//! changes. Everything is numbered in file order and sorted on output, so the result does not
+//! depend on thread scheduling.
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+mod builtins;
+mod constraints;
+mod queries;
+mod solve;
+#[cfg(test)]
+mod tests;
+
+use ruff_text_size::TextRange;
+
+use crate::diagnostic::FileId;
+use crate::summary::flow::{
+    Arg, Binding, ContainerKind, ModuleFlow, NameId, Op, ParamKind, ScopeId, ScopeKind, Var,
+};
+
+/// An abstract object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Obj {
+    Module(FileId),
+    Function(FileId, ScopeId),
+    Class(FileId, ScopeId),
+    /// An instance of a project class, made at a call site.
+    Instance {
+        class: ObjId,
+        file: FileId,
+        site: u32,
+    },
+    /// A name outside the project: a module, class or function of a library or builtins.
+    External(Arc<str>),
+    /// What calling a library name returns, by the call that made it: each
+    /// `threading.Thread(...)` is its own thread.
+    ExtInstance {
+        name: Arc<str>,
+        file: FileId,
+        site: u32,
+    },
+    /// A method read from an object: calling it passes `recv` first.
+    Bound {
+        recv: ObjId,
+        func: ObjId,
+    },
+    Container {
+        file: FileId,
+        site: u32,
+        kind: ContainerKind,
+    },
+    /// `*args` / `**kwargs` of a function.
+    VarArgs(ObjId),
+    VarKeywords(ObjId),
+    /// What calling a generator function returns: its elements are what it yields.
+    Generator(ObjId),
+    Str(Arc<str>),
+    Int(i64),
+    /// `xs[start:]`: reads `xs`'s elements with positions shifted by `start`.
+    Slice {
+        base: ObjId,
+        start: u32,
+    },
+    /// `super()` in a method of `class`, called on `recv`.
+    Super {
+        class: ObjId,
+        recv: ObjId,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjId(u32);
+
+type NodeId = u32;
+/// A function (or module body) of the project: its file and scope.
+pub type ScopeRef = (FileId, ScopeId);
+
+/// What passes along a copy edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Filter {
+    All,
+    /// A class attribute read through an instance (or `super()`): functions become bound
+    /// methods of `recv`, properties are called.
+    Bind {
+        recv: ObjId,
+        caller: ScopeRef,
+    },
+    /// A class attribute read through the class: class methods bind to it.
+    ClassRead {
+        class: ObjId,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct CallSite {
+    caller: ScopeRef,
+    dst: NodeId,
+    args: Vec<ArgNode>,
+    site: u32,
+    /// Made by a statement, not written: only project functions count as called.
+    implicit: bool,
+    /// A constructor's `__init__`: a library base class's counts too.
+    ctor: bool,
+    /// The written call this one stands for (itself, or the call whose `__call__` it runs).
+    origin: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum ArgNode {
+    Pos(Option<NodeId>),
+    /// The elements of a container passed as `*xs` / `**kw`.
+    Star(NodeId),
+    Kw(u32, NodeId),
+    StarStar(NodeId),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Use {
+    Load {
+        dst: NodeId,
+        attr: u32,
+        caller: ScopeRef,
+    },
+    Store {
+        attr: u32,
+        src: NodeId,
+    },
+    ElemLoad {
+        dst: NodeId,
+    },
+    ElemStore {
+        src: NodeId,
+    },
+    IndexLoad {
+        dst: NodeId,
+        index: u32,
+    },
+    KeyLoad {
+        dst: NodeId,
+        key: u32,
+    },
+    KeyStore {
+        key: u32,
+        src: NodeId,
+    },
+    Call(u32),
+    Raise {
+        caller: ScopeRef,
+        file: FileId,
+        site: u32,
+    },
+    Enter {
+        dst: NodeId,
+        caller: ScopeRef,
+    },
+    Super {
+        dst: NodeId,
+        class: ObjId,
+    },
+    /// `dst = <this>[index]`: on the container node.
+    DynLoad {
+        dst: NodeId,
+        index: NodeId,
+    },
+    /// The same load, on the index node.
+    DynIndex {
+        dst: NodeId,
+        base: NodeId,
+    },
+    Slice {
+        dst: NodeId,
+        start: u32,
+    },
+}
+
+/// Where a class attribute lookup was made from, kept to replay it if the class's bases grow.
+#[derive(Clone, Copy, Debug)]
+struct Lookup {
+    obj: ObjId,
+    attr: u32,
+    dst: NodeId,
+    caller: ScopeRef,
+}
+
+/// What the solver is told of libraries (from the knowledge base).
+#[derive(Default)]
+pub struct Library<'k> {
+    /// Functions and methods, and the class of what they return.
+    pub returns: Vec<(&'k str, &'k str)>,
+    /// Classes whose objects are told apart by the call that makes them.
+    pub classes: Vec<&'k str>,
+}
+
+/// One module, as the solver needs it.
+pub struct FlowModule<'a> {
+    pub file: FileId,
+    pub module: &'a str,
+    pub flow: &'a ModuleFlow,
+}
+
+pub struct PointsTo {
+    objs: Vec<Obj>,
+    obj_ids: HashMap<Obj, ObjId>,
+    names: Vec<Arc<str>>,
+    name_ids: HashMap<Arc<str>, u32>,
+    pts: Vec<Vec<ObjId>>,
+    delta: Vec<Vec<ObjId>>,
+    succ: Vec<Vec<(NodeId, Filter)>>,
+    uses: Vec<Vec<Use>>,
+    edges: HashSet<(NodeId, NodeId, Filter)>,
+    fields: HashMap<(ObjId, u32), NodeId>,
+    locals: HashMap<(FileId, ScopeId, u32), NodeId>,
+    rets: HashMap<ScopeRef, NodeId>,
+    temp_base: Vec<NodeId>,
+    calls: Vec<CallSite>,
+    worklist: Vec<NodeId>,
+    queued: Vec<bool>,
+    /// Lookups through each class (by class object), to replay when its bases change.
+    lookups: HashMap<ObjId, Vec<Lookup>>,
+    /// Per class: the bases' nodes, and the method resolution order last used.
+    bases: HashMap<ObjId, Vec<NodeId>>,
+    mro_used: HashMap<ObjId, Vec<ObjId>>,
+    /// Every call resolved: caller → callee objects (functions, classes' `__init__`,
+    /// external names).
+    call_edges: HashSet<(ScopeRef, ObjId)>,
+    /// The call sites each callee object was reached from.
+    modules: HashMap<String, FileId>,
+    module_names: Vec<String>,
+    scopes: HashMap<FileId, Vec<ScopeInfo>>,
+    /// Calls handled already: (call index, callee object).
+    handled: HashSet<(u32, ObjId)>,
+    elem: u32,
+    values: u32,
+    /// Loads with a variable index (container, index, result): one whose index holds no
+    /// object once solved reads any element.
+    dyn_loads: Vec<(NodeId, NodeId, NodeId)>,
+    /// The calls and `with` items written at each source range, for the rules' questions
+    /// about the objects an effect acts on.
+    by_range: HashMap<(FileId, TextRange), Vec<SiteNodes>>,
+    /// Library functions and methods whose result is an object of a known library class
+    /// (`concurrent.futures.ThreadPoolExecutor.submit` → `concurrent.futures.Future`).
+    returns: HashMap<Arc<str>, Arc<str>>,
+    /// How many more attribute reads extend each library name (see [`PointsTo::external`]).
+    ext_reads: HashMap<ObjId, u8>,
+    /// Library classes whose objects are told apart by allocation site.
+    tracked: HashSet<Arc<str>>,
+    /// Per node: it holds a class's base (a new object there can change method lookups).
+    is_base: Vec<bool>,
+    /// Bumped whenever a base gains an object; cached method resolution orders older than
+    /// it are computed again.
+    class_generation: u64,
+    mro_cache: HashMap<ObjId, (u64, Vec<ObjId>)>,
+    /// The generation the replay of lookups last ran at.
+    replayed_generation: u64,
+    /// `module.attr` that is itself a project module, by module file and name.
+    submodules: HashMap<(FileId, u32), Option<FileId>>,
+    /// Variables that reached [`MAX_OBJECTS_PER_VARIABLE`] objects and stopped growing.
+    saturated: HashSet<NodeId>,
+    /// Uses attached to nodes that already held objects, still to apply.
+    pending: Vec<(Use, ObjId)>,
+    /// `obj()` on an instance runs its `__call__`: one expansion per written call and
+    /// instance, however the `__call__` chain loops.
+    call_expansions: HashSet<(u32, ObjId)>,
+}
+
+/// The nodes of one call (or `with` item) at a source range.
+#[derive(Clone, Copy, Debug)]
+struct SiteNodes {
+    /// The callee (for a `with` item: the manager itself).
+    callee: NodeId,
+    /// What the call returns (the value entered).
+    result: NodeId,
+    /// `callee` holds the receivers themselves (a `with` manager), not bound methods.
+    direct: bool,
+}
+
+/// What the solver keeps of a scope.
+#[derive(Clone, Debug)]
+struct ScopeInfo {
+    kind: ScopeKind,
+    qualname: String,
+    params: Vec<(u32, ParamKind)>,
+    binding: Binding,
+    generator: bool,
+    /// A class: the names its body binds.
+    class_names: Vec<u32>,
+}
+
+/// The most objects one variable is followed with (see [`PointsTo::add`]). Real code's
+/// variables hold a few objects; a variable past this is a hub of context-insensitive flow.
+const MAX_OBJECTS_PER_VARIABLE: usize = 64;
+
+/// The longest dotted library name followed (`xml.etree.ElementTree.Element.find`):
+/// longer chains are attribute reads in loops, not names of an API.
+const MAX_EXTERNAL_PARTS: usize = 5;
+
+/// The start of a slice of a slice: somewhere in its base.
+const UNKNOWN_START: u32 = u32::MAX;
+
+/// Builtins that call the functions passed to them (a call graph counts those calls as the
+/// caller's).
+const CALLS_ITS_ARGUMENTS: &[&str] = &["map", "filter", "sorted", "min", "max", "reduce"];
+
+impl PointsTo {
+    /// Solves the flow of every module. `returns` maps library methods to the library class
+    /// of what they return.
+    pub fn solve(modules: &[FlowModule<'_>], library: &Library<'_>) -> PointsTo {
+        let mut pt = PointsTo {
+            objs: Vec::new(),
+            obj_ids: HashMap::default(),
+            names: Vec::new(),
+            name_ids: HashMap::default(),
+            pts: Vec::new(),
+            delta: Vec::new(),
+            succ: Vec::new(),
+            uses: Vec::new(),
+            edges: HashSet::default(),
+            fields: HashMap::default(),
+            locals: HashMap::default(),
+            rets: HashMap::default(),
+            temp_base: Vec::new(),
+            calls: Vec::new(),
+            worklist: Vec::new(),
+            queued: Vec::new(),
+            lookups: HashMap::default(),
+            bases: HashMap::default(),
+            mro_used: HashMap::default(),
+            call_edges: HashSet::default(),
+            modules: HashMap::default(),
+            module_names: Vec::new(),
+            scopes: HashMap::default(),
+            handled: HashSet::default(),
+            elem: 0,
+            values: 0,
+            dyn_loads: Vec::new(),
+            by_range: HashMap::default(),
+            pending: Vec::new(),
+            saturated: HashSet::default(),
+            is_base: Vec::new(),
+            class_generation: 0,
+            mro_cache: HashMap::default(),
+            replayed_generation: u64::MAX,
+            submodules: HashMap::default(),
+            returns: HashMap::default(),
+            tracked: HashSet::default(),
+            ext_reads: HashMap::default(),
+            call_expansions: HashSet::default(),
+        };
+        pt.returns = library
+            .returns
+            .iter()
+            .map(|(f, ty)| (Arc::from(*f), Arc::from(*ty)))
+            .collect();
+        pt.tracked = library.classes.iter().map(|c| Arc::from(*c)).collect();
+        pt.elem = pt.name("[]");
+        pt.values = pt.name("{}");
+        let max_file = modules
+            .iter()
+            .map(|m| m.file.0 as usize + 1)
+            .max()
+            .unwrap_or(0);
+        pt.module_names = vec![String::new(); max_file];
+        pt.temp_base = vec![0; max_file];
+        for m in modules {
+            pt.modules.insert(m.module.to_string(), m.file);
+            pt.module_names[m.file.0 as usize] = m.module.to_string();
+        }
+        for m in modules {
+            let base = pt.pts.len() as NodeId;
+            pt.temp_base[m.file.0 as usize] = base;
+            for _ in 0..m.flow.temps {
+                pt.new_node();
+            }
+            let infos = m
+                .flow
+                .scopes
+                .iter()
+                .map(|s| ScopeInfo {
+                    kind: s.kind,
+                    qualname: s.qualname.clone(),
+                    params: s
+                        .params
+                        .iter()
+                        .map(|p| (pt.name(m.flow.name(p.name)), p.kind))
+                        .collect(),
+                    binding: s.binding,
+                    generator: s.generator,
+                    class_names: {
+                        let mut v: Vec<u32> = s
+                            .class_names
+                            .iter()
+                            .map(|&n| pt.name(m.flow.name(n)))
+                            .collect();
+                        v.sort_unstable();
+                        v
+                    },
+                })
+                .collect();
+            pt.scopes.insert(m.file, infos);
+        }
+        for m in modules {
+            pt.add_module(m);
+        }
+        pt.run();
+        if std::env::var_os("FORKLINT_POINTS_TO_STATS").is_some() {
+            pt.print_stats(0);
+        }
+        pt
+    }
+
+    fn name(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.name_ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let s: Arc<str> = Arc::from(s);
+        self.names.push(s.clone());
+        self.name_ids.insert(s, id);
+        id
+    }
+
+    fn obj(&mut self, o: Obj) -> ObjId {
+        if let Some(&id) = self.obj_ids.get(&o) {
+            return id;
+        }
+        let id = ObjId(self.objs.len() as u32);
+        self.objs.push(o.clone());
+        self.obj_ids.insert(o, id);
+        id
+    }
+
+    pub fn object(&self, id: ObjId) -> &Obj {
+        &self.objs[id.0 as usize]
+    }
+
+    fn new_node(&mut self) -> NodeId {
+        let id = self.pts.len() as NodeId;
+        self.pts.push(Vec::new());
+        self.delta.push(Vec::new());
+        self.succ.push(Vec::new());
+        self.uses.push(Vec::new());
+        self.queued.push(false);
+        self.is_base.push(false);
+        id
+    }
+
+    fn field(&mut self, obj: ObjId, attr: u32) -> NodeId {
+        if let Some(&n) = self.fields.get(&(obj, attr)) {
+            return n;
+        }
+        let n = self.new_node();
+        self.fields.insert((obj, attr), n);
+        n
+    }
+
+    fn ret(&mut self, scope: ScopeRef) -> NodeId {
+        if let Some(&n) = self.rets.get(&scope) {
+            return n;
+        }
+        let n = self.new_node();
+        self.rets.insert(scope, n);
+        n
+    }
+
+    fn local(&mut self, file: FileId, scope: ScopeId, name: u32) -> NodeId {
+        if let Some(&n) = self.locals.get(&(file, scope, name)) {
+            return n;
+        }
+        let n = self.new_node();
+        self.locals.insert((file, scope, name), n);
+        n
+    }
+
+    /// The node of an IR variable of module `m`.
+    fn var(&mut self, m: &FlowModule<'_>, v: Var) -> NodeId {
+        match v {
+            Var::Temp(t) => self.temp_base[m.file.0 as usize] + t,
+            Var::Ret(s) => self.ret((m.file, s)),
+            Var::Free(n) => {
+                let module = self.obj(Obj::Module(m.file));
+                let name = self.name(m.flow.name(n));
+                self.field(module, name)
+            }
+            Var::Local { scope, name } => {
+                let name = self.name(m.flow.name(name));
+                match m.flow.scopes[scope as usize].kind {
+                    ScopeKind::Module => {
+                        let module = self.obj(Obj::Module(m.file));
+                        self.field(module, name)
+                    }
+                    ScopeKind::Class => {
+                        let class = self.obj(Obj::Class(m.file, scope));
+                        self.field(class, name)
+                    }
+                    ScopeKind::Function | ScopeKind::Lambda => self.local(m.file, scope, name),
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, n: NodeId, o: ObjId) {
+        let set = &mut self.pts[n as usize];
+        if let Err(at) = set.binary_search(&o) {
+            if set.len() >= MAX_OBJECTS_PER_VARIABLE {
+                // A variable that may hold this many objects (the parameter of a helper
+                // every module calls) says nothing useful about any one of them, and
+                // following them all is what makes the analysis of a large project blow up.
+                // It stops growing and is marked, so that questions about it answer "not
+                // known" rather than a wrong "no".
+                self.saturated.insert(n);
+                return;
+            }
+            set.insert(at, o);
+            self.delta[n as usize].push(o);
+            if self.is_base[n as usize] {
+                self.class_generation += 1;
+            }
+            if !self.queued[n as usize] {
+                self.queued[n as usize] = true;
+                self.worklist.push(n);
+            }
+        }
+    }
+
+    fn edge(&mut self, from: NodeId, to: NodeId, filter: Filter) {
+        if from == to && filter == Filter::All {
+            return;
+        }
+        if !self.edges.insert((from, to, filter)) {
+            return;
+        }
+        self.succ[from as usize].push((to, filter));
+        let mut i = 0;
+        while let Some(&o) = self.pts[from as usize].get(i) {
+            self.pass(to, o, filter);
+            i += 1;
+        }
+    }
+
+    /// Attaches a use to a node. It is applied to the node's objects so far later, by the
+    /// solver loop, not here: applying a use can add uses (a call of a class runs its
+    /// `__init__`, which is another call), and doing so eagerly would recurse as deep as the
+    /// program's chains of calls.
+    fn add_use(&mut self, n: NodeId, u: Use) {
+        self.uses[n as usize].push(u);
+        for &o in &self.pts[n as usize] {
+            self.pending.push((u, o));
+        }
+    }
+}

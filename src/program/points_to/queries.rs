@@ -1,0 +1,156 @@
+//! What the rules and the call graph ask of a solved analysis.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ruff_text_size::TextRange;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::*;
+use crate::diagnostic::FileId;
+
+impl PointsTo {
+    pub(super) fn print_stats(&self, steps: u64) {
+        let mut kinds: HashMap<&'static str, usize> = HashMap::default();
+        for o in &self.objs {
+            let k = match o {
+                Obj::Module(_) => "module",
+                Obj::Function(..) => "function",
+                Obj::Class(..) => "class",
+                Obj::Instance { .. } => "instance",
+                Obj::External(_) => "external",
+                Obj::ExtInstance { .. } => "ext-instance",
+                Obj::Bound { .. } => "bound",
+                Obj::Container { .. } => "container",
+                Obj::VarArgs(_) | Obj::VarKeywords(_) => "packed",
+                Obj::Generator(_) => "generator",
+                Obj::Str(_) => "str",
+                Obj::Int(_) => "int",
+                Obj::Slice { .. } => "slice",
+                Obj::Super { .. } => "super",
+            };
+            *kinds.entry(k).or_default() += 1;
+        }
+        if std::env::var_os("FORKLINT_POINTS_TO_NAMES").is_some() {
+            for o in self.objs.iter().step_by(97) {
+                if let Obj::External(n) = o {
+                    eprintln!("  external {n} {:?}", self.ext_reads.get(&self.obj_ids[o]));
+                }
+            }
+        }
+        let pts: usize = self.pts.iter().map(Vec::len).sum();
+        let biggest = self.pts.iter().map(Vec::len).max().unwrap_or(0);
+        eprintln!(
+            "points-to: {steps} steps, {} nodes, {} edges, {pts} facts (largest {biggest}), {} calls, objects {kinds:?}",
+            self.pts.len(),
+            self.edges.len(),
+            self.calls.len()
+        );
+    }
+
+    // ---- queries ----
+
+    /// Every method called anywhere on an object: (the method's name — a library name, or a
+    /// project function's dotted name — and the object it is called on). `for t in ts:
+    /// t.join()` gives `threading.Thread.join` on each thread put in `ts`.
+    pub fn method_calls(&self) -> Vec<(String, ObjId)> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::default();
+        for sites in self.by_range.values() {
+            for s in sites.iter().filter(|s| !s.direct) {
+                for &o in &self.pts[s.callee as usize] {
+                    if let Obj::Bound { recv, func } = self.object(o)
+                        && seen.insert((*func, *recv))
+                    {
+                        let name = match self.object(*func) {
+                            Obj::External(n) => n.to_string(),
+                            Obj::Function(f, scope) => self.scope_name(*f, *scope),
+                            _ => continue,
+                        };
+                        out.push((name, *recv));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Whether `o` stands for the objects made at one call (so a wait on it is a wait on
+    /// them), not for every object of its class or name.
+    pub fn is_one_site(&self, o: ObjId) -> bool {
+        match self.object(o) {
+            Obj::Instance { site, .. } | Obj::ExtInstance { site, .. } => *site != u32::MAX,
+            _ => false,
+        }
+    }
+
+    /// The objects a method called at `range` of `file` is bound to (`t` in `t.join()`, each
+    /// thread of `for t in ts: t.join()`), or the manager of a `with` item there.
+    pub fn receivers(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
+        let mut out = Vec::new();
+        for s in self.by_range.get(&(file, range)).into_iter().flatten() {
+            for &o in &self.pts[s.callee as usize] {
+                match self.object(o) {
+                    _ if s.direct => out.push(o),
+                    Obj::Bound { recv, .. } => out.push(*recv),
+                    _ => {}
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The objects a call at `range` of `file` returns (the thread `threading.Thread(...)`
+    /// makes).
+    pub fn results(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
+        let mut out: Vec<ObjId> = self
+            .by_range
+            .get(&(file, range))
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.direct)
+            .flat_map(|s| self.pts[s.result as usize].iter().copied())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The resolved call graph: for every project function (and module body), the names of
+    /// what it calls, in PyCG's naming: `module.qualname` for project functions, the
+    /// `__init__` a constructor call runs, `<builtin>.name` for builtins, the dotted name of
+    /// a library function.
+    pub fn call_graph(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // Every function is a node, called or not.
+        for (&file, scopes) in &self.scopes {
+            for (i, s) in scopes.iter().enumerate() {
+                if s.kind != ScopeKind::Class {
+                    out.entry(self.scope_name(file, i as ScopeId)).or_default();
+                }
+            }
+        }
+        for &((file, scope), callee) in &self.call_edges {
+            let caller = self.scope_name(file, scope);
+            let name = match self.object(callee) {
+                Obj::Function(f, s) => self.scope_name(*f, *s),
+                Obj::External(n) => n.to_string(),
+                _ => continue,
+            };
+            out.entry(caller).or_default().insert(name);
+        }
+        out
+    }
+
+    pub(super) fn scope_name(&self, file: FileId, scope: ScopeId) -> String {
+        let module = &self.module_names[file.0 as usize];
+        let q = &self.scope_info(file, scope).qualname;
+        if q.is_empty() {
+            module.clone()
+        } else {
+            format!("{module}.{q}")
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Multi-module snippets solved, and their call graphs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::builtins::BUILTINS;
+use super::*;
+use crate::diagnostic::FileId;
+use crate::summary::flow::lower;
+
+/// Solves `files` (module name, source) and returns the call graph.
+fn graph(files: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
+    let flows: Vec<(String, ModuleFlow)> = files
+        .iter()
+        .map(|(name, src)| {
+            let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+            (name.to_string(), lower(&parsed.syntax().body, name, false))
+        })
+        .collect();
+    let modules: Vec<FlowModule<'_>> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, (name, flow))| FlowModule {
+            file: FileId(i as u32),
+            module: name,
+            flow,
+        })
+        .collect();
+    PointsTo::solve(&modules, &Library::default()).call_graph()
+}
+
+fn callees<'g>(g: &'g BTreeMap<String, BTreeSet<String>>, f: &str) -> Vec<&'g str> {
+    g.get(f)
+        .map(|s| s.iter().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_module_without_flow_is_skipped() {
+    // A file with a syntax error, or a native source, has an empty flow.
+    let empty = ModuleFlow::default();
+    let modules = [FlowModule {
+        file: FileId(0),
+        module: "broken",
+        flow: &empty,
+    }];
+    assert!(
+        PointsTo::solve(&modules, &Library::default())
+            .call_graph()
+            .is_empty()
+    );
+}
+
+#[test]
+fn builtins_are_sorted_for_binary_search() {
+    assert!(BUILTINS.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn a_function_passed_as_an_argument_is_called_through_the_parameter() {
+    let g = graph(&[(
+        "main",
+        "def run(cb):\n    cb()\ndef work(): pass\ndef other(): pass\nrun(work)\nother\n",
+    )]);
+    assert_eq!(callees(&g, "main.run"), ["main.work"]);
+}
+
+#[test]
+fn an_attribute_set_in_init_is_read_in_another_method() {
+    let g = graph(&[(
+        "main",
+        "import threading\nclass S:\n    def __init__(self):\n        self._t = threading.Thread()\n    def stop(self):\n        self._t.join()\nS().stop()\n",
+    )]);
+    assert_eq!(callees(&g, "main.S.stop"), ["threading.Thread.join"]);
+    assert_eq!(callees(&g, "main"), ["main.S.__init__", "main.S.stop"]);
+}
+
+#[test]
+fn objects_flow_through_containers_returns_and_conditionals() {
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\ndef pick(c):\n    return a if c else b\nfs = []\nfs.append(pick(1))\nfor f in fs:\n    f()\n",
+    )]);
+    // `fs.append` is a call too, of a builtin type's method.
+    assert_eq!(
+        callees(&g, "main"),
+        ["<**PyList**>.append", "main.a", "main.b", "main.pick"]
+    );
+}
+
+#[test]
+fn a_name_holds_its_last_value_in_straight_code_and_every_branch_value_after_an_if() {
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\ndef c(): pass\nf = a\nf = b\nf()\nif x:\n    g = a\nelse:\n    g = c\ng()\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.a", "main.b", "main.c"]);
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\ndef run():\n    f = a\n    f()\n    f = b\n",
+    )]);
+    assert_eq!(callees(&g, "main.run"), ["main.a"]);
+}
+
+#[test]
+fn a_loop_or_a_global_declaration_keeps_every_value() {
+    // The second iteration calls what the first assigned.
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\nf = a\nfor i in range(2):\n    f()\n    f = b\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["<builtin>.range", "main.a", "main.b"]);
+    // `set_f()` assigns the module's `f`: the call after it may run either.
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\nf = a\ndef set_f():\n    global f\n    f = b\nset_f()\nf()\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.a", "main.b", "main.set_f"]);
+}
+
+#[test]
+fn positions_keys_slices_and_integer_variables_select_elements() {
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\ndef c(): pass\nxs = [a, b, c]\nxs[1:][0]()\ni = 2\nxs[i]()\nd = {1: a, '1': b}\nd[1]()\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.a", "main.b", "main.c"]);
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\nxs = [a, b]\nxs[0]()\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.a"]);
+    // An index nothing is known of: any element.
+    let g = graph(&[(
+        "main",
+        "def a(): pass\ndef b(): pass\nxs = [a, b]\nxs[int(input())]()\n",
+    )]);
+    assert_eq!(
+        callees(&g, "main"),
+        ["<builtin>.input", "<builtin>.int", "main.a", "main.b"]
+    );
+}
+
+#[test]
+fn imports_resolve_to_the_other_modules_functions_and_unknown_modules_by_name() {
+    let g = graph(&[
+        (
+            "main",
+            "from pkg.util import start\nimport os\nstart()\nos.fork()\n",
+        ),
+        ("pkg.util", "def start(): pass\n"),
+    ]);
+    assert_eq!(callees(&g, "main"), ["os.fork", "pkg.util.start"]);
+}
+
+#[test]
+fn methods_are_found_through_base_classes_and_super() {
+    let g = graph(&[(
+        "main",
+        "class A:\n    def __init__(self): pass\n    def run(self): pass\nclass B(A):\n    def __init__(self):\n        super().__init__()\nB().run()\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.A.run", "main.B.__init__"]);
+    assert_eq!(
+        callees(&g, "main.B.__init__"),
+        ["<builtin>.super", "main.A.__init__"]
+    );
+}
+
+#[test]
+fn a_decorator_runs_on_the_function_and_its_result_is_what_the_name_holds() {
+    let g = graph(&[(
+        "main",
+        "def wrap(f):\n    def inner():\n        f()\n    return inner\n@wrap\ndef job(): pass\njob()\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.wrap", "main.wrap.inner"]);
+    assert_eq!(callees(&g, "main.wrap.inner"), ["main.job"]);
+}
+
+#[test]
+fn a_property_read_runs_its_getter() {
+    let g = graph(&[(
+        "main",
+        "def make(): pass\nclass C:\n    @property\n    def sender(self):\n        return make()\nC().sender\n",
+    )]);
+    assert_eq!(callees(&g, "main"), ["main.C.sender"]);
+    assert_eq!(callees(&g, "main.C.sender"), ["main.make"]);
+}
