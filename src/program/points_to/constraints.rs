@@ -7,6 +7,7 @@ use rustc_hash::FxHashSet as HashSet;
 use super::builtins::{free_vars, is_builtin};
 use super::*;
 use crate::diagnostic::FileId;
+use crate::summary::flow::Binding;
 
 impl PointsTo {
     pub(super) fn add_module(&mut self, m: &FlowModule<'_>) {
@@ -52,6 +53,39 @@ impl PointsTo {
             }
             if matches!(scope.kind, ScopeKind::Function | ScopeKind::Lambda) {
                 let func = self.obj(Obj::Function(file, scope_id));
+                // A method may run on an instance made anywhere, by code the project does
+                // not contain (a library's users): its `self` holds the class's instance
+                // whether or not the project calls the class, so that what one method stores
+                // on `self` is what another reads.
+                if let Some(parent) = scope.parent
+                    && m.flow.scopes[parent as usize].kind == ScopeKind::Class
+                    && let Some(first) = scope.params.first()
+                    && matches!(
+                        first.kind,
+                        ParamKind::Positional | ParamKind::PositionalOnly
+                    )
+                {
+                    let class = self.obj(Obj::Class(file, parent));
+                    let receiver = match scope.binding {
+                        Binding::Static => None,
+                        Binding::ClassMethod => Some(class),
+                        Binding::Method | Binding::Property => Some(self.obj(Obj::Instance {
+                            class,
+                            file: FileId(u32::MAX),
+                            site: u32::MAX,
+                        })),
+                    };
+                    if let Some(receiver) = receiver {
+                        let n = self.var(
+                            m,
+                            Var::Local {
+                                scope: scope_id,
+                                name: first.name,
+                            },
+                        );
+                        self.add(n, receiver);
+                    }
+                }
                 for p in &scope.params {
                     let packed = match p.kind {
                         ParamKind::VarArgs => Some(Obj::VarArgs(func)),
