@@ -340,16 +340,9 @@ impl PointsTo {
         self.add_use(callee, Use::Call(id));
     }
 
+    /// The names module `file` binds at its top level (what `from it import *` copies).
     pub(super) fn module_top_names(&mut self, file: FileId) -> Vec<u32> {
-        let module = self.obj(Obj::Module(file));
-        let mut out: Vec<u32> = self
-            .fields
-            .keys()
-            .filter(|(o, _)| *o == module)
-            .map(|(_, n)| *n)
-            .collect();
-        out.sort_unstable();
-        out
+        self.top_names.get(&file).cloned().unwrap_or_default()
     }
 
     /// A module by name: the project's, or an external name.

@@ -271,6 +271,8 @@ pub struct PointsTo {
     replayed_generation: u64,
     /// `module.attr` that is itself a project module, by module file and name.
     submodules: HashMap<(FileId, u32), Option<FileId>>,
+    /// The names each module binds at its top level.
+    top_names: HashMap<FileId, Vec<u32>>,
     /// Variables that reached [`MAX_OBJECTS_PER_VARIABLE`] objects and stopped growing.
     saturated: HashSet<NodeId>,
     /// Uses attached to nodes that already held objects, still to apply.
@@ -353,6 +355,7 @@ impl PointsTo {
             by_range: HashMap::default(),
             pending: Vec::new(),
             saturated: HashSet::default(),
+            top_names: HashMap::default(),
             is_base: Vec::new(),
             class_generation: 0,
             mro_cache: HashMap::default(),
@@ -414,6 +417,13 @@ impl PointsTo {
                 })
                 .collect();
             pt.scopes.insert(m.file, infos);
+            let top: Vec<u32> = m
+                .flow
+                .module_names
+                .iter()
+                .map(|&n| pt.name(m.flow.name(n)))
+                .collect();
+            pt.top_names.insert(m.file, top);
         }
         for m in modules {
             pt.add_module(m);
@@ -529,7 +539,10 @@ impl PointsTo {
             }
             set.insert(at, o);
             self.delta[n as usize].push(o);
-            if self.is_base[n as usize] {
+            // Only a class reaching a base can change a method resolution order.
+            if self.is_base[n as usize]
+                && matches!(self.objs[o.0 as usize], Obj::Class(..) | Obj::External(_))
+            {
                 self.class_generation += 1;
             }
             if !self.queued[n as usize] {
