@@ -23,15 +23,31 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     ) -> Option<(usize, TextRange)> {
         for (i, (test, _)) in clauses.iter().enumerate() {
             let Some(test) = test else { break };
-            let Some((name, in_child)) = fork_test(test) else {
+            let Some((tested, in_child)) = fork_test(test) else {
                 continue;
             };
-            let Some(&(_, _, fork)) = self
-                .fork_vars
-                .iter()
-                .rev()
-                .find(|(n, sink, _)| *n == name && *sink == self.sink)
-            else {
+            // What is tested is the fork's result however it is written: a name it was
+            // assigned to, the call itself (`if os.fork() == 0:`), or an assignment
+            // expression (`if (pid := os.fork()) == 0:`, which also names it for later).
+            let fork = match tested {
+                Expr::Name(n) => self
+                    .fork_vars
+                    .iter()
+                    .rev()
+                    .find(|(name, sink, _)| *name == n.id.as_str() && *sink == self.sink)
+                    .map(|&(_, _, fork)| fork),
+                Expr::Call(call) => self.is_fork_call(call).then(|| call.range()),
+                Expr::Named(named) => match (&*named.target, &*named.value) {
+                    (Expr::Name(n), Expr::Call(call)) if self.is_fork_call(call) => {
+                        self.fork_vars
+                            .push((n.id.as_str(), self.sink, call.range()));
+                        Some(call.range())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(fork) = fork else {
                 continue;
             };
             // The parent's clause: the plain `else:` right after a child test, or this one.
@@ -210,16 +226,19 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             .is_some_and(|api| api.has(EffectKind::ProcessExit))
     }
 
+    /// A call of a fork the knowledge base knows (`os.fork`, `os.forkpty`, `pty.fork`, ...).
+    fn is_fork_call(&mut self, call: &ast::ExprCall) -> bool {
+        matches!(self.eval_quiet(&call.func), Value::Qual(q)
+            if self.index.knowledge.get(&q).is_some_and(|api| api.spawn == Some(SpawnKind::Fork)))
+    }
+
     /// `pid = os.fork()` or `pid, fd = pty.fork()`: remember the name for the `if` that
     /// picks the child branch.
     pub(super) fn note_fork_var(&mut self, assign: &'a ast::StmtAssign) {
         let Expr::Call(call) = &*assign.value else {
             return;
         };
-        // A fork the knowledge base knows (`os.fork`, `os.forkpty`, `pty.fork`, ...).
-        let is_fork = matches!(self.eval_quiet(&call.func), Value::Qual(q)
-            if self.index.knowledge.get(&q).is_some_and(|api| api.spawn == Some(SpawnKind::Fork)));
-        if !is_fork {
+        if !self.is_fork_call(call) {
             return;
         }
         for target in &assign.targets {
@@ -240,26 +259,27 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 }
 
 /// `pid == 0`, `0 == pid`, `not pid` (true in the child), or `pid`, `pid != 0`, `pid > 0`
-/// (true in the parent): the name tested and whether the test holds in the child.
-fn fork_test(test: &Expr) -> Option<(&str, bool)> {
+/// (true in the parent): the expression tested (a name, the fork call, or `(pid := fork())`)
+/// and whether the test holds in the child.
+fn fork_test(test: &Expr) -> Option<(&Expr, bool)> {
     let is_zero = |e: &Expr| matches!(e, Expr::NumberLiteral(n) if matches!(&n.value, ast::Number::Int(i) if i.as_u8() == Some(0)));
+    let tested = |e: &Expr| matches!(e, Expr::Name(_) | Expr::Call(_) | Expr::Named(_));
     match test {
-        Expr::Name(n) => Some((n.id.as_str(), false)),
-        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => match &*u.operand {
-            Expr::Name(n) => Some((n.id.as_str(), true)),
-            _ => None,
-        },
+        e if tested(e) => Some((e, false)),
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not && tested(&u.operand) => {
+            Some((&*u.operand, true))
+        }
         Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
             let (left, right) = (&*c.left, &c.comparators[0]);
-            let (name, swapped) = match (left, right) {
-                (Expr::Name(n), r) if is_zero(r) => (n.id.as_str(), false),
-                (l, Expr::Name(n)) if is_zero(l) => (n.id.as_str(), true),
+            let (subject, swapped) = match (left, right) {
+                (l, r) if tested(l) && is_zero(r) => (l, false),
+                (l, r) if is_zero(l) && tested(r) => (r, true),
                 _ => return None,
             };
             match (c.ops[0], swapped) {
-                (CmpOp::Eq, _) => Some((name, true)),
-                (CmpOp::NotEq, _) => Some((name, false)),
-                (CmpOp::Gt, false) | (CmpOp::Lt, true) => Some((name, false)),
+                (CmpOp::Eq, _) => Some((subject, true)),
+                (CmpOp::NotEq, _) => Some((subject, false)),
+                (CmpOp::Gt, false) | (CmpOp::Lt, true) => Some((subject, false)),
                 _ => None,
             }
         }
