@@ -429,9 +429,6 @@ impl PointsTo {
             pt.add_module(m);
         }
         pt.run();
-        if std::env::var_os("FORKLINT_POINTS_TO_STATS").is_some() {
-            pt.print_stats(0);
-        }
         pt
     }
 

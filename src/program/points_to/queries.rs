@@ -3,48 +3,26 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ruff_text_size::TextRange;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 use super::*;
 use crate::diagnostic::FileId;
 
 impl PointsTo {
-    pub(super) fn print_stats(&self, steps: u64) {
-        let mut kinds: HashMap<&'static str, usize> = HashMap::default();
-        for o in &self.objs {
-            let k = match o {
-                Obj::Module(_) => "module",
-                Obj::Function(..) => "function",
-                Obj::Class(..) => "class",
-                Obj::Instance { .. } => "instance",
-                Obj::External(_) => "external",
-                Obj::ExtInstance { .. } => "ext-instance",
-                Obj::Bound { .. } => "bound",
-                Obj::Container { .. } => "container",
-                Obj::VarArgs(_) | Obj::VarKeywords(_) => "packed",
-                Obj::Generator(_) => "generator",
-                Obj::Str(_) => "str",
-                Obj::Int(_) => "int",
-                Obj::Slice { .. } => "slice",
-                Obj::Super { .. } => "super",
-            };
-            *kinds.entry(k).or_default() += 1;
-        }
-        if std::env::var_os("FORKLINT_POINTS_TO_NAMES").is_some() {
-            for o in self.objs.iter().step_by(97) {
-                if let Obj::External(n) = o {
-                    eprintln!("  external {n} {:?}", self.ext_reads.get(&self.obj_ids[o]));
-                }
-            }
-        }
-        let pts: usize = self.pts.iter().map(Vec::len).sum();
-        let biggest = self.pts.iter().map(Vec::len).max().unwrap_or(0);
-        eprintln!(
-            "points-to: {steps} steps, {} nodes, {} edges, {pts} facts (largest {biggest}), {} calls, objects {kinds:?}",
+    /// The size of the solved analysis, for `FORKLINT_TIMING`: variables, edges, facts
+    /// (objects held, summed over variables), the largest variable, how many reached the cap,
+    /// and objects.
+    pub fn stats(&self) -> String {
+        let facts: usize = self.pts.iter().map(Vec::len).sum();
+        let largest = self.pts.iter().map(Vec::len).max().unwrap_or(0);
+        format!(
+            "{} variables, {} edges, {facts} facts (largest {largest}, {} capped), {} calls, {} objects",
             self.pts.len(),
             self.edges.len(),
-            self.calls.len()
-        );
+            self.saturated.len(),
+            self.calls.len(),
+            self.objs.len()
+        )
     }
 
     // ---- queries ----

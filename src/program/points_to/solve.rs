@@ -11,14 +11,8 @@ use crate::diagnostic::FileId;
 
 impl PointsTo {
     pub(super) fn run(&mut self) {
-        let stats = std::env::var_os("FORKLINT_POINTS_TO_STATS").is_some();
-        let mut steps: u64 = 0;
         loop {
             loop {
-                steps += 1;
-                if stats && steps.is_multiple_of(20_000) {
-                    self.print_stats(steps);
-                }
                 if let Some((u, o)) = self.pending.pop() {
                     self.apply(u, o);
                     continue;

@@ -76,10 +76,6 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         // A daemon thread the program joins (after setting its stop event, in a `finally`, a
         // `stop()` method or an `atexit` handler, which runs before daemon threads are
         // stopped) ends before shutdown; the daemon flag is only a fallback.
-        let waited = waited.get_or_insert_with(|| Waits::of(program));
-        if waited.covers(program, thread.start, thread.handle) {
-            continue;
-        }
         let Some((target, lp)) = thread.targets.iter().find_map(|t| {
             function(program, *t)
                 .long_loop
@@ -88,6 +84,11 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         }) else {
             continue;
         };
+        // Asked last: it may need the value flow, the costly part of an analysis.
+        let waited = waited.get_or_insert_with(|| Waits::of(program));
+        if waited.covers(program, thread.start, thread.handle) {
+            continue;
+        }
         let s = program.effect(thread.start);
         let mut d = diagnostic(
             &RULE,
