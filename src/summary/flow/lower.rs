@@ -797,20 +797,8 @@ impl Lowerer {
         self.stack.pop();
         let mut value = self.temp();
         self.emit(Op::Func { dst: value, scope });
-        for (dec, _) in decorator_values.into_iter().rev() {
-            if let Some(callee) = dec {
-                let dst = self.temp();
-                let site = self.site(name_range);
-                self.emit(Op::Call {
-                    dst,
-                    callee,
-                    args: Box::new([Arg::Pos(Some(value))]),
-                    site,
-                    implicit: false,
-                });
-                value = dst;
-            }
-        }
+        let decorators: Vec<Option<Var>> = decorator_values.into_iter().map(|(d, _)| d).collect();
+        value = self.decorate(value, &decorators, name_range);
         value
     }
 
@@ -842,9 +830,18 @@ impl Lowerer {
         self.stack.pop();
         let mut value = self.temp();
         self.emit(Op::Class { dst: value, scope });
-        for callee in decorators.into_iter().rev().flatten() {
+        value = self.decorate(value, &decorators, c.name.range);
+        self.bind_name(c.name.as_str(), value);
+    }
+}
+
+impl Lowerer {
+    /// `@d1 @d2 def f` binds `f` to `d1(d2(f))`: each decorator is called, innermost first,
+    /// where the definition stands.
+    fn decorate(&mut self, mut value: Var, decorators: &[Option<Var>], range: TextRange) -> Var {
+        for callee in decorators.iter().rev().flatten().copied() {
             let dst = self.temp();
-            let site = self.site(c.name.range);
+            let site = self.site(range);
             self.emit(Op::Call {
                 dst,
                 callee,
@@ -854,7 +851,7 @@ impl Lowerer {
             });
             value = dst;
         }
-        self.bind_name(c.name.as_str(), value);
+        value
     }
 }
 
