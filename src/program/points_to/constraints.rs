@@ -23,12 +23,13 @@ impl PointsTo {
             .iter()
             .any(|op| matches!(op, Op::StarImport { .. }));
         let bound: HashSet<NameId> = m.flow.module_names.iter().copied().collect();
+        let mut seen_free: HashSet<NameId> = HashSet::default();
         for (scope_id, scope) in m.flow.scopes.iter().enumerate() {
             let scope_id = scope_id as ScopeId;
             let caller = self.caller_of(m, scope_id);
             for op in &scope.ops {
                 for free in free_vars(op) {
-                    if !bound.contains(&free) && !has_star {
+                    if !has_star && !bound.contains(&free) && seen_free.insert(free) {
                         let text = m.flow.name(free);
                         if is_builtin(text) {
                             let builtin = self.external(format!("<builtin>.{text}").into(), 1);
@@ -194,12 +195,14 @@ impl PointsTo {
             }
             Op::Str { dst, value } => {
                 let d = self.var(m, *dst);
-                let o = self.obj(Obj::Str(m.flow.name(*value).into()));
+                let value = m.flow.name(*value);
+                let value = self.distinct_strings.get(value).cloned();
+                let o = self.obj(Obj::Str(value));
                 self.add(d, o);
             }
             Op::Load { dst, base, attr } => {
                 let (d, b) = (self.var(m, *dst), self.var(m, *base));
-                let attr = self.name(m.flow.name(*attr));
+                let attr = self.flow_name(m, *attr);
                 self.add_use(
                     b,
                     Use::Load {
@@ -211,7 +214,7 @@ impl PointsTo {
             }
             Op::Store { base, attr, src } => {
                 let (b, s) = (self.var(m, *base), self.var(m, *src));
-                let attr = self.name(m.flow.name(*attr));
+                let attr = self.flow_name(m, *attr);
                 self.add_use(b, Use::Store { attr, src: s });
             }
             Op::ElemLoad { dst, base } => {
@@ -234,12 +237,12 @@ impl PointsTo {
             }
             Op::KeyLoad { dst, base, key } => {
                 let (d, b) = (self.var(m, *dst), self.var(m, *base));
-                let key = self.name(m.flow.name(*key));
+                let key = self.flow_name(m, *key);
                 self.add_use(b, Use::KeyLoad { dst: d, key });
             }
             Op::KeyStore { base, key, src } => {
                 let (b, s) = (self.var(m, *base), self.var(m, *src));
-                let key = self.name(m.flow.name(*key));
+                let key = self.flow_name(m, *key);
                 self.add_use(b, Use::KeyStore { key, src: s });
             }
             Op::Container { dst, site, kind } => {
@@ -276,7 +279,7 @@ impl PointsTo {
                         Arg::Pos(v) => ArgNode::Pos(v.map(|v| self.var(m, v))),
                         Arg::Star(v) => ArgNode::Star(self.var(m, v)),
                         Arg::Kw(n, v) => {
-                            let n = self.name(m.flow.name(n));
+                            let n = self.flow_name(m, n);
                             ArgNode::Kw(n, self.var(m, v))
                         }
                         Arg::StarStar(v) => ArgNode::StarStar(self.var(m, v)),

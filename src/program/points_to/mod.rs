@@ -71,7 +71,12 @@ pub enum Obj {
     VarKeywords(ObjId),
     /// What calling a generator function returns: its elements are what it yields.
     Generator(ObjId),
-    Str(Arc<str>),
+    /// A string literal, by value where something can tell it apart from other strings (a
+    /// key some container is indexed with, a start method's name), else `None`: one object
+    /// for every other string, which may still have `str` methods called on it. Told apart,
+    /// each of the tens of thousands of literals of a large project is followed separately
+    /// through every variable it reaches, for nothing.
+    Str(Option<Arc<str>>),
     Int(i64),
     /// `xs[start:]`: reads `xs`'s elements with positions shifted by `start`.
     Slice {
@@ -87,6 +92,9 @@ pub enum Obj {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjId(u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct FilterId(u32);
 
 type NodeId = u32;
 /// A function (or module body) of the project: its file and scope.
@@ -220,11 +228,24 @@ pub struct PointsTo {
     obj_ids: HashMap<Obj, ObjId>,
     names: Vec<Arc<str>>,
     name_ids: HashMap<Arc<str>, u32>,
+    /// Per file: each of its flow's names as a name of the analysis, interned once rather
+    /// than hashed at every use.
+    name_maps: Vec<Vec<u32>>,
+    /// The strings worth telling apart (see [`Obj::Str`]).
+    distinct_strings: HashSet<Arc<str>>,
+    /// Per node: the objects it may hold, in the order they arrived (at most
+    /// [`MAX_OBJECTS_PER_VARIABLE`], so a scan is as quick as a search).
     pts: Vec<Vec<ObjId>>,
-    delta: Vec<Vec<ObjId>>,
-    succ: Vec<Vec<(NodeId, Filter)>>,
+    /// Per node: how many of its objects have been passed on; the rest are its news.
+    done: Vec<u32>,
+    succ: Vec<Vec<(NodeId, FilterId)>>,
+    /// The filters of copy edges, numbered (most edges pass everything: `FilterId(0)`).
+    filters: Vec<Filter>,
+    filter_ids: HashMap<Filter, FilterId>,
     uses: Vec<Vec<Use>>,
-    edges: HashSet<(NodeId, NodeId, Filter)>,
+    /// The successors of nodes with many of them, as a set, to keep adding an edge cheap
+    /// (see [`PointsTo::edge`]).
+    wide_succ: HashMap<NodeId, HashSet<(NodeId, FilterId)>>,
     fields: HashMap<(ObjId, u32), NodeId>,
     locals: HashMap<(FileId, ScopeId, u32), NodeId>,
     rets: HashMap<ScopeRef, NodeId>,
@@ -316,6 +337,9 @@ const MAX_EXTERNAL_PARTS: usize = 5;
 /// The start of a slice of a slice: somewhere in its base.
 const UNKNOWN_START: u32 = u32::MAX;
 
+/// The names of `multiprocessing` start methods: strings a rule may ask the value of.
+const START_METHODS: &[&str] = &["fork", "spawn", "forkserver"];
+
 /// Builtins that call the functions passed to them (a call graph counts those calls as the
 /// caller's).
 const CALLS_ITS_ARGUMENTS: &[&str] = &["map", "filter", "sorted", "min", "max", "reduce"];
@@ -329,11 +353,15 @@ impl PointsTo {
             obj_ids: HashMap::default(),
             names: Vec::new(),
             name_ids: HashMap::default(),
+            name_maps: Vec::new(),
+            distinct_strings: HashSet::default(),
             pts: Vec::new(),
-            delta: Vec::new(),
+            done: Vec::new(),
+            filters: vec![Filter::All],
+            filter_ids: [(Filter::All, FilterId(0))].into_iter().collect(),
             succ: Vec::new(),
             uses: Vec::new(),
-            edges: HashSet::default(),
+            wide_succ: HashMap::default(),
             fields: HashMap::default(),
             locals: HashMap::default(),
             rets: HashMap::default(),
@@ -381,9 +409,26 @@ impl PointsTo {
             .unwrap_or(0);
         pt.module_names = vec![String::new(); max_file];
         pt.temp_base = vec![0; max_file];
+        pt.name_maps = vec![Vec::new(); max_file];
         for m in modules {
             pt.modules.insert(m.module.to_string(), m.file);
             pt.module_names[m.file.0 as usize] = m.module.to_string();
+        }
+        for m in modules {
+            let map = m.flow.names.iter().map(|n| pt.name(n.as_str())).collect();
+            pt.name_maps[m.file.0 as usize] = map;
+            // A literal key (`d["x"]`, `{"x": v}`) is a name `'x'` of the flow: a string
+            // with that value can select it.
+            for n in &m.flow.names {
+                if let Some(key) = n.strip_prefix('\'').and_then(|k| k.strip_suffix('\''))
+                    && !pt.distinct_strings.contains(key)
+                {
+                    pt.distinct_strings.insert(Arc::from(key));
+                }
+            }
+        }
+        for method in START_METHODS {
+            pt.distinct_strings.insert(Arc::from(*method));
         }
         for m in modules {
             let base = pt.pts.len() as NodeId;
@@ -401,16 +446,13 @@ impl PointsTo {
                     params: s
                         .params
                         .iter()
-                        .map(|p| (pt.name(m.flow.name(p.name)), p.kind))
+                        .map(|p| (pt.flow_name(m, p.name), p.kind))
                         .collect(),
                     binding: s.binding,
                     generator: s.generator,
                     class_names: {
-                        let mut v: Vec<u32> = s
-                            .class_names
-                            .iter()
-                            .map(|&n| pt.name(m.flow.name(n)))
-                            .collect();
+                        let mut v: Vec<u32> =
+                            s.class_names.iter().map(|&n| pt.flow_name(m, n)).collect();
                         v.sort_unstable();
                         v
                     },
@@ -421,7 +463,7 @@ impl PointsTo {
                 .flow
                 .module_names
                 .iter()
-                .map(|&n| pt.name(m.flow.name(n)))
+                .map(|&n| pt.flow_name(m, n))
                 .collect();
             pt.top_names.insert(m.file, top);
         }
@@ -443,6 +485,11 @@ impl PointsTo {
         id
     }
 
+    /// Name `n` of module `m`'s flow, as a name of the analysis.
+    fn flow_name(&self, m: &FlowModule<'_>, n: NameId) -> u32 {
+        self.name_maps[m.file.0 as usize][n as usize]
+    }
+
     fn obj(&mut self, o: Obj) -> ObjId {
         if let Some(&id) = self.obj_ids.get(&o) {
             return id;
@@ -460,7 +507,7 @@ impl PointsTo {
     fn new_node(&mut self) -> NodeId {
         let id = self.pts.len() as NodeId;
         self.pts.push(Vec::new());
-        self.delta.push(Vec::new());
+        self.done.push(0);
         self.succ.push(Vec::new());
         self.uses.push(Vec::new());
         self.queued.push(false);
@@ -502,11 +549,11 @@ impl PointsTo {
             Var::Ret(s) => self.ret((m.file, s)),
             Var::Free(n) => {
                 let module = self.obj(Obj::Module(m.file));
-                let name = self.name(m.flow.name(n));
+                let name = self.flow_name(m, n);
                 self.field(module, name)
             }
             Var::Local { scope, name } => {
-                let name = self.name(m.flow.name(name));
+                let name = self.flow_name(m, name);
                 match m.flow.scopes[scope as usize].kind {
                     ScopeKind::Module => {
                         let module = self.obj(Obj::Module(m.file));
@@ -524,7 +571,7 @@ impl PointsTo {
 
     fn add(&mut self, n: NodeId, o: ObjId) {
         let set = &mut self.pts[n as usize];
-        if let Err(at) = set.binary_search(&o) {
+        if !set.contains(&o) {
             if set.len() >= MAX_OBJECTS_PER_VARIABLE {
                 // A variable that may hold this many objects (the parameter of a helper
                 // every module calls) says nothing useful about any one of them, and
@@ -534,8 +581,7 @@ impl PointsTo {
                 self.saturated.insert(n);
                 return;
             }
-            set.insert(at, o);
-            self.delta[n as usize].push(o);
+            set.push(o);
             // Only a class reaching a base can change a method resolution order.
             if self.is_base[n as usize]
                 && matches!(self.objs[o.0 as usize], Obj::Class(..) | Obj::External(_))
@@ -553,12 +599,35 @@ impl PointsTo {
         if from == to && filter == Filter::All {
             return;
         }
-        if !self.edges.insert((from, to, filter)) {
-            return;
+        let next = FilterId(self.filters.len() as u32);
+        let filter_id = *self.filter_ids.entry(filter).or_insert(next);
+        if filter_id == next {
+            self.filters.push(filter);
         }
-        self.succ[from as usize].push((to, filter));
+        // The same edge is asked for again and again (each object a load reads through
+        // adds its field's edge). Most nodes have a few successors, checked in place; a
+        // node past `WIDE` keeps a set beside them.
+        const WIDE: usize = 16;
+        let succ = &mut self.succ[from as usize];
+        if succ.len() < WIDE {
+            if succ.contains(&(to, filter_id)) {
+                return;
+            }
+        } else {
+            let set = self
+                .wide_succ
+                .entry(from)
+                .or_insert_with(|| succ.iter().copied().collect());
+            if !set.insert((to, filter_id)) {
+                return;
+            }
+        }
+        succ.push((to, filter_id));
+        // The objects `from` has passed on already; its news will pass along this edge with
+        // the rest of its edges.
         let mut i = 0;
-        while let Some(&o) = self.pts[from as usize].get(i) {
+        while i < self.done[from as usize] as usize {
+            let o = self.pts[from as usize][i];
             self.pass(to, o, filter);
             i += 1;
         }
@@ -570,7 +639,9 @@ impl PointsTo {
     /// program's chains of calls.
     fn add_use(&mut self, n: NodeId, u: Use) {
         self.uses[n as usize].push(u);
-        for &o in &self.pts[n as usize] {
+        // As for an edge: the node's news reach this use with the rest of its uses.
+        let done = self.done[n as usize] as usize;
+        for &o in &self.pts[n as usize][..done] {
             self.pending.push((u, o));
         }
     }

@@ -18,7 +18,7 @@ impl PointsTo {
         format!(
             "{} variables, {} edges, {facts} facts (largest {largest}, {} capped), {} calls, {} objects",
             self.pts.len(),
-            self.edges.len(),
+            self.succ.iter().map(Vec::len).sum::<usize>(),
             self.saturated.len(),
             self.calls.len(),
             self.objs.len()

@@ -19,15 +19,14 @@ impl PointsTo {
                 }
                 let Some(n) = self.worklist.pop() else { break };
                 self.queued[n as usize] = false;
-                let delta = std::mem::take(&mut self.delta[n as usize]);
-                if delta.is_empty() {
-                    continue;
-                }
-                // By index: passing an object on can add edges and uses to this node (they
-                // take the node's objects as they are added, so none is missed).
-                for o in delta {
+                // The node's news, one at a time, by index: passing an object on can add
+                // objects, edges and uses to this very node (an edge or use takes the node's
+                // objects as it is added, so none is missed).
+                while let Some(&o) = self.pts[n as usize].get(self.done[n as usize] as usize) {
+                    self.done[n as usize] += 1;
                     let mut i = 0;
                     while let Some(&(to, filter)) = self.succ[n as usize].get(i) {
+                        let filter = self.filters[filter.0 as usize];
                         self.pass(to, o, filter);
                         i += 1;
                     }
@@ -416,7 +415,7 @@ impl PointsTo {
         }
         let key = match self.object(index).clone() {
             Obj::Int(i) if i >= 0 => Some(format!("#{i}")),
-            Obj::Str(s) => Some(format!("'{s}'")),
+            Obj::Str(Some(s)) => Some(format!("'{s}'")),
             _ => None,
         };
         match key {
