@@ -20,6 +20,9 @@
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+// Per-node lists: a large program has millions of variables, most with no objects, edges or
+// uses; an empty `ThinVec` is one pointer and allocates nothing (a `Vec` is three words).
+use thin_vec::ThinVec;
 
 mod builtins;
 mod constraints;
@@ -235,14 +238,14 @@ pub struct PointsTo {
     distinct_strings: HashSet<Arc<str>>,
     /// Per node: the objects it may hold, in the order they arrived (at most
     /// [`MAX_OBJECTS_PER_VARIABLE`], so a scan is as quick as a search).
-    pts: Vec<Vec<ObjId>>,
+    pts: Vec<ThinVec<ObjId>>,
     /// Per node: how many of its objects have been passed on; the rest are its news.
     done: Vec<u32>,
-    succ: Vec<Vec<(NodeId, FilterId)>>,
+    succ: Vec<ThinVec<(NodeId, FilterId)>>,
     /// The filters of copy edges, numbered (most edges pass everything: `FilterId(0)`).
     filters: Vec<Filter>,
     filter_ids: HashMap<Filter, FilterId>,
-    uses: Vec<Vec<Use>>,
+    uses: Vec<ThinVec<Use>>,
     /// The successors of nodes with many of them, as a set, to keep adding an edge cheap
     /// (see [`PointsTo::edge`]).
     wide_succ: HashMap<NodeId, HashSet<(NodeId, FilterId)>>,
@@ -295,7 +298,7 @@ pub struct PointsTo {
     /// The names each module binds at its top level.
     top_names: HashMap<FileId, Vec<u32>>,
     /// Variables that reached [`MAX_OBJECTS_PER_VARIABLE`] objects and stopped growing.
-    saturated: HashSet<NodeId>,
+    saturated: Vec<bool>,
     /// Uses attached to nodes that already held objects, still to apply.
     pending: Vec<(Use, ObjId)>,
     /// `obj()` on an instance runs its `__call__`: one expansion per written call and
@@ -382,7 +385,7 @@ impl PointsTo {
             dyn_loads: Vec::new(),
             by_range: HashMap::default(),
             pending: Vec::new(),
-            saturated: HashSet::default(),
+            saturated: Vec::new(),
             top_names: HashMap::default(),
             is_base: Vec::new(),
             class_generation: 0,
@@ -506,10 +509,11 @@ impl PointsTo {
 
     fn new_node(&mut self) -> NodeId {
         let id = self.pts.len() as NodeId;
-        self.pts.push(Vec::new());
+        self.pts.push(ThinVec::new());
         self.done.push(0);
-        self.succ.push(Vec::new());
-        self.uses.push(Vec::new());
+        self.saturated.push(false);
+        self.succ.push(ThinVec::new());
+        self.uses.push(ThinVec::new());
         self.queued.push(false);
         self.is_base.push(false);
         id
@@ -578,7 +582,7 @@ impl PointsTo {
                 // following them all is what makes the analysis of a large project blow up.
                 // It stops growing and is marked, so that questions about it answer "not
                 // known" rather than a wrong "no".
-                self.saturated.insert(n);
+                self.saturate(n);
                 return;
             }
             set.push(o);
@@ -598,6 +602,9 @@ impl PointsTo {
     fn edge(&mut self, from: NodeId, to: NodeId, filter: Filter) {
         if from == to && filter == Filter::All {
             return;
+        }
+        if self.saturated[from as usize] {
+            self.saturate(to);
         }
         let next = FilterId(self.filters.len() as u32);
         let filter_id = *self.filter_ids.entry(filter).or_insert(next);
@@ -633,11 +640,52 @@ impl PointsTo {
         }
     }
 
+    /// Marks `n` as holding only some of its objects, and with it every variable that takes
+    /// objects from it: a copy, an attribute or element read through it, a call's result.
+    fn saturate(&mut self, n: NodeId) {
+        let mut stack = vec![n];
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut self.saturated[n as usize], true) {
+                continue;
+            }
+            stack.extend(self.succ[n as usize].iter().map(|&(to, _)| to));
+            for i in 0..self.uses[n as usize].len() {
+                let u = self.uses[n as usize][i];
+                stack.extend(self.use_result(u));
+            }
+        }
+    }
+
+    /// The variable a use writes what it reads to, if any.
+    fn use_result(&self, u: Use) -> Option<NodeId> {
+        match u {
+            Use::Load { dst, .. }
+            | Use::ElemLoad { dst }
+            | Use::IndexLoad { dst, .. }
+            | Use::KeyLoad { dst, .. }
+            | Use::Enter { dst, .. }
+            | Use::Super { dst, .. }
+            | Use::DynLoad { dst, .. }
+            | Use::DynIndex { dst, .. }
+            | Use::Slice { dst, .. } => Some(dst),
+            Use::Call(id) => Some(self.calls[id as usize].dst),
+            Use::Store { .. }
+            | Use::ElemStore { .. }
+            | Use::KeyStore { .. }
+            | Use::Raise { .. } => None,
+        }
+    }
+
     /// Attaches a use to a node. It is applied to the node's objects so far later, by the
     /// solver loop, not here: applying a use can add uses (a call of a class runs its
     /// `__init__`, which is another call), and doing so eagerly would recurse as deep as the
     /// program's chains of calls.
     fn add_use(&mut self, n: NodeId, u: Use) {
+        if self.saturated[n as usize]
+            && let Some(dst) = self.use_result(u)
+        {
+            self.saturate(dst);
+        }
         self.uses[n as usize].push(u);
         // As for an edge: the node's news reach this use with the rest of its uses.
         let done = self.done[n as usize] as usize;

@@ -13,13 +13,13 @@ impl PointsTo {
     /// (objects held, summed over variables), the largest variable, how many reached the cap,
     /// and objects.
     pub fn stats(&self) -> String {
-        let facts: usize = self.pts.iter().map(Vec::len).sum();
-        let largest = self.pts.iter().map(Vec::len).max().unwrap_or(0);
+        let facts: usize = self.pts.iter().map(ThinVec::len).sum();
+        let largest = self.pts.iter().map(ThinVec::len).max().unwrap_or(0);
         format!(
             "{} variables, {} edges, {facts} facts (largest {largest}, {} capped), {} calls, {} objects",
             self.pts.len(),
-            self.succ.iter().map(Vec::len).sum::<usize>(),
-            self.saturated.len(),
+            self.succ.iter().map(ThinVec::len).sum::<usize>(),
+            self.saturated.iter().filter(|&&s| s).count(),
             self.calls.len(),
             self.objs.len()
         )
@@ -63,10 +63,16 @@ impl PointsTo {
     }
 
     /// The objects a method called at `range` of `file` is bound to (`t` in `t.join()`, each
-    /// thread of `for t in ts: t.join()`), or the manager of a `with` item there.
+    /// thread of `for t in ts: t.join()`), or the manager of a `with` item there. Empty when
+    /// the analysis does not know them all: a variable that stopped growing at
+    /// [`MAX_OBJECTS_PER_VARIABLE`] holds only some of its objects, and a partial answer
+    /// would read as "only these".
     pub fn receivers(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
         let mut out = Vec::new();
         for s in self.by_range.get(&(file, range)).into_iter().flatten() {
+            if self.saturated[s.callee as usize] {
+                return Vec::new();
+            }
             for &o in &self.pts[s.callee as usize] {
                 match self.object(o) {
                     _ if s.direct => out.push(o),
@@ -81,13 +87,13 @@ impl PointsTo {
     }
 
     /// The objects a call at `range` of `file` returns (the thread `threading.Thread(...)`
-    /// makes).
+    /// makes). Empty when not all are known, as for [`PointsTo::receivers`].
     pub fn results(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
-        let mut out: Vec<ObjId> = self
-            .by_range
-            .get(&(file, range))
-            .into_iter()
-            .flatten()
+        let sites = || self.by_range.get(&(file, range)).into_iter().flatten();
+        if sites().any(|s| !s.direct && self.saturated[s.result as usize]) {
+            return Vec::new();
+        }
+        let mut out: Vec<ObjId> = sites()
             .filter(|s| !s.direct)
             .flat_map(|s| self.pts[s.result as usize].iter().copied())
             .collect();
