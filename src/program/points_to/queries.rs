@@ -53,11 +53,15 @@ impl PointsTo {
         out
     }
 
-    /// Whether `o` stands for the objects made at one call (so a wait on it is a wait on
-    /// them), not for every object of its class or name.
+    /// Whether a wait on `o` is a wait on the objects it stands for: the objects made at one
+    /// call, or the instance a class's methods run on (`self.start()` in one method and
+    /// `self.join()` in another act on the same thread whenever both run on one instance).
+    /// Not a library name's one object for every call (`some_lib.make()`), which stands for
+    /// objects of any kind made anywhere.
     pub fn is_one_site(&self, o: ObjId) -> bool {
         match self.object(o) {
-            Obj::Instance { site, .. } | Obj::ExtInstance { site, .. } => *site != u32::MAX,
+            Obj::Instance { .. } => true,
+            Obj::ExtInstance { site, .. } => *site != u32::MAX,
             _ => false,
         }
     }
