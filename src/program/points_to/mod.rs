@@ -86,6 +86,16 @@ pub enum Obj {
         base: ObjId,
         start: u32,
     },
+    /// What a library class's own code keeps in attribute `attr` of `recv`, an instance of
+    /// a project class derived from it (`self._threads` of a `ThreadPoolExecutor`
+    /// subclass, set by the library's `__init__`). Its value is not known, but it is the
+    /// same value wherever the project reads it, and it is followed as a container: such
+    /// attributes hold the library's sets, lists, deques and queues, and what the project
+    /// puts in one (`self._threads.add(t)`) is what it reads back (`for t in self._threads`).
+    LibData {
+        recv: ObjId,
+        attr: u32,
+    },
     /// `super()` in a method of `class`, called on `recv`.
     Super {
         class: ObjId,
@@ -339,6 +349,23 @@ const MAX_EXTERNAL_PARTS: usize = 5;
 
 /// The start of a slice of a slice: somewhere in its base.
 const UNKNOWN_START: u32 = u32::MAX;
+
+/// Library calls that make a new, empty or filled, container: the builtin types and their
+/// `collections` and `weakref` variants (threads are kept in `set()`s and `WeakSet`s as
+/// often as in displays).
+const CONTAINER_TYPES: &[(&str, ContainerKind)] = &[
+    ("<builtin>.list", ContainerKind::List),
+    ("<builtin>.tuple", ContainerKind::Tuple),
+    ("<builtin>.set", ContainerKind::Set),
+    ("<builtin>.frozenset", ContainerKind::Set),
+    ("<builtin>.dict", ContainerKind::Dict),
+    ("collections.deque", ContainerKind::List),
+    ("collections.OrderedDict", ContainerKind::Dict),
+    ("collections.defaultdict", ContainerKind::Dict),
+    ("weakref.WeakSet", ContainerKind::Set),
+    ("weakref.WeakValueDictionary", ContainerKind::Dict),
+    ("weakref.WeakKeyDictionary", ContainerKind::Dict),
+];
 
 /// The names of `multiprocessing` start methods: strings a rule may ask the value of.
 const START_METHODS: &[&str] = &["fork", "spawn", "forkserver"];

@@ -280,6 +280,14 @@ impl PointsTo {
                     }
                 }
                 Obj::External(name) => {
+                    // A library base class the knowledge base knows (a pool, a thread): the
+                    // attribute may be data its `__init__` stored on the instance.
+                    if let Some(recv) = recv
+                        && self.tracked.contains(&*name)
+                    {
+                        let data = self.obj(Obj::LibData { recv, attr });
+                        self.add(dst, data);
+                    }
                     // A library base class (`threading.Thread`): its methods.
                     let Some(method) = self.ext_attr(&name, attr) else {
                         break;
@@ -435,6 +443,7 @@ impl PointsTo {
                 | Obj::VarKeywords(_)
                 | Obj::Generator(_)
                 | Obj::Slice { .. }
+                | Obj::LibData { .. }
         )
     }
 
@@ -517,6 +526,7 @@ impl PointsTo {
             | Obj::VarKeywords(_)
             | Obj::Generator(_)
             | Obj::Slice { .. }
+            | Obj::LibData { .. }
             | Obj::Str(_) => {
                 // Methods of builtin types, named as PyCG names them; a container's are
                 // also followed by name when called (`append` stores, `pop` reads).
@@ -660,6 +670,35 @@ impl PointsTo {
                                     origin: u32::MAX,
                                 },
                             );
+                        }
+                    }
+                    return;
+                }
+                // `set()`, `list(xs)`, `collections.deque()`, `weakref.WeakSet()`: a new
+                // container, as a display is, holding the elements of an iterable argument.
+                if let Some(&(_, kind)) = CONTAINER_TYPES.iter().find(|(n, _)| **n == *name) {
+                    let made = self.obj(Obj::Container {
+                        file: call.caller.0,
+                        site: call.site,
+                        kind,
+                    });
+                    self.add(call.dst, made);
+                    let (elem, values) = self.elem_fields(made);
+                    let into = if kind == ContainerKind::Dict {
+                        values
+                    } else {
+                        elem
+                    };
+                    for a in &call.args {
+                        match *a {
+                            ArgNode::Pos(Some(n)) | ArgNode::Star(n) => {
+                                self.add_use(n, Use::ElemLoad { dst: into });
+                            }
+                            // `dict(a=x)`: a value under a known key.
+                            ArgNode::Kw(_, n) if kind == ContainerKind::Dict => {
+                                self.edge(n, values, Filter::All);
+                            }
+                            _ => {}
                         }
                     }
                     return;

@@ -253,3 +253,41 @@ fn a_variable_past_the_cap_answers_not_known() {
     let pt = solved(&[("m", small)]);
     assert_eq!(pt.results(FileId(0), range_of(small, "pick(f0)")).len(), 1);
 }
+
+#[test]
+fn a_container_made_by_a_call_holds_what_is_put_in_it() {
+    let g = graph(&[(
+        "m",
+        "import collections\ndef a(): pass\ndef b(): pass\ndef c(): pass\n\
+         fs = list([a])\nfor f in fs: f()\n\
+         s = set()\ns.add(b)\nfor g in s: g()\n\
+         q = collections.deque()\nq.append(c)\nq.popleft()()\n",
+    )]);
+    let called = callees(&g, "m");
+    for f in ["m.a", "m.b", "m.c"] {
+        assert!(called.contains(&f), "{f} not in {called:?}");
+    }
+}
+
+#[test]
+fn an_attribute_a_library_base_class_sets_is_one_container() {
+    // `self._threads` is made by the library's `__init__`: what one method adds to it is
+    // what another iterates.
+    let lib = Library {
+        returns: Vec::new(),
+        classes: vec!["concurrent.futures.ThreadPoolExecutor"],
+    };
+    let src = "from concurrent import futures\ndef work(): pass\n\
+               class P(futures.ThreadPoolExecutor):\n\
+               \x20   def grow(self):\n        self._threads.add(work)\n\
+               \x20   def run_all(self):\n        for f in self._threads:\n            f()\n";
+    let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+    let flow = lower(&parsed.syntax().body, "m", false);
+    let modules = [FlowModule {
+        file: FileId(0),
+        module: "m",
+        flow: &flow,
+    }];
+    let g = PointsTo::solve(&modules, &lib).call_graph();
+    assert!(callees(&g, "m.P.run_all").contains(&"m.work"));
+}
