@@ -133,7 +133,8 @@ enum Filter {
 struct CallSite {
     caller: ScopeRef,
     dst: NodeId,
-    args: Vec<ArgNode>,
+    /// Shared: a call is handled once per callee object, each time with its arguments.
+    args: Arc<[ArgNode]>,
     site: u32,
     /// Made by a statement, not written: only project functions count as called.
     implicit: bool,

@@ -372,7 +372,7 @@ impl PointsTo {
                             CallSite {
                                 caller,
                                 dst: result,
-                                args: Vec::new(),
+                                args: Arc::from([]),
                                 site: u32::MAX,
                                 implicit: true,
                                 ctor: false,
@@ -656,14 +656,14 @@ impl PointsTo {
                     });
                     self.add(call.dst, result);
                     let elems = self.field(result, self.elem);
-                    for a in &call.args {
+                    for a in call.args.iter() {
                         if let ArgNode::Pos(Some(n)) | ArgNode::Kw(_, n) = *a {
                             self.add_call(
                                 n,
                                 CallSite {
                                     caller: call.caller,
                                     dst: elems,
-                                    args: Vec::new(),
+                                    args: Arc::from([]),
                                     site: call.site,
                                     implicit: true,
                                     ctor: false,
@@ -689,7 +689,7 @@ impl PointsTo {
                     } else {
                         elem
                     };
-                    for a in &call.args {
+                    for a in call.args.iter() {
                         match *a {
                             ArgNode::Pos(Some(n)) | ArgNode::Star(n) => {
                                 self.add_use(n, Use::ElemLoad { dst: into });
@@ -774,7 +774,7 @@ impl PointsTo {
             CallSite {
                 caller,
                 dst: ignored,
-                args: args.to_vec(),
+                args: Arc::from(args),
                 site,
                 implicit: true,
                 ctor: true,
