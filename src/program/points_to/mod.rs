@@ -333,7 +333,8 @@ struct SiteNodes {
 struct ScopeInfo {
     kind: ScopeKind,
     qualname: String,
-    params: Vec<(u32, ParamKind)>,
+    /// Shared: every call of the function binds them.
+    params: Arc<[(u32, ParamKind)]>,
     binding: Binding,
     generator: bool,
     /// A class: the names its body binds.

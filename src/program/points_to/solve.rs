@@ -86,7 +86,7 @@ impl PointsTo {
     pub(super) fn pass(&mut self, to: NodeId, o: ObjId, filter: Filter) {
         match filter {
             Filter::All => self.add(to, o),
-            Filter::Bind { recv, caller } => match self.object(o).clone() {
+            Filter::Bind { recv, caller } => match *self.object(o) {
                 Obj::Function(file, scope) => match self.scope_info(file, scope).binding {
                     Binding::Static => self.add(to, o),
                     Binding::ClassMethod => {
@@ -111,7 +111,7 @@ impl PointsTo {
                 },
                 _ => self.add(to, o),
             },
-            Filter::ClassRead { class } => match self.object(o).clone() {
+            Filter::ClassRead { class } => match *self.object(o) {
                 Obj::Function(file, scope)
                     if self.scope_info(file, scope).binding == Binding::ClassMethod =>
                 {
