@@ -62,7 +62,8 @@ def main():
 ## When it does not apply
 Calls under `if threading.current_thread() is threading.main_thread():` (or `==`) or
 `if interpreters.get_current() == interpreters.get_main():`; calls in `main()` or at module
-level; non-literal code strings (variables, f-strings). Not reported: reliance on
+level; code strings built at run time (f-strings, parameters, calls) or imported from another
+module (a module constant bound to a literal is read as that literal). Not reported: reliance on
 `KeyboardInterrupt` in a subinterpreter; the top level of modules that such code imports.
 
 ## Python versions and platforms

@@ -59,7 +59,8 @@ extensions that support subinterpreters.
 
 ## When it does not apply
 The same calls in main-interpreter code; pure computation such as `os.getpid()`; code strings
-that are not literals. For an interpreter created legacy in the same function
+built at run time or imported from another module (a module constant bound to a literal is
+read as that literal). For an interpreter created legacy in the same function
 (`_interpreters.create('legacy')`, `_xxsubinterpreters.create(isolated=False)`), subprocess and
 daemon threads are not reported; fork still is.
 

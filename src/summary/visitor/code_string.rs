@@ -40,22 +40,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         // `dedent("...")`: the knowledge base says which calls dedent.
         let (literal, dedent) = match expr {
-            Expr::StringLiteral(s) => (s, false),
             Expr::Call(inner) => match (inner.arguments.args.first(), self.eval_quiet(&inner.func))
             {
-                (Some(Expr::StringLiteral(s)), Value::Qual(q))
+                (Some(arg), Value::Qual(q))
                     if self
                         .index
                         .knowledge
                         .get(&q)
                         .is_some_and(|a| a.has(EffectKind::Dedent)) =>
                 {
-                    (s, true)
+                    (self.string_literal(arg), true)
                 }
                 _ => return,
             },
-            _ => return,
+            _ => (self.string_literal(expr), false),
         };
+        let Some(literal) = literal else { return };
         let Some(idx) = self.walk_code_string(literal, dedent) else {
             return;
         };
@@ -67,6 +67,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
         } else if let Some(slot) = spec.position.and_then(|p| args.positional.get_mut(p)) {
             *slot = value;
+        }
+    }
+
+    /// The string literal an expression is: itself, or a module name whose latest binding is
+    /// one (`BOOTSTRAP = """..."""`) and that no enclosing function or class rebinds.
+    fn string_literal(&self, expr: &'a Expr) -> Option<&'a ast::ExprStringLiteral> {
+        match expr {
+            Expr::StringLiteral(s) => Some(s),
+            Expr::Name(n)
+                if self.scopes[1..]
+                    .iter()
+                    .all(|s| !s.names.contains_key(n.id.as_str())) =>
+            {
+                self.module_strings.get(n.id.as_str()).copied()
+            }
+            _ => None,
         }
     }
 

@@ -157,6 +157,9 @@ struct ModuleVisitor<'s, 'i, 'a> {
     pending: Vec<Vec<Pending<'a>>>,
     /// Where events go: the module body (None) or a function.
     sink: Option<FuncIdx>,
+    /// Module names whose latest binding is a string literal (`BOOTSTRAP = """..."""`): code
+    /// handed to a subinterpreter by name is that literal's code.
+    module_strings: HashMap<&'a str, &'a ast::ExprStringLiteral>,
     qual_prefix: QualPrefix<'a>,
     /// Scope tables of finished function bodies, kept to be reused (cleared) so that each
     /// function does not grow a fresh table.
@@ -225,6 +228,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             scopes: vec![module_scope],
             pending: Vec::new(),
             sink: None,
+            module_strings: HashMap::default(),
             qual_prefix: QualPrefix {
                 base: SharedName::from(""),
                 locals_of: None,
@@ -437,6 +441,12 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                 let kept = self.param_passed_through(a);
                 for target in &a.targets {
                     self.visit_assign_target(target, v.clone());
+                }
+                if self.sink.is_none()
+                    && let ([Expr::Name(name)], Expr::StringLiteral(literal)) =
+                        (&a.targets[..], &*a.value)
+                {
+                    self.module_strings.insert(name.id.as_str(), literal);
                 }
                 if let Some(kept) = kept {
                     self.params.push(kept);

@@ -120,6 +120,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             .scopes
             .last()
             .is_some_and(|s| !s.globals.is_empty() && s.globals.contains(&name));
+        if declared_global || self.scopes.len() == 1 {
+            // Any new binding of a module name replaces a string literal it held.
+            self.module_strings.remove(name);
+        }
         let scope = if declared_global {
             self.scopes.first_mut()
         } else {
