@@ -227,6 +227,10 @@ pub struct Knowledge {
     /// Parents of `kind = "module"` entries (`test.support` for `test.support.interpreters`),
     /// so that `from pkg import name` is looked up only under packages that have some.
     module_parents: HashMap<String, ()>,
+    /// The names of known methods that do something the rules read (start, wait, spawn,
+    /// hand a callable over, return a tracked object): a call of one of these on a receiver
+    /// a module cannot name is worth asking the value flow about.
+    method_names: HashMap<String, ()>,
 }
 
 impl Knowledge {
@@ -281,8 +285,16 @@ impl Knowledge {
                 self.by_name.insert(name.clone(), idx);
                 let root = name.split('.').next().unwrap_or(name);
                 self.roots.insert(root.to_string(), ());
-                if let Some((owner, _)) = name.rsplit_once('.') {
+                if let Some((owner, member)) = name.rsplit_once('.') {
                     self.owners.insert(owner.to_string(), ());
+                    if api.kind == ApiKind::Method
+                        && (!api.effects.is_empty()
+                            || api.pooled
+                            || api.subinterp_target
+                            || api.returns.is_some())
+                    {
+                        self.method_names.insert(member.to_string(), ());
+                    }
                 }
             }
             self.apis.push(api);
@@ -324,6 +336,12 @@ impl Knowledge {
             return None;
         }
         self.get(&format!("{owner}.{member}"))
+    }
+
+    /// Whether `name` is the name of a known method that does something (see
+    /// `method_names`): `start`, `submit`, `map`, `join`, `exec`, …
+    pub fn is_effect_method(&self, name: &str) -> bool {
+        self.method_names.contains_key(name)
     }
 
     /// Whether some `kind = "module"` entry is a direct child of `package`.

@@ -8,8 +8,12 @@ use crate::knowledge::{Api, ApiKind, EffectKind, SpawnKind};
 use crate::settings::StartMethod;
 use crate::summary::{CallArgs, ClassIdx, Event, EventKind, Handle, Instance, Value};
 
-use super::Program;
 use super::resolve::{FnRef, MethodTarget, Target};
+use super::{Obj, ObjId, PointsTo, Program};
+
+/// How many method results deep [`Program::made_instance`] follows an object back to the
+/// instance it came from (`ex.submit(f)` → `ex`: one).
+const MAX_MADE_DEPTH: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EffectId(pub u32);
@@ -330,6 +334,12 @@ impl Program {
     /// resolved, only their ranges are needed (to show a chain), and on a large project they
     /// are most of the memory. Module-body events stay: the rules read them.
     pub(super) fn resolve_all(&mut self) {
+        // Methods called on receivers the summaries cannot name are classified by the
+        // objects the value flow brings there: solve it once, before the files are resolved
+        // in parallel.
+        if self.files.iter().any(|f| f.summary.has_value_methods) {
+            self.points_to();
+        }
         if self.keep_function_events {
             return self.resolve_all_keeping();
         }
@@ -363,7 +373,11 @@ impl Program {
         let per_file: Vec<std::sync::Arc<FileResolution>> = (0..self.files.len())
             .into_par_iter()
             .map(|i| {
-                if let Some(Some(r)) = cached.get(i) {
+                // What a file with methods called on unnamed receivers does depends on
+                // what every other file passes it: resolved again each time.
+                if let Some(Some(r)) = cached.get(i)
+                    && !self.files[i].summary.has_value_methods
+                {
                     return r.clone();
                 }
                 let events: Vec<&[Event]> = self.files[i]
@@ -502,7 +516,24 @@ impl Program {
             EventKind::Call { callee, args } => {
                 let no_args = CallArgs::default();
                 let args = args.as_deref().unwrap_or(&no_args);
-                self.call_effects(file, callee, args, &mut |c| {
+                let mut push = |c| {
+                    out.push(match c {
+                        Classified::Call(f) => Resolved::Call(f),
+                        Classified::Effect(eff) => push_effect(eff),
+                    })
+                };
+                match self.unnamed_self_attr(file, callee) {
+                    // `self.pool.submit(f)` where `self.pool` is not set to an instance the
+                    // summaries name (a parameter stored in `__init__`, an object made
+                    // elsewhere): the value flow knows what it holds.
+                    Some(method) => self.value_method(file, event.range, method, args, &mut push),
+                    None => self.call_effects(file, callee, args, &mut push),
+                }
+            }
+            EventKind::ValueMethod { method, args } => {
+                let no_args = CallArgs::default();
+                let args = args.as_deref().unwrap_or(&no_args);
+                self.value_method(file, event.range, method, args, &mut |c| {
                     out.push(match c {
                         Classified::Call(f) => Resolved::Call(f),
                         Classified::Effect(eff) => push_effect(eff),
@@ -606,13 +637,15 @@ impl Program {
                 Target::Known(api) => self.classify(file, api, args, None, None, out),
                 Target::Function(f) => out(Classified::Call(f)),
                 Target::Class(f2, c2) => self.construct(file, f2, c2, args, out),
-                Target::InstanceMethod(f2, inst, m) => self.method_call(f2, inst, &m, args, out),
+                Target::InstanceMethod(f2, inst, m) => {
+                    self.method_call(file, f2, inst, &m, args, out)
+                }
                 Target::Module(_) | Target::Unknown => {}
             },
             Value::Local(f) => out(Classified::Call(FnRef { file, func: *f })),
             Value::Partial(inner) => self.call_effects(file, inner, args, out),
             Value::BoundMethod { receiver, method } => {
-                self.method_call(file, receiver, method, args, out)
+                self.method_call(file, file, receiver, method, args, out)
             }
             Value::SelfAttr { class, path } => match path.as_slice() {
                 [method] => match self.lookup_method(file, *class, method) {
@@ -629,13 +662,126 @@ impl Program {
                         .get(*class as usize)
                         .and_then(|c| c.attrs.get(attr.as_str()))
                     {
-                        self.method_call(file, inst, method, args, out);
+                        self.method_call(file, file, inst, method, args, out);
                     }
                 }
                 _ => {}
             },
             _ => {}
         }
+    }
+
+    /// `self.attr.method` where no method of the class sets `self.attr` to an instance the
+    /// summaries name, and `method` is one a known class gives effects to: the method's name.
+    fn unnamed_self_attr<'v>(&self, file: FileId, callee: &'v Value) -> Option<&'v str> {
+        let Value::SelfAttr { class, path } = callee else {
+            return None;
+        };
+        let [attr, method] = path.as_slice() else {
+            return None;
+        };
+        let known = self
+            .summary(file)
+            .classes
+            .get(*class as usize)
+            .is_some_and(|c| c.attrs.contains_key(attr.as_str()));
+        (!known && self.knowledge.is_effect_method(method)).then_some(method.as_str())
+    }
+
+    /// A method called at `range` of `file` on a receiver the summaries cannot name: what it
+    /// does on each object the value flow brings there. A library object of a known class
+    /// (`ProcessPoolExecutor()`, `threading.Thread(...)`, the future a `submit` returns) is
+    /// classified as the same call on an instance named in its own module would be, with
+    /// that instance's handle, constructor arguments and start method; an instance of a
+    /// project class runs the known method it inherits (a `Thread` subclass's `start`).
+    fn value_method(
+        &self,
+        file: FileId,
+        range: TextRange,
+        method: &str,
+        args: &CallArgs,
+        out: &mut dyn FnMut(Classified),
+    ) {
+        let pt = self.points_to();
+        for o in pt.receivers(file, range) {
+            match pt.object(o) {
+                Obj::ExtInstance { name, .. } => {
+                    let Some(class) = self.known_class_of(name) else {
+                        continue;
+                    };
+                    let Some(api) = self.knowledge.get_member(&class.name, method) else {
+                        continue;
+                    };
+                    match self.made_instance(pt, o, 0) {
+                        Some((origin, inst)) => {
+                            self.classify(file, api, args, Some((origin, &inst)), None, out)
+                        }
+                        None => self.classify(file, api, args, None, None, out),
+                    }
+                }
+                Obj::Instance { class, .. } => {
+                    let &Obj::Class(cf, scope) = pt.object(*class) else {
+                        continue;
+                    };
+                    let summary = self.summary(cf);
+                    let Some(c) = summary
+                        .flow
+                        .scopes
+                        .get(scope as usize)
+                        .and_then(|s| summary.class_by_qualname(&s.qualname))
+                    else {
+                        continue;
+                    };
+                    // Only what a library base gives the class: project methods are the
+                    // call graph's, which the summaries' calls already are.
+                    let MethodTarget::Known(api) = self.lookup_method(cf, c, method) else {
+                        continue;
+                    };
+                    let made = self.made_instance(pt, o, 0);
+                    let receiver = made.as_ref().map(|(f, i)| (*f, &**i));
+                    self.classify(file, api, args, receiver, Some((cf, c)), out);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The instance the summaries saw made where the value flow's object `o` was made: by
+    /// the call at its allocation site. A library object made by a method called on an
+    /// object the summaries could not name (the future of `ex.submit(f)` for a parameter
+    /// `ex`) is, as such results are in the summaries, an instance with the handle and start
+    /// method of the object the method was called on.
+    fn made_instance(
+        &self,
+        pt: &PointsTo,
+        o: ObjId,
+        depth: usize,
+    ) -> Option<(FileId, std::sync::Arc<Instance>)> {
+        let (name, file, site) = match pt.object(o) {
+            Obj::ExtInstance { name, file, site } => (Some(name), *file, *site),
+            Obj::Instance { file, site, .. } => (None, *file, *site),
+            _ => return None,
+        };
+        let summary = self.files.get(file.0 as usize)?;
+        let range = *summary.summary.flow.sites.get(site as usize)?;
+        if let Some(inst) = summary.summary.made_at(range) {
+            return Some((file, inst.clone()));
+        }
+        let name = name?;
+        if depth >= MAX_MADE_DEPTH {
+            return None;
+        }
+        pt.receivers(file, range).into_iter().find_map(|r| {
+            let (f, recv) = self.made_instance(pt, r, depth + 1)?;
+            let inst = Instance {
+                class: name.clone(),
+                ctor: None,
+                handle: recv.handle,
+                daemon: None,
+                start_method: recv.start_method.clone(),
+            };
+            Some((f, std::sync::Arc::new(inst)))
+        })
     }
 
     /// Calling a project class runs its `__init__` (found through its bases).
@@ -662,8 +808,11 @@ impl Program {
         }
     }
 
+    /// A method called on `receiver`, an instance made in file `origin`, by a call written in
+    /// file `site`.
     fn method_call(
         &self,
+        site: FileId,
         origin: FileId,
         receiver: &Instance,
         method: &str,
@@ -673,13 +822,13 @@ impl Program {
         match self.resolve_qual(&receiver.class) {
             Target::Known(class_api) => {
                 if let Some(api) = self.knowledge.get_member(&class_api.name, method) {
-                    self.classify(origin, api, args, Some((origin, receiver)), None, out);
+                    self.classify(site, api, args, Some((origin, receiver)), None, out);
                 }
             }
             Target::Class(f2, c2) => match self.lookup_method(f2, c2, method) {
                 MethodTarget::Project(f) => out(Classified::Call(f)),
                 MethodTarget::Known(api) => self.classify(
-                    origin,
+                    site,
                     api,
                     args,
                     Some((origin, receiver)),
@@ -691,7 +840,7 @@ impl Program {
             // `t = make_thread(); t.join()`: the object the function returns.
             Target::Function(f) => match &self.summary(f.file).functions[f.func as usize].returns {
                 Some(inst) if inst.class != receiver.class => {
-                    self.method_call(f.file, inst, method, args, out)
+                    self.method_call(site, f.file, inst, method, args, out)
                 }
                 _ => {}
             },
@@ -718,10 +867,9 @@ impl Program {
         }
         // The class whose constructor the receiver came from (for its target/daemon specs).
         let class_api = receiver.and_then(|(_, r)| self.known_class_of(&r.class));
-        let origin = Some(receiver.map_or(site, |(f, _)| f));
         for kind in &api.effects {
             if *kind == EffectKind::CallsTarget {
-                for f in self.targets_of(api, args, receiver, class_api, origin) {
+                for f in self.targets_of(api, args, site, receiver, class_api) {
                     out(Classified::Call(f));
                 }
                 continue;
@@ -738,7 +886,7 @@ impl Program {
                         .or_else(|| subclass.and_then(|(f, c)| self.class_daemon(f, c)))
                         .or(api.daemon_default)
                         .or_else(|| class_api.and_then(|c| c.daemon_default));
-                    let mut targets = self.targets_of(api, args, receiver, class_api, origin);
+                    let mut targets = self.targets_of(api, args, site, receiver, class_api);
                     if targets.is_empty()
                         && let Some((f, c)) = subclass
                         && let Some(run) = class_api
@@ -794,7 +942,7 @@ impl Program {
                     let legacy = matches!(arg(api.config_arg.as_ref()), Some(Value::Str(s)) if s.as_str() == "legacy")
                         || matches!(arg(api.isolated_arg.as_ref()), Some(Value::Bool(false)));
                     let targets = if op == SubiOp::Run {
-                        self.targets_of(api, args, receiver, class_api, origin)
+                        self.targets_of(api, args, site, receiver, class_api)
                     } else {
                         Vec::new()
                     };
@@ -812,7 +960,7 @@ impl Program {
                     } else {
                         HandoffKind::ThreadingShutdown
                     },
-                    targets: self.targets_of(api, args, receiver, class_api, origin),
+                    targets: self.targets_of(api, args, site, receiver, class_api),
                     known: None,
                 },
                 // Keyword-only in CPython: `register_at_fork(*, before, after_in_child,
@@ -847,7 +995,7 @@ impl Program {
                     let targets = if kind == SpawnKind::Exec {
                         Vec::new()
                     } else {
-                        self.targets_of(api, args, receiver, class_api, origin)
+                        self.targets_of(api, args, site, receiver, class_api)
                     };
                     Effect::ProcessSpawn {
                         api: api.name.clone(),
@@ -900,7 +1048,7 @@ impl Program {
             out(Classified::Effect(Effect::Handoff {
                 api: api.name.clone(),
                 to,
-                targets: self.targets_of(api, args, receiver, class_api, origin),
+                targets: self.targets_of(api, args, site, receiver, class_api),
                 known: value.and_then(|v| self.known_callable(v)).map(Box::new),
             }));
         }
@@ -926,19 +1074,20 @@ impl Program {
     }
 
     /// What a started thread or process runs: the callable passed to the call (by the API's
-    /// `target` spec), else the one its receiver was constructed with.
+    /// `target` spec, named in `site`, the file of the call), else the one its receiver was
+    /// constructed with (named in the file that constructed it).
     fn targets_of(
         &self,
         api: &Api,
         args: &CallArgs,
+        site: FileId,
         receiver: Option<(FileId, &Instance)>,
         class_api: Option<&Api>,
-        origin: Option<FileId>,
     ) -> Vec<FnRef> {
         if let Some(spec) = &api.target
             && let Some(v) = args.get(spec.position, spec.keyword.as_deref())
         {
-            let targets = self.callable_targets(origin.unwrap_or(FileId(0)), v);
+            let targets = self.callable_targets(site, v);
             if !targets.is_empty() {
                 return targets;
             }

@@ -210,6 +210,14 @@ pub enum EventKind {
     WithExit { manager: Value },
     /// Iterating or materialising the result of this call (`for r in ex.map(...)`).
     Consume { callee: Value },
+    /// `x.method(...)` on a receiver this module cannot name (a parameter, a return value,
+    /// an attribute set elsewhere, a container element), for a method name some known class
+    /// gives effects to (`start`, `submit`, `map`, `join`, `exec`, …). The link step asks
+    /// the value flow which objects reach the receiver and classifies the call on each.
+    ValueMethod {
+        method: Name,
+        args: Option<Arc<CallArgs>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -418,6 +426,14 @@ pub struct ModuleSummary {
     /// Where values go in this module: the input of the points-to analysis
     /// ([`crate::program::PointsTo`]). Shared, because a relinked program keeps it.
     pub flow: Arc<flow::ModuleFlow>,
+    /// The instances this module's calls make, by the call's range (sorted): what the value
+    /// flow's object made at that call is to the summaries (its class, constructor
+    /// arguments, handle, daemon flag and start method), for a method called on it where
+    /// the summary cannot name the receiver ([`EventKind::ValueMethod`]).
+    pub made: Vec<(TextRange, Arc<Instance>)>,
+    /// Some event is a [`EventKind::ValueMethod`]: resolving this module needs the value
+    /// flow of the whole project.
+    pub has_value_methods: bool,
 }
 
 impl ModuleSummary {
@@ -427,6 +443,15 @@ impl ModuleSummary {
     }
     pub fn class_by_qualname(&self, rest: &str) -> Option<ClassIdx> {
         self.class_index.get(rest).copied()
+    }
+
+    /// The instance a call at `range` of this module made, if the summary saw one.
+    pub fn made_at(&self, range: TextRange) -> Option<&Arc<Instance>> {
+        let i = self
+            .made
+            .binary_search_by(|(r, _)| r.start().cmp(&range.start()).then(r.end().cmp(&range.end())))
+            .ok()?;
+        Some(&self.made[i].1)
     }
 }
 

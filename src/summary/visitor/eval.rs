@@ -54,6 +54,25 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         Handle(self.next_handle)
     }
 
+    /// Records the instance a call at `range` made, for the value flow's questions about it
+    /// ([`crate::summary::ModuleSummary::made`]).
+    fn record_made(&mut self, range: TextRange, inst: &Arc<Instance>) {
+        self.made.push((range, inst.clone()));
+    }
+
+    /// Moves the instances made by this module's calls into its summary, sorted by range,
+    /// each with the daemon flag last set on it (`t.daemon = True` after `Thread(...)`).
+    pub(super) fn finish_made(&mut self) {
+        let mut made = std::mem::take(&mut self.made);
+        for (_, inst) in &mut made {
+            *inst = self.current(inst);
+        }
+        made.sort_by_key(|(r, _)| (r.start(), r.end()));
+        made.dedup_by_key(|(r, _)| *r);
+        made.shrink_to_fit();
+        self.summary.made = made;
+    }
+
     /// An instance as it is now: with daemon flags set since its construction.
     pub(super) fn current(&self, inst: &Arc<Instance>) -> Arc<Instance> {
         match self.daemon_by_handle.get(&inst.handle) {
@@ -319,8 +338,26 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.calls_seen += 1;
         let callee = self.eval(&call.func);
         let kind = self.callee_kind(&callee);
+        // `x.submit(...)` on an `x` this module cannot name: the value flow may know it.
+        let value_method = match (&callee, kind) {
+            (Value::Unknown, CalleeKind::Irrelevant) => self.value_method(&call.func),
+            // `self.x.submit(...)`: the link step asks the value flow when no method sets
+            // `self.x` to an instance the summaries name.
+            (Value::SelfAttr { path, .. }, _) => {
+                if let [_, method] = path.as_slice()
+                    && self.index.knowledge.is_effect_method(method.as_str())
+                {
+                    self.summary.has_value_methods = true;
+                }
+                None
+            }
+            _ => None,
+        };
         let outer_seen = std::mem::take(&mut self.seen);
         let mut args = match kind {
+            CalleeKind::Irrelevant if value_method.is_some() => {
+                self.eval_args(&call.arguments, true)
+            }
             // The arguments of a call that cannot matter are walked (they may call
             // something) but their values are not collected.
             CalleeKind::Irrelevant => {
@@ -391,7 +428,19 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
 
         let result = match (&callee, kind) {
-            (_, CalleeKind::Irrelevant) => Value::Unknown,
+            (_, CalleeKind::Irrelevant) => {
+                if let Some(method) = value_method {
+                    self.summary.has_value_methods = true;
+                    self.push_event(
+                        range,
+                        EventKind::ValueMethod {
+                            method,
+                            args: args.shared(),
+                        },
+                    );
+                }
+                Value::Unknown
+            }
             (Value::Qual(_), CalleeKind::Known(api)) => self.call_known(api, args, range),
             (Value::Qual(q), CalleeKind::Project) => self.call_project(q, &callee, args, range),
             (Value::BoundMethod { receiver, .. }, CalleeKind::Known(api)) => {
@@ -412,6 +461,23 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         self.last_callee = Some(callee);
         result
+    }
+
+    /// `recv.method` where `method` is a known method that does something and `recv` is an
+    /// expression whose objects the value flow follows (a name, an attribute, a call, a
+    /// subscript): not a literal (`", ".join(...)`, `"{}".format(...)`).
+    fn value_method(&self, func: &Expr) -> Option<Name> {
+        let Expr::Attribute(a) = func else {
+            return None;
+        };
+        if !matches!(
+            *a.value,
+            Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_) | Expr::Subscript(_)
+        ) || !self.index.knowledge.is_effect_method(a.attr.id.as_str())
+        {
+            return None;
+        }
+        Some(a.attr.id.clone())
     }
 
     /// The class of the method being walked (method bodies are walked after the class body,
@@ -465,13 +531,15 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         match class {
             Some(class) => {
                 let handle = self.fresh_handle();
-                Value::Instance(Arc::new(Instance {
+                let inst = Arc::new(Instance {
                     class: class.into(),
                     ctor,
                     handle,
                     daemon: None,
                     start_method,
-                }))
+                });
+                self.record_made(range, &inst);
+                Value::Instance(inst)
             }
             None => Value::Unknown,
         }
@@ -489,7 +557,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         );
         // It may be a class: keep what it makes trackable; the link step decides.
         let handle = self.fresh_handle();
-        Value::Instance(Arc::new(Instance {
+        let inst = Arc::new(Instance {
             class: match callee {
                 Value::Qual(shared) => shared.clone(),
                 _ => q.into(),
@@ -498,7 +566,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             handle,
             daemon: None,
             start_method: None,
-        }))
+        });
+        self.record_made(range, &inst);
+        Value::Instance(inst)
     }
 
     /// A call of a known method on an instance of a known class (`t.start()`).
@@ -532,13 +602,17 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         match returns {
             // Results keep the receiver's handle (a future of the executor that runs it)
             // and start method (a context's `Process`).
-            Some(class) => Value::Instance(Arc::new(Instance {
-                class: class.into(),
-                ctor: args,
-                handle: receiver.handle,
-                daemon: None,
-                start_method: receiver.start_method.clone(),
-            })),
+            Some(class) => {
+                let inst = Arc::new(Instance {
+                    class: class.into(),
+                    ctor: args,
+                    handle: receiver.handle,
+                    daemon: None,
+                    start_method: receiver.start_method.clone(),
+                });
+                self.record_made(range, &inst);
+                Value::Instance(inst)
+            }
             None => Value::Unknown,
         }
     }

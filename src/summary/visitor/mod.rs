@@ -27,9 +27,10 @@ use ruff_python_parser::parse_unchecked_source;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
-    ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, ModuleSummary, Name, QName,
-    RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
+    ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, Instance, ModuleSummary, Name,
+    QName, RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
 };
+use std::sync::Arc;
 
 use imports::parent;
 use prescan::{Prescan, prescan, scan_tokens, too_many_brackets};
@@ -106,6 +107,7 @@ pub fn summarize(
     }
     let mut v = ModuleVisitor::new(&mut summary, index, source);
     v.visit_module(parsed.syntax().body.as_slice());
+    v.finish_made();
     // A file nested past what the visitor follows is not lowered either: its value flow is
     // left out (no objects are followed through it), and the lowering's own recursion stays
     // within the visitor's bound.
@@ -176,6 +178,8 @@ struct ModuleVisitor<'s, 'i, 'a> {
     next_handle: u32,
     /// Daemon flags set after construction, by handle.
     daemon_by_handle: HashMap<Handle, bool>,
+    /// The instances made by this module's calls, by call range ([`ModuleSummary::made`]).
+    made: Vec<(TextRange, Arc<Instance>)>,
     star_imports: Vec<QName>,
     depth: usize,
     /// The callee of the last call evaluated (for `for x in ex.map(...)`).
@@ -242,6 +246,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             in_main_guard: false,
             next_handle: 0,
             daemon_by_handle: HashMap::default(),
+            made: Vec::new(),
             star_imports: Vec::new(),
             depth: 0,
             last_callee: None,
