@@ -477,7 +477,8 @@ impl Program {
         effects: &mut Vec<EffectSite>,
         out: &mut Vec<Resolved>,
     ) {
-        let mut push_effect = |effect: Effect| {
+        let mut push_effect = |mut effect: Effect| {
+            self.hand_off_by_flow(file, event.range, &mut effect);
             let id = EffectId(effects.len() as u32);
             effects.push(EffectSite {
                 body,
@@ -740,6 +741,62 @@ impl Program {
                     let made = self.made_instance(pt, o, 0);
                     let receiver = made.as_ref().map(|(f, i)| (*f, &**i));
                     self.classify(file, api, args, receiver, Some((cf, c)), out);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A callable handed to a pool or a subinterpreter that the summaries cannot name (a
+    /// parameter's method, `self.runner.run` set in another method, an element of a dict):
+    /// the project functions and the known API the value flow brings to the argument, as
+    /// the handoff's `targets` and `known`.
+    fn hand_off_by_flow(&self, file: FileId, range: TextRange, effect: &mut Effect) {
+        let Effect::Handoff {
+            api,
+            to: HandoffKind::PooledThread | HandoffKind::Subinterpreter,
+            targets,
+            known,
+        } = effect
+        else {
+            return;
+        };
+        if known.is_some() || !targets.is_empty() {
+            return;
+        }
+        let Some(spec) = self.knowledge.get(api).and_then(|a| a.target.as_ref()) else {
+            return;
+        };
+        let pt = self.points_to();
+        for o in pt.arguments(file, range, spec.position, spec.keyword.as_deref()) {
+            let func = match pt.object(o) {
+                Obj::Bound { func, .. } => pt.object(*func),
+                other => other,
+            };
+            match func {
+                Obj::Function(f, scope) => {
+                    let summary = self.summary(*f);
+                    if let Some(func) = summary
+                        .flow
+                        .scopes
+                        .get(*scope as usize)
+                        .and_then(|s| summary.function_by_qualname(&s.qualname))
+                    {
+                        let f = FnRef { file: *f, func };
+                        if !targets.contains(&f) {
+                            targets.push(f);
+                        }
+                    }
+                }
+                // `concurrent.interpreters.Interpreter.exec`, or a method named through an
+                // alias of its class.
+                Obj::External(name) if known.is_none() => {
+                    let api = self.knowledge.get(name).or_else(|| {
+                        let (class, method) = name.rsplit_once('.')?;
+                        let class = self.known_class_of(class)?;
+                        self.knowledge.get_member(&class.name, method)
+                    });
+                    *known = api.map(|a| Box::new(a.name.clone()));
                 }
                 _ => {}
             }

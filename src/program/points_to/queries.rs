@@ -142,3 +142,59 @@ impl PointsTo {
         }
     }
 }
+
+impl PointsTo {
+    /// The objects passed to the call written at `range` of `file` as its positional argument
+    /// `position` (not counting a method's receiver) or as keyword argument `keyword`: the
+    /// callable in `loop.run_in_executor(None, interp.exec, code)`. Empty when the flow does
+    /// not know. Scans the calls: for the few calls a rule asks about, not for every call.
+    pub fn arguments(
+        &self,
+        file: FileId,
+        range: TextRange,
+        position: Option<usize>,
+        keyword: Option<&str>,
+    ) -> Vec<ObjId> {
+        let results: Vec<NodeId> = self
+            .by_range
+            .get(&(file, range))
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.direct)
+            .map(|s| s.result)
+            .collect();
+        if results.is_empty() {
+            return Vec::new();
+        }
+        let keyword = keyword.and_then(|k| self.name_ids.get(k)).copied();
+        let mut out = Vec::new();
+        for call in &self.calls {
+            if call.caller.0 != file || call.implicit || !results.contains(&call.dst) {
+                continue;
+            }
+            let mut at = Some(0usize);
+            for arg in call.args.iter() {
+                let node = match *arg {
+                    ArgNode::Pos(node) => {
+                        let here = at.is_some() && at == position;
+                        at = at.map(|i| i + 1);
+                        if here { node } else { None }
+                    }
+                    // Positions after `*xs` are not known.
+                    ArgNode::Star(_) => {
+                        at = None;
+                        None
+                    }
+                    ArgNode::Kw(name, node) if Some(name) == keyword => Some(node),
+                    ArgNode::Kw(..) | ArgNode::StarStar(_) => None,
+                };
+                if let Some(n) = node {
+                    out.extend(self.pts[n as usize].iter().copied());
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
