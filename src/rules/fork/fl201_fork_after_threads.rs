@@ -27,6 +27,13 @@ the project's own code. The fork is `os.fork()`, `os.forkpty()`, `pty.fork()`, `
 - a project module imported earlier starts it at import time;
 - or the code runs as a thread's target.
 
+The pool, process or executor is recognised by its value, however it reaches the call: a
+local, a global, a parameter (`def write_all(executor, items): executor.map(...)` called with a
+`ProcessPoolExecutor()`), a function's return value, an attribute set in another method
+(`self._executor` stored in `__init__`), or an element of a list or dict (`for p in procs:
+p.start()`). Its start method travels with it: a pool made with
+`mp_context=multiprocessing.get_context("spawn")` does not fork wherever it is used.
+
 Order matters: a fork before the first thread start is fine. A thread joined (`t.join()`), or
 a `with ThreadPoolExecutor() as ex:` block that has ended, no longer counts. The finding is at
 the fork, with both chains: where the thread was started, and how the flow reached the fork.

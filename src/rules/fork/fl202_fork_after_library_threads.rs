@@ -23,7 +23,8 @@ with `library = true`): `sentry_sdk.init()`, `pymongo.MongoClient(...)` (unless
 `multiprocessing.pool.ThreadPool()`, `multiprocessing.Queue.put` (its feeder thread),
 `asyncio.to_thread` and `loop.run_in_executor`, a `ProcessPoolExecutor`'s manager thread, trio
 and anyio worker threads. A separate code, so that this table can be tuned or ignored on its
-own.
+own. As in FL201, the forking pool or process is recognised by its value, however it reaches
+the call (a parameter, a return value, an attribute, a container element).
 
 ## Why is this bad?
 The library's threads hold locks, sockets and native state; the child is forked with copies of

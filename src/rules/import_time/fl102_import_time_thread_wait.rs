@@ -19,7 +19,9 @@ Reports a wait at import time for a thread started at import time: `t.join()` on
 thread, `fut.result()` on a future of the executor that runs it, leaving
 `with ThreadPoolExecutor() as ex:` (its `__exit__` waits), iterating `ex.map(...)`, and waits whose
 object cannot be told apart (`event.wait()`, `queue.get()`, `concurrent.futures.wait`) after a
-start. It is an **error** when the thread (through the functions it calls) imports the module
+start. The executor, thread or future is recognised by its value, however it reaches the
+call: `fetch.load_all(EXECUTOR)` at import time, where `load_all(executor, names)` calls
+`executor.submit(load, n).result()` on its parameter, starts and waits. It is an **error** when the thread (through the functions it calls) imports the module
 being imported, a package above it, or a module that imports it: that import blocks on the module
 lock the waiting thread holds, and the import hangs forever.
 

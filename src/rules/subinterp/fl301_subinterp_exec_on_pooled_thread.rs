@@ -19,7 +19,11 @@ Reports a call that hands work to a pooled-thread API (`trio.to_thread.run_sync`
 `asyncio.to_thread`, `ThreadPoolExecutor.submit`, ...; see [subinterp.md](../subinterp.md)) when
 the work runs code in a subinterpreter (`_interpreters.exec`, `interp.exec`, ...): passed
 directly, in a `functools.partial` or a lambda, or in a project function that reaches such a
-call through its callees, across modules.
+call through its callees, across modules. The callable and the pool API's receiver are
+recognised by their values: `loop.run_in_executor(None, sandbox.run, code)` with `sandbox` a
+parameter (or an attribute, or a container element) holding an object whose `run` method runs
+an interpreter. `loop.run_in_executor(None, ...)` uses the loop's default executor, a
+`ThreadPoolExecutor`.
 
 ## Why is this bad?
 Running code in an interpreter "involves switching to an interpreter (in the current thread)"
