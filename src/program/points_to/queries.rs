@@ -147,7 +147,9 @@ impl PointsTo {
     /// The objects passed to the call written at `range` of `file` as its positional argument
     /// `position` (not counting a method's receiver) or as keyword argument `keyword`: the
     /// callable in `loop.run_in_executor(None, interp.exec, code)`. Empty when the flow does
-    /// not know. Scans the calls: for the few calls a rule asks about, not for every call.
+    /// not know, or when the argument holds only some of its objects (as for
+    /// [`PointsTo::receivers`]). Scans the calls: for the few calls a rule asks about, not
+    /// for every call.
     pub fn arguments(
         &self,
         file: FileId,
@@ -189,6 +191,9 @@ impl PointsTo {
                     ArgNode::Kw(..) | ArgNode::StarStar(_) => None,
                 };
                 if let Some(n) = node {
+                    if self.saturated[n as usize] {
+                        return Vec::new();
+                    }
                     out.extend(self.pts[n as usize].iter().copied());
                 }
             }
