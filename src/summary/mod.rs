@@ -449,7 +449,11 @@ impl ModuleSummary {
     pub fn made_at(&self, range: TextRange) -> Option<&Arc<Instance>> {
         let i = self
             .made
-            .binary_search_by(|(r, _)| r.start().cmp(&range.start()).then(r.end().cmp(&range.end())))
+            .binary_search_by(|(r, _)| {
+                r.start()
+                    .cmp(&range.start())
+                    .then(r.end().cmp(&range.end()))
+            })
             .ok()?;
         Some(&self.made[i].1)
     }

@@ -203,3 +203,54 @@ impl PointsTo {
         out
     }
 }
+
+#[cfg(test)]
+mod argument_tests {
+    use ruff_text_size::TextRange;
+
+    use super::*;
+    use crate::summary::flow::lower;
+
+    /// `loop.run_in_executor(None, sandbox.run)` inside `offload(loop, sandbox)`, called with
+    /// a `Sandbox()`: the callable at position 1 is `Sandbox.run` bound to that instance.
+    #[test]
+    fn arguments_follow_a_parameter_to_its_method() {
+        let src = "class Sandbox:\n    def run(self):\n        pass\n\n\
+                   def offload(loop, sandbox):\n    loop.run_in_executor(None, sandbox.run)\n\n\
+                   offload(object(), Sandbox())\n";
+        let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+        let flow = lower(&parsed.syntax().body, "app", false);
+        let modules = [FlowModule {
+            file: FileId(0),
+            module: "app",
+            flow: &flow,
+        }];
+        let pt = PointsTo::solve(&modules, &Library::default());
+        let start = src.find("loop.run_in_executor").expect("call in source");
+        let end = start + "loop.run_in_executor(None, sandbox.run)".len();
+        let range = TextRange::new((start as u32).into(), (end as u32).into());
+        let named = |objs: Vec<ObjId>| -> Vec<String> {
+            objs.iter()
+                .filter_map(|&o| match pt.object(o) {
+                    Obj::Bound { func, .. } => match pt.object(*func) {
+                        Obj::Function(f, s) => Some(pt.scope_name(*f, *s)),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            named(pt.arguments(FileId(0), range, Some(1), Some("func"))),
+            vec!["app.Sandbox.run".to_string()]
+        );
+        // Position 0 holds `None`, which the flow does not follow; past the end, nothing.
+        assert!(named(pt.arguments(FileId(0), range, Some(0), None)).is_empty());
+        assert!(pt.arguments(FileId(0), range, Some(5), None).is_empty());
+        // A range where no call is written.
+        assert!(
+            pt.arguments(FileId(0), TextRange::default(), Some(1), None)
+                .is_empty()
+        );
+    }
+}

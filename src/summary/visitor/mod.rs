@@ -27,8 +27,8 @@ use ruff_python_parser::parse_unchecked_source;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
-    ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, Instance, ModuleSummary, Name,
-    QName, RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
+    ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, Instance, ModuleSummary, Name, QName,
+    RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
 };
 use std::sync::Arc;
 
