@@ -674,6 +674,14 @@ impl PointsTo {
                     }
                     return;
                 }
+                // A library function whose result the knowledge base names
+                // (`concurrent.interpreters.create()` returns an `Interpreter`,
+                // `asyncio.get_running_loop()` a loop), as for a method.
+                if let Some(ty) = self.returns.get(&*name).cloned() {
+                    let r = self.ext_instance(ty, call.caller.0, call.site);
+                    self.add(call.dst, r);
+                    return;
+                }
                 // `set()`, `list(xs)`, `collections.deque()`, `weakref.WeakSet()`: a new
                 // container, as a display is, holding the elements of an iterable argument.
                 if let Some(&(_, kind)) = CONTAINER_TYPES.iter().find(|(n, _)| **n == *name) {
