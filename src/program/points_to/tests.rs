@@ -9,6 +9,16 @@ use crate::summary::flow::lower;
 
 /// Solves `files` (module name, source) and returns the call graph.
 fn graph(files: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
+    solved(files).call_graph()
+}
+
+/// Solves `files` and returns the analysis itself.
+fn solved(files: &[(&str, &str)]) -> PointsTo {
+    solved_with(files, &Library::default())
+}
+
+/// Solves `files` with what the knowledge base says of libraries.
+fn solved_with(files: &[(&str, &str)], library: &Library<'_>) -> PointsTo {
     let flows: Vec<(String, ModuleFlow)> = files
         .iter()
         .map(|(name, src)| {
@@ -25,7 +35,7 @@ fn graph(files: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
             flow,
         })
         .collect();
-    PointsTo::solve(&modules, &Library::default()).call_graph()
+    PointsTo::solve(&modules, library)
 }
 
 fn callees<'g>(g: &'g BTreeMap<String, BTreeSet<String>>, f: &str) -> Vec<&'g str> {
@@ -185,27 +195,6 @@ fn a_property_read_runs_its_getter() {
     assert_eq!(callees(&g, "main.C.sender"), ["main.make"]);
 }
 
-/// Solves `files` and returns the analysis itself.
-fn solved(files: &[(&str, &str)]) -> PointsTo {
-    let flows: Vec<(String, ModuleFlow)> = files
-        .iter()
-        .map(|(name, src)| {
-            let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
-            (name.to_string(), lower(&parsed.syntax().body, name, false))
-        })
-        .collect();
-    let modules: Vec<FlowModule<'_>> = flows
-        .iter()
-        .enumerate()
-        .map(|(i, (name, flow))| FlowModule {
-            file: FileId(i as u32),
-            module: name,
-            flow,
-        })
-        .collect();
-    PointsTo::solve(&modules, &Library::default())
-}
-
 /// The range of the first occurrence of `text` in `src`.
 fn range_of(src: &str, text: &str) -> TextRange {
     let start = src.find(text).expect("text in source") as u32;
@@ -281,13 +270,40 @@ fn an_attribute_a_library_base_class_sets_is_one_container() {
                class P(futures.ThreadPoolExecutor):\n\
                \x20   def grow(self):\n        self._threads.add(work)\n\
                \x20   def run_all(self):\n        for f in self._threads:\n            f()\n";
-    let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
-    let flow = lower(&parsed.syntax().body, "m", false);
-    let modules = [FlowModule {
-        file: FileId(0),
-        module: "m",
-        flow: &flow,
-    }];
-    let g = PointsTo::solve(&modules, &lib).call_graph();
+    let g = solved_with(&[("m", src)], &lib).call_graph();
     assert!(callees(&g, "m.P.run_all").contains(&"m.work"));
+}
+
+/// `loop.run_in_executor(None, sandbox.run)` inside `offload(loop, sandbox)`, called with a
+/// `Sandbox()`: the callable at position 1 is `Sandbox.run` bound to that instance.
+#[test]
+fn arguments_follow_a_parameter_to_its_method() {
+    let src = "class Sandbox:\n    def run(self):\n        pass\n\n\
+               def offload(loop, sandbox):\n    loop.run_in_executor(None, sandbox.run)\n\n\
+               offload(object(), Sandbox())\n";
+    let pt = solved(&[("app", src)]);
+    let range = range_of(src, "loop.run_in_executor(None, sandbox.run)");
+    let named = |objs: Vec<ObjId>| -> Vec<String> {
+        objs.iter()
+            .filter_map(|&o| match pt.object(o) {
+                Obj::Bound { func, .. } => match pt.object(*func) {
+                    Obj::Function(f, s) => Some(pt.scope_name(*f, *s)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        named(pt.arguments(FileId(0), range, Some(1), Some("func"))),
+        vec!["app.Sandbox.run".to_string()]
+    );
+    // Position 0 holds `None`, which the flow does not follow; past the end, nothing.
+    assert!(named(pt.arguments(FileId(0), range, Some(0), None)).is_empty());
+    assert!(pt.arguments(FileId(0), range, Some(5), None).is_empty());
+    // A range where no call is written.
+    assert!(
+        pt.arguments(FileId(0), TextRange::default(), Some(1), None)
+            .is_empty()
+    );
 }
