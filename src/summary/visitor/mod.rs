@@ -30,12 +30,17 @@ use super::{
     ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, Instance, ModuleSummary, Name, QName,
     RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
 };
+
 use std::sync::Arc;
 
 use imports::parent;
 use prescan::{Prescan, prescan, scan_tokens, too_many_brackets};
 use regions::SEEN_IS_RUNNING;
 use scope::{QualPrefix, Scope};
+
+/// The largest source lowered to the value-flow IR (see `summarize`). The largest files of
+/// the standard library are under 1 MiB; generated modules run to tens of megabytes.
+const MAX_FLOW_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
 pub use prescan::{MAX_NESTING, MAX_STATEMENT_BYTES};
 pub use scope::ProjectIndex;
@@ -110,8 +115,10 @@ pub fn summarize(
     v.finish_made();
     // A file nested past what the visitor follows is not lowered either: its value flow is
     // left out (no objects are followed through it), and the lowering's own recursion stays
-    // within the visitor's bound.
-    if summary.incomplete.is_none() {
+    // within the visitor's bound. Nor is a file past `MAX_FLOW_SOURCE_BYTES`: such files are
+    // generated (tables, protocol stubs), their IR would take gigabytes (a 50 MB file of
+    // `x = 1` lines is 17 million operations), and no thread is passed around in them.
+    if summary.incomplete.is_none() && source.len() <= MAX_FLOW_SOURCE_BYTES {
         summary.flow = std::sync::Arc::new(super::flow::lower(
             parsed.syntax().body.as_slice(),
             module,
