@@ -34,6 +34,7 @@ mod tests;
 use ruff_text_size::TextRange;
 
 use crate::diagnostic::FileId;
+use crate::settings::StartMethod;
 use crate::summary::flow::{
     Arg, Binding, ContainerKind, ModuleFlow, NameId, Op, ParamKind, ScopeId, ScopeKind, Var,
 };
@@ -369,9 +370,6 @@ const CONTAINER_TYPES: &[(&str, ContainerKind)] = &[
     ("weakref.WeakKeyDictionary", ContainerKind::Dict),
 ];
 
-/// The names of `multiprocessing` start methods: strings a rule may ask the value of.
-const START_METHODS: &[&str] = &["fork", "spawn", "forkserver"];
-
 /// Builtins that call the functions passed to them (a call graph counts those calls as the
 /// caller's).
 const CALLS_ITS_ARGUMENTS: &[&str] = &["map", "filter", "sorted", "min", "max", "reduce"];
@@ -459,8 +457,13 @@ impl PointsTo {
                 }
             }
         }
-        for method in START_METHODS {
-            pt.distinct_strings.insert(Arc::from(*method));
+        // A start method's name: a rule may ask which one a variable holds.
+        for method in [
+            StartMethod::Fork,
+            StartMethod::Spawn,
+            StartMethod::Forkserver,
+        ] {
+            pt.distinct_strings.insert(Arc::from(method.as_str()));
         }
         for m in modules {
             let base = pt.pts.len() as NodeId;

@@ -211,7 +211,7 @@ fn a_string_used_as_a_key_selects_that_key() {
 }
 
 #[test]
-fn strings_no_key_or_start_method_names_are_one_object() {
+fn strings_that_are_neither_a_key_nor_a_start_method_are_one_object() {
     let src = "def f(s):\n    return s\nf('alpha')\nf('beta')\nr = f('gamma')\n";
     let pt = solved(&[("m", src)]);
     let r = pt.results(FileId(0), range_of(src, "f('gamma')"));
