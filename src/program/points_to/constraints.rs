@@ -264,14 +264,13 @@ impl PointsTo {
                 let d = self.var(m, *dst);
                 let c = self.var(m, *callee);
                 if !*implicit {
-                    self.by_range
-                        .entry((file, m.flow.sites[*site as usize]))
-                        .or_default()
-                        .push(SiteNodes {
-                            callee: c,
-                            result: d,
-                            direct: false,
-                        });
+                    self.sites.push(SiteNodes {
+                        file,
+                        range: m.flow.sites[*site as usize],
+                        callee: c,
+                        result: d,
+                        direct: false,
+                    });
                 }
                 let args = args
                     .iter()
@@ -311,14 +310,13 @@ impl PointsTo {
             }
             Op::Enter { dst, mgr, site } => {
                 let (d, s) = (self.var(m, *dst), self.var(m, *mgr));
-                self.by_range
-                    .entry((file, m.flow.sites[*site as usize]))
-                    .or_default()
-                    .push(SiteNodes {
-                        callee: s,
-                        result: d,
-                        direct: true,
-                    });
+                self.sites.push(SiteNodes {
+                    file,
+                    range: m.flow.sites[*site as usize],
+                    callee: s,
+                    result: d,
+                    direct: true,
+                });
                 self.add_use(s, Use::Enter { dst: d, caller });
             }
             Op::Super {

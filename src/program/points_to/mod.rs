@@ -20,12 +20,10 @@
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-// Per-node lists: a large program has millions of variables, most with no objects, edges or
-// uses; an empty `ThinVec` is one pointer and allocates nothing (a `Vec` is three words).
-use thin_vec::ThinVec;
 
 mod builtins;
 mod constraints;
+mod lists;
 mod queries;
 mod solve;
 #[cfg(test)]
@@ -38,6 +36,7 @@ use crate::settings::StartMethod;
 use crate::summary::flow::{
     Arg, Binding, ContainerKind, ModuleFlow, NameId, Op, ParamKind, ScopeId, ScopeKind, Var,
 };
+use lists::Lists;
 
 /// An abstract object.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -250,14 +249,14 @@ pub struct PointsTo {
     distinct_strings: HashSet<Arc<str>>,
     /// Per node: the objects it may hold, in the order they arrived (at most
     /// [`MAX_OBJECTS_PER_VARIABLE`], so a scan is as quick as a search).
-    pts: Vec<ThinVec<ObjId>>,
+    pts: Lists<ObjId>,
     /// Per node: how many of its objects have been passed on; the rest are its news.
     done: Vec<u32>,
-    succ: Vec<ThinVec<(NodeId, FilterId)>>,
+    succ: Lists<(NodeId, FilterId)>,
     /// The filters of copy edges, numbered (most edges pass everything: `FilterId(0)`).
     filters: Vec<Filter>,
     filter_ids: HashMap<Filter, FilterId>,
-    uses: Vec<ThinVec<Use>>,
+    uses: Lists<Use>,
     /// The successors of nodes with many of them, as a set, to keep adding an edge cheap
     /// (see [`PointsTo::edge`]).
     wide_succ: HashMap<NodeId, HashSet<(NodeId, FilterId)>>,
@@ -287,9 +286,11 @@ pub struct PointsTo {
     /// Loads with a variable index (container, index, result): one whose index holds no
     /// object once solved reads any element.
     dyn_loads: Vec<(NodeId, NodeId, NodeId)>,
-    /// The calls and `with` items written at each source range, for the rules' questions
-    /// about the objects an effect acts on.
-    by_range: HashMap<(FileId, TextRange), Vec<SiteNodes>>,
+    /// The calls and `with` items written in the project, for the rules' questions about
+    /// the objects an effect acts on; sorted by file and source range once solved (see
+    /// [`PointsTo::sites_at`]). A sorted list rather than a map: there are hundreds of
+    /// thousands of sites, almost all asked about never or once.
+    sites: Vec<SiteNodes>,
     /// Library functions and methods whose result is an object of a known library class
     /// (`concurrent.futures.ThreadPoolExecutor.submit` → `concurrent.futures.Future`).
     returns: HashMap<Arc<str>, Arc<str>>,
@@ -321,6 +322,8 @@ pub struct PointsTo {
 /// The nodes of one call (or `with` item) at a source range.
 #[derive(Clone, Copy, Debug)]
 struct SiteNodes {
+    file: FileId,
+    range: TextRange,
     /// The callee (for a `with` item: the manager itself).
     callee: NodeId,
     /// What the call returns (the value entered).
@@ -385,12 +388,12 @@ impl PointsTo {
             name_ids: HashMap::default(),
             name_maps: Vec::new(),
             distinct_strings: HashSet::default(),
-            pts: Vec::new(),
+            pts: Lists::new(ObjId(0)),
             done: Vec::new(),
             filters: vec![Filter::All],
             filter_ids: [(Filter::All, FilterId(0))].into_iter().collect(),
-            succ: Vec::new(),
-            uses: Vec::new(),
+            succ: Lists::new((0, FilterId(0))),
+            uses: Lists::new(Use::ElemLoad { dst: 0 }),
             wide_succ: HashMap::default(),
             fields: HashMap::default(),
             locals: HashMap::default(),
@@ -410,7 +413,7 @@ impl PointsTo {
             elem: 0,
             values: 0,
             dyn_loads: Vec::new(),
-            by_range: HashMap::default(),
+            sites: Vec::new(),
             pending: Vec::new(),
             saturated: Vec::new(),
             top_names: HashMap::default(),
@@ -506,7 +509,23 @@ impl PointsTo {
             pt.add_module(m);
         }
         pt.run();
+        pt.sites
+            .sort_by_key(|s| (s.file, s.range.start(), s.range.end()));
         pt
+    }
+
+    /// The calls and `with` items written at `range` of `file` (several when a call's
+    /// `__call__` or a `with` item's manager is a call too).
+    fn sites_at(&self, file: FileId, range: TextRange) -> &[SiteNodes] {
+        let key = (file, range.start(), range.end());
+        let from = self
+            .sites
+            .partition_point(|s| (s.file, s.range.start(), s.range.end()) < key);
+        let len = self.sites[from..]
+            .iter()
+            .take_while(|s| s.file == file && s.range == range)
+            .count();
+        &self.sites[from..from + len]
     }
 
     fn name(&mut self, s: &str) -> u32 {
@@ -541,11 +560,11 @@ impl PointsTo {
 
     fn new_node(&mut self) -> NodeId {
         let id = self.pts.len() as NodeId;
-        self.pts.push(ThinVec::new());
+        self.pts.add_list();
         self.done.push(0);
         self.saturated.push(false);
-        self.succ.push(ThinVec::new());
-        self.uses.push(ThinVec::new());
+        self.succ.add_list();
+        self.uses.add_list();
         self.queued.push(false);
         self.is_base.push(false);
         id
@@ -606,7 +625,7 @@ impl PointsTo {
     }
 
     fn add(&mut self, n: NodeId, o: ObjId) {
-        let set = &mut self.pts[n as usize];
+        let set = &self.pts[n as usize];
         if !set.contains(&o) {
             if set.len() >= MAX_OBJECTS_PER_VARIABLE {
                 // A variable that may hold this many objects (the parameter of a helper
@@ -617,7 +636,7 @@ impl PointsTo {
                 self.saturate(n);
                 return;
             }
-            set.push(o);
+            self.pts.push(n as usize, o);
             // Only a class reaching a base can change a method resolution order.
             if self.is_base[n as usize]
                 && matches!(self.objs[o.0 as usize], Obj::Class(..) | Obj::External(_))
@@ -647,7 +666,7 @@ impl PointsTo {
         // adds its field's edge). Most nodes have a few successors, checked in place; a
         // node past `WIDE` keeps a set beside them.
         const WIDE: usize = 16;
-        let succ = &mut self.succ[from as usize];
+        let succ = &self.succ[from as usize];
         if succ.len() < WIDE {
             if succ.contains(&(to, filter_id)) {
                 return;
@@ -661,7 +680,7 @@ impl PointsTo {
                 return;
             }
         }
-        succ.push((to, filter_id));
+        self.succ.push(from as usize, (to, filter_id));
         // The objects `from` has passed on already; its news will pass along this edge with
         // the rest of its edges.
         let mut i = 0;
@@ -718,7 +737,7 @@ impl PointsTo {
         {
             self.saturate(dst);
         }
-        self.uses[n as usize].push(u);
+        self.uses.push(n as usize, u);
         // As for an edge: the node's news reach this use with the rest of its uses.
         let done = self.done[n as usize] as usize;
         for &o in &self.pts[n as usize][..done] {

@@ -11,15 +11,19 @@ use crate::diagnostic::FileId;
 impl PointsTo {
     /// The size of the solved analysis, for `FORKLINT_TIMING`: variables, edges, facts
     /// (objects held, summed over variables), the largest variable, how many reached the cap,
-    /// and objects.
+    /// uses (loads, stores, calls… waiting on a variable's objects), and objects.
     pub fn stats(&self) -> String {
-        let facts: usize = self.pts.iter().map(ThinVec::len).sum();
-        let largest = self.pts.iter().map(ThinVec::len).max().unwrap_or(0);
+        let facts: usize = self.pts.iter().map(<[ObjId]>::len).sum();
+        let largest = self.pts.iter().map(<[ObjId]>::len).max().unwrap_or(0);
         format!(
-            "{} variables, {} edges, {facts} facts (largest {largest}, {} capped), {} calls, {} objects",
+            "{} variables, {} edges, {facts} facts (largest {largest}, {} capped), {} uses, {} calls, {} objects",
             self.pts.len(),
-            self.succ.iter().map(ThinVec::len).sum::<usize>(),
+            self.succ
+                .iter()
+                .map(<[(NodeId, FilterId)]>::len)
+                .sum::<usize>(),
             self.saturated.iter().filter(|&&s| s).count(),
+            self.uses.iter().map(<[Use]>::len).sum::<usize>(),
             self.calls.len(),
             self.objs.len()
         )
@@ -33,19 +37,17 @@ impl PointsTo {
     pub fn method_calls(&self) -> Vec<(String, ObjId)> {
         let mut out = Vec::new();
         let mut seen = HashSet::default();
-        for sites in self.by_range.values() {
-            for s in sites.iter().filter(|s| !s.direct) {
-                for &o in &self.pts[s.callee as usize] {
-                    if let Obj::Bound { recv, func } = self.object(o)
-                        && seen.insert((*func, *recv))
-                    {
-                        let name = match self.object(*func) {
-                            Obj::External(n) => n.to_string(),
-                            Obj::Function(f, scope) => self.scope_name(*f, *scope),
-                            _ => continue,
-                        };
-                        out.push((name, *recv));
-                    }
+        for s in self.sites.iter().filter(|s| !s.direct) {
+            for &o in &self.pts[s.callee as usize] {
+                if let Obj::Bound { recv, func } = self.object(o)
+                    && seen.insert((*func, *recv))
+                {
+                    let name = match self.object(*func) {
+                        Obj::External(n) => n.to_string(),
+                        Obj::Function(f, scope) => self.scope_name(*f, *scope),
+                        _ => continue,
+                    };
+                    out.push((name, *recv));
                 }
             }
         }
@@ -73,7 +75,7 @@ impl PointsTo {
     /// would read as "only these".
     pub fn receivers(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
         let mut out = Vec::new();
-        for s in self.by_range.get(&(file, range)).into_iter().flatten() {
+        for s in self.sites_at(file, range) {
             if self.saturated[s.callee as usize] {
                 return Vec::new();
             }
@@ -93,7 +95,7 @@ impl PointsTo {
     /// The objects a call at `range` of `file` returns (the thread `threading.Thread(...)`
     /// makes). Empty when not all are known, as for [`PointsTo::receivers`].
     pub fn results(&self, file: FileId, range: TextRange) -> Vec<ObjId> {
-        let sites = || self.by_range.get(&(file, range)).into_iter().flatten();
+        let sites = || self.sites_at(file, range).iter();
         if sites().any(|s| !s.direct && self.saturated[s.result as usize]) {
             return Vec::new();
         }
@@ -158,10 +160,8 @@ impl PointsTo {
         keyword: Option<&str>,
     ) -> Vec<ObjId> {
         let results: Vec<NodeId> = self
-            .by_range
-            .get(&(file, range))
-            .into_iter()
-            .flatten()
+            .sites_at(file, range)
+            .iter()
             .filter(|s| !s.direct)
             .map(|s| s.result)
             .collect();

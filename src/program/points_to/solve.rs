@@ -387,14 +387,19 @@ impl PointsTo {
                 let s = self.obj(Obj::Super { class, recv: o });
                 self.add(dst, s);
             }
+            // By position, not by iterator: a load can add objects to the very list read.
             Use::DynLoad { dst, index } => {
-                for i in self.pts[index as usize].clone() {
+                let mut k = 0;
+                while let Some(&i) = self.pts[index as usize].get(k) {
                     self.index_load(o, i, dst);
+                    k += 1;
                 }
             }
             Use::DynIndex { dst, base } => {
-                for c in self.pts[base as usize].clone() {
+                let mut k = 0;
+                while let Some(&c) = self.pts[base as usize].get(k) {
                     self.index_load(c, o, dst);
+                    k += 1;
                 }
             }
             Use::Slice { dst, start } => {
