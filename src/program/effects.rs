@@ -5,10 +5,10 @@ use ruff_text_size::TextRange;
 
 use crate::diagnostic::FileId;
 use crate::knowledge::{Api, ApiKind, EffectKind, SpawnKind};
-use crate::settings::StartMethod;
 use crate::summary::{CallArgs, ClassIdx, Event, EventKind, Handle, Instance, Value};
 
 use super::resolve::{FnRef, MethodTarget, Target};
+use super::start_methods::MethodSet;
 use super::{Obj, ObjId, PointsTo, Program};
 
 /// How many method results deep [`Program::made_instance`] follows an object back to the
@@ -63,8 +63,9 @@ pub enum Effect {
     ProcessSpawn {
         api: String,
         kind: SpawnKind,
-        /// A start method chosen at the call (`get_context("spawn").Process`, `mp_context=`).
-        start_method: Option<StartMethod>,
+        /// The start methods chosen at the call (`get_context("spawn").Process`,
+        /// `mp_context=`, a context held elsewhere); empty when none is.
+        start_method: MethodSet,
         preexec_fn: bool,
         /// The object started (the `Process`, the executor), when it is one.
         handle: Option<(FileId, Handle)>,
@@ -73,7 +74,7 @@ pub enum Effect {
     },
     /// `multiprocessing.get_context(method)`.
     GetContext {
-        method: Option<StartMethod>,
+        method: MethodSet,
     },
     /// Acquiring (`with lock:`, `lock.acquire()`) or releasing a mutex.
     Lock {
@@ -93,7 +94,7 @@ pub enum Effect {
     /// A dynamic import whose module name is not a literal.
     UnknownImport,
     SetStartMethod {
-        method: Option<StartMethod>,
+        method: MethodSet,
     },
     /// A subinterpreter operation (RULES.md §3: `SUBI_RUN`, `SUBI_DESTROY`, …).
     Subinterp {
@@ -479,6 +480,7 @@ impl Program {
     ) {
         let mut push_effect = |mut effect: Effect| {
             self.hand_off_by_flow(file, event.range, &mut effect);
+            self.start_methods_by_flow(file, event.range, &mut effect);
             let id = EffectId(effects.len() as u32);
             effects.push(EffectSite {
                 body,
@@ -1045,7 +1047,7 @@ impl Program {
                             Some(Value::Instance(ctx)) => ctx.start_method.as_deref(),
                             _ => None,
                         })
-                        .and_then(StartMethod::parse);
+                        .map_or_else(MethodSet::default, |m| MethodSet::named(Some(m)));
                     let preexec_fn =
                         matches!(args.get(None, Some("preexec_fn")), Some(v) if *v != Value::None);
                     let kind = api.spawn.unwrap_or(SpawnKind::Exec);
@@ -1064,26 +1066,15 @@ impl Program {
                     }
                 }
                 EffectKind::GetContext => Effect::GetContext {
-                    method: api
-                        .method_arg
-                        .as_ref()
-                        .and_then(|m| args.get(m.position, m.keyword.as_deref()))
-                        .and_then(Value::as_str)
-                        .and_then(StartMethod::parse),
+                    method: literal_method(api, args),
                 },
                 EffectKind::LockAcquire | EffectKind::LockRelease => Effect::Lock {
                     acquire: *kind == EffectKind::LockAcquire,
                     handle: receiver.map(|(f, r)| (f, r.handle)),
                 },
-                EffectKind::SetStartMethod => {
-                    let method = api
-                        .method_arg
-                        .as_ref()
-                        .and_then(|m| args.get(m.position, m.keyword.as_deref()))
-                        .and_then(Value::as_str)
-                        .and_then(StartMethod::parse);
-                    Effect::SetStartMethod { method }
-                }
+                EffectKind::SetStartMethod => Effect::SetStartMethod {
+                    method: literal_method(api, args),
+                },
                 other => Effect::Other {
                     api: api.name.clone(),
                     kind: *other,
@@ -1158,7 +1149,7 @@ impl Program {
         Vec::new()
     }
 
-    fn known_class_of(&self, class: &str) -> Option<&Api> {
+    pub(super) fn known_class_of(&self, class: &str) -> Option<&Api> {
         match self.resolve_qual(class) {
             Target::Known(api) if api.kind == ApiKind::Class => Some(api),
             Target::Class(f, c) => self.known_base(f, c),
@@ -1170,6 +1161,17 @@ impl Program {
 enum Classified {
     Call(FnRef),
     Effect(Effect),
+}
+
+/// The start method named by a literal at a `get_context`/`set_start_method` call; empty
+/// when the argument is not a literal (the value flow may still tell).
+fn literal_method(api: &Api, args: &CallArgs) -> MethodSet {
+    let name = api
+        .method_arg
+        .as_ref()
+        .and_then(|m| args.get(m.position, m.keyword.as_deref()))
+        .and_then(Value::as_str);
+    name.map_or_else(MethodSet::default, |n| MethodSet::named(Some(n)))
 }
 
 fn arg_bool(args: &CallArgs, spec: Option<&crate::knowledge::ArgSpec>) -> Option<bool> {

@@ -24,6 +24,7 @@ use crate::summary::Handle;
 use super::effects::{Body, Effect, EffectId, EventFlags, Resolved};
 use super::reach;
 use super::resolve::FnRef;
+use super::start_methods::MethodSet;
 use super::{Context, Program};
 
 /// A set of (version, platform) cells, one bit each: at most 7 versions × 3 platforms.
@@ -138,14 +139,17 @@ pub struct Methods {
 }
 
 impl Methods {
-    fn apply(&mut self, cells: Cells, method: StartMethod) {
+    /// `set_start_method(m)` where `m` may be any of `methods` (none the method in force:
+    /// see [`MethodSet`]): on `cells`, fork and forkserver where they may be set.
+    fn apply(&mut self, cells: Cells, methods: MethodSet) {
         self.set |= cells;
         self.fork &= !cells;
         self.forkserver &= !cells;
-        match method {
-            StartMethod::Fork => self.fork |= cells,
-            StartMethod::Forkserver => self.forkserver |= cells,
-            StartMethod::Spawn => {}
+        if methods.may_choose(StartMethod::Fork) {
+            self.fork |= cells;
+        }
+        if methods.may_choose(StartMethod::Forkserver) {
+            self.forkserver |= cells;
         }
     }
 
@@ -805,9 +809,10 @@ impl Builder<'_> {
             Effect::ThreadWait {
                 handle: Some(h), ..
             } => state.running.retain(|r| r.handle != Some(*h)),
-            Effect::SetStartMethod {
-                method: Some(method),
-            } if certain => state.methods.apply(cells, *method),
+            // A value that may be none of the methods (not known) leaves the one in force.
+            Effect::SetStartMethod { method } if certain && !method.may_use_in_force() => {
+                state.methods.apply(cells, *method)
+            }
             Effect::Import { modules, .. } => {
                 for &m in modules {
                     if let Some(found) = self.import_threads.get(m.0 as usize).copied().flatten() {
@@ -842,26 +847,29 @@ impl Builder<'_> {
             let (fork, forkserver, by_default) = match kind {
                 SpawnKind::Fork | SpawnKind::Exec => (posix, 0, 0),
                 SpawnKind::Multiprocessing => {
-                    let explicit = match effect {
+                    let chosen = match effect {
                         Effect::ProcessSpawn { start_method, .. } => *start_method,
-                        _ => None,
+                        _ => MethodSet::default(),
                     };
-                    match explicit {
-                        Some(StartMethod::Fork) => (posix, 0, 0),
-                        Some(StartMethod::Forkserver) => (0, posix, 0),
-                        Some(StartMethod::Spawn) => (0, 0, 0),
-                        None => {
-                            let m = item.methods;
-                            let unset = item.cells & !m.set;
-                            (
-                                posix & (m.fork | (unset & grid.where_default(StartMethod::Fork))),
-                                posix
-                                    & (m.forkserver
-                                        | (unset & grid.where_default(StartMethod::Forkserver))),
-                                unset,
-                            )
-                        }
+                    // Each method the start may use adds the cells where it forks: a method
+                    // chosen at the call on every cell, the one in force where it is.
+                    let (mut fork, mut forkserver, mut by_default) = (0, 0, 0);
+                    if chosen.may_choose(StartMethod::Fork) {
+                        fork |= posix;
                     }
+                    if chosen.may_choose(StartMethod::Forkserver) {
+                        forkserver |= posix;
+                    }
+                    if chosen.may_use_in_force() {
+                        let m = item.methods;
+                        let unset = item.cells & !m.set;
+                        fork |= posix & (m.fork | (unset & grid.where_default(StartMethod::Fork)));
+                        forkserver |= posix
+                            & (m.forkserver
+                                | (unset & grid.where_default(StartMethod::Forkserver)));
+                        by_default = unset;
+                    }
+                    (fork, forkserver, by_default)
                 }
             };
             let preload = match guard {
@@ -943,16 +951,27 @@ mod tests {
     #[test]
     fn later_start_method_wins_where_it_is_set() {
         let mut first = Methods::default();
-        first.apply(0b11, StartMethod::Fork);
+        first.apply(0b11, MethodSet::one(StartMethod::Fork));
         let mut later = Methods::default();
-        later.apply(0b10, StartMethod::Spawn);
+        later.apply(0b10, MethodSet::one(StartMethod::Spawn));
         let both = first.then(later);
         assert_eq!(both.set, 0b11);
         assert_eq!(both.fork, 0b01, "spawn replaced fork in cell 1 only");
         let mut server = Methods::default();
-        server.apply(0b01, StartMethod::Forkserver);
+        server.apply(0b01, MethodSet::one(StartMethod::Forkserver));
         let all = both.then(server);
         assert_eq!((all.fork, all.forkserver), (0, 0b01));
         assert_eq!(all.restricted(0b10).set, 0b10);
+    }
+
+    #[test]
+    fn a_start_method_that_may_be_fork_or_spawn_may_fork() {
+        let mut methods = Methods::default();
+        let either = MethodSet::one(StartMethod::Spawn).union(MethodSet::one(StartMethod::Fork));
+        methods.apply(0b11, either);
+        assert_eq!(
+            (methods.set, methods.fork, methods.forkserver),
+            (0b11, 0b11, 0)
+        );
     }
 }

@@ -6,6 +6,7 @@ mod fork_flow;
 mod points_to;
 mod reach;
 mod resolve;
+mod start_methods;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub use fork_flow::{
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
 pub use reach::CallStep;
 pub use resolve::{FnRef, MethodTarget, Target};
+pub use start_methods::MethodSet;
 
 use crate::diagnostic::FileId;
 use crate::discover::FoundFile;

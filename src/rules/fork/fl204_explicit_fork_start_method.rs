@@ -105,7 +105,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             Effect::GetContext { method } => ("asks for", method),
             _ => continue,
         };
-        let fork = posix && *method == Some(StartMethod::Fork);
+        let fork = posix && method.single() == Some(StartMethod::Fork);
         let import = at_import.iter().find(|(e, _, _)| *e == id);
         if !fork && import.is_none() {
             continue;

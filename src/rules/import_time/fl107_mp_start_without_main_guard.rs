@@ -82,7 +82,9 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         let mut last_stmt = None;
         for hit in unguarded_flow(program, file) {
             match &program.effect(hit.effect).effect {
-                Effect::SetStartMethod { method } => set_in_module = method.or(set_in_module),
+                Effect::SetStartMethod { method } => {
+                    set_in_module = method.single().or(set_in_module)
+                }
                 Effect::ProcessSpawn {
                     kind: SpawnKind::Multiprocessing,
                     start_method,
@@ -95,7 +97,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     let cell = settings.target_versions.iter().find_map(|&v| {
                         settings.platforms.iter().find_map(|&p| {
                             let method =
-                                program.start_method_on(*start_method, set_in_module, v, p);
+                                program.start_method_on(start_method.single(), set_in_module, v, p);
                             method.reimports_main().then_some((method, v, p))
                         })
                     });
@@ -106,7 +108,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                         continue;
                     }
                     last_stmt = Some(hit.stmt);
-                    let why = if start_method.is_some() || set_in_module.is_some() {
+                    let why = if start_method.single().is_some() || set_in_module.is_some() {
                         format!("the {} start method is chosen explicitly", method.as_str())
                     } else {
                         format!(
