@@ -198,11 +198,17 @@ impl Lowerer {
                     &[],
                 ))
             }
+            // A literal branch is kept as a value, as an assigned literal is: a start method
+            // picked by platform (`"spawn" if os.name == "nt" else "fork"`).
             Expr::If(i) => {
                 self.expr(&i.test);
-                let a = self.expr(&i.body);
-                let b = self.expr(&i.orelse);
-                self.join(&[a, b])
+                let a = self.value(&i.body);
+                let b = self.value(&i.orelse);
+                match self.choices.get(&i.range) {
+                    Some(true) => a,
+                    Some(false) => b,
+                    None => self.join(&[a, b]),
+                }
             }
             Expr::BoolOp(b) => {
                 let values: Vec<Option<Var>> = b.values.iter().map(|v| self.expr(v)).collect();

@@ -41,6 +41,8 @@ pub(super) struct Lowerer {
     pub(super) pinned: HashSet<String>,
     /// Statements and expressions being lowered, nested.
     pub(super) depth: usize,
+    /// The branch each platform-decided conditional expression takes.
+    pub(super) choices: PlatformChoices,
 }
 
 impl Lowerer {

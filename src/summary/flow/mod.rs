@@ -291,10 +291,28 @@ impl ModuleFlow {
     }
 }
 
+/// Conditional expressions (`a if test else b`) whose test the configured platforms decide
+/// alike (`sys.platform == "win32"` when only Linux is configured), by the expression's range:
+/// whether the body (`true`) or the `orelse` is the value.
+pub type PlatformChoices = HashMap<TextRange, bool>;
+
 /// Lowers a parsed module. `module` is its dotted name, `is_package` whether it is an
 /// `__init__.py` (relative imports are resolved against them).
 pub fn lower(body: &[Stmt], module: &str, is_package: bool) -> ModuleFlow {
+    lower_choosing(body, module, is_package, &PlatformChoices::default())
+}
+
+/// [`lower`], where a conditional expression in `choices` holds only its chosen branch's
+/// value: a start method picked by platform (`"spawn" if os.name == "nt" else "fork"`) is then
+/// the one the configured platforms use.
+pub fn lower_choosing(
+    body: &[Stmt],
+    module: &str,
+    is_package: bool,
+    choices: &PlatformChoices,
+) -> ModuleFlow {
     let mut l = Lowerer {
+        choices: choices.clone(),
         flow: ModuleFlow::default(),
         name_ids: HashMap::default(),
         module: module.to_string(),

@@ -115,10 +115,23 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// of these) says on every configured platform: `Some` when they all agree, `None` when
     /// they differ or the test is not one forklint reads.
     fn platform_truth(&self, test: &'a Expr) -> Option<bool> {
+        self.platform_agreement(test, Platform::ALL_BITS)
+    }
+
+    /// What a platform test says on the configured platforms the code being walked runs
+    /// on (inside `if sys.platform == "win32":`, only Windows): `Some` when they all agree.
+    pub(super) fn platform_decides(&self, test: &'a Expr) -> Option<bool> {
+        self.platform_agreement(test, self.platforms)
+    }
+
+    /// What a platform test says on the configured platforms among `platforms` (bits):
+    /// `Some` when they all agree.
+    fn platform_agreement(&self, test: &'a Expr, platforms: u8) -> Option<bool> {
         let mut answers = self
             .index
             .platforms
             .iter()
+            .filter(|p| platforms & p.bit() != 0)
             .map(|&p| self.platform_test(test, p));
         let first = answers.next()??;
         answers.all(|a| a == Some(first)).then_some(first)

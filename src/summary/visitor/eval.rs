@@ -252,6 +252,21 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }
                 Value::Local(idx)
             }
+            // `"spawn" if sys.platform == "win32" else "fork"`: a platform test the platforms
+            // this code runs on decide alike picks its branch's value (a start method held in a
+            // constant). Both branches are still walked for what they call.
+            Expr::If(i) => {
+                self.eval(&i.test);
+                let body = self.eval(&i.body);
+                let orelse = self.eval(&i.orelse);
+                match self.platform_decides(&i.test) {
+                    Some(taken) => {
+                        self.platform_choices.insert(i.range, taken);
+                        if taken { body } else { orelse }
+                    }
+                    None => Value::Unknown,
+                }
+            }
             Expr::Named(named) => {
                 let v = self.eval(&named.value);
                 self.visit_assign_target(&named.target, v.clone());

@@ -113,16 +113,18 @@ pub fn summarize(
     let mut v = ModuleVisitor::new(&mut summary, index, source);
     v.visit_module(parsed.syntax().body.as_slice());
     v.finish_made();
+    let platform_choices = std::mem::take(&mut v.platform_choices);
     // A file nested past what the visitor follows is not lowered either: its value flow is
     // left out (no objects are followed through it), and the lowering's own recursion stays
     // within the visitor's bound. Nor is a file past `MAX_FLOW_SOURCE_BYTES`: such files are
     // generated (tables, protocol stubs), their IR would take gigabytes (a 50 MB file of
     // `x = 1` lines is 17 million operations), and no thread is passed around in them.
     if summary.incomplete.is_none() && source.len() <= MAX_FLOW_SOURCE_BYTES {
-        summary.flow = std::sync::Arc::new(super::flow::lower(
+        summary.flow = std::sync::Arc::new(super::flow::lower_choosing(
             parsed.syntax().body.as_slice(),
             module,
             is_package,
+            &platform_choices,
         ));
     }
     // A name defined twice (`if win: def f() … else: def f()`) resolves to its first
@@ -217,6 +219,9 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// ([`SEEN_MAIN_THREAD_CHECK`](regions::SEEN_MAIN_THREAD_CHECK), [`SEEN_IS_RUNNING`]):
     /// read after an `if`/`assert` test to record its regions without walking the test twice.
     seen: u8,
+    /// Conditional expressions whose test the configured platforms decide alike, for the
+    /// value flow ([`super::flow::PlatformChoices`]).
+    platform_choices: super::flow::PlatformChoices,
 }
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
@@ -266,6 +271,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             source,
             calls_seen: 0,
             seen: 0,
+            platform_choices: Default::default(),
         }
     }
 
