@@ -46,8 +46,9 @@ impl PointsTo {
                 let bases: Vec<NodeId> = scope.bases.iter().map(|b| self.var(m, *b)).collect();
                 for &b in &bases {
                     self.is_base[b as usize] = true;
+                    self.base_of.entry(b).or_default().push(class);
                     if !self.pts[b as usize].is_empty() {
-                        self.class_generation += 1;
+                        self.bases_grew(b);
                     }
                 }
                 self.bases.insert(class, bases);

@@ -271,7 +271,7 @@ pub struct PointsTo {
     lookups: HashMap<ObjId, Vec<Lookup>>,
     /// Per class: the bases' nodes, and the method resolution order last used.
     bases: HashMap<ObjId, Vec<NodeId>>,
-    mro_used: HashMap<ObjId, Vec<ObjId>>,
+    mro_used: HashMap<ObjId, Arc<[ObjId]>>,
     /// Every call resolved: caller → callee objects (functions, classes' `__init__`,
     /// external names).
     call_edges: HashSet<(ScopeRef, ObjId)>,
@@ -300,10 +300,14 @@ pub struct PointsTo {
     tracked: HashSet<Arc<str>>,
     /// Per node: it holds a class's base (a new object there can change method lookups).
     is_base: Vec<bool>,
-    /// Bumped whenever a base gains an object; cached method resolution orders older than
-    /// it are computed again.
+    /// The classes each base node is a base of.
+    base_of: HashMap<NodeId, Vec<ObjId>>,
+    /// Bumped whenever a base gains a class.
     class_generation: u64,
-    mro_cache: HashMap<ObjId, (u64, Vec<ObjId>)>,
+    /// Per class: the generation at which its bases last grew. A cached resolution order
+    /// computed before one of its classes' bases grew is computed again.
+    bases_grown: HashMap<ObjId, u64>,
+    mro_cache: HashMap<ObjId, (u64, Arc<[ObjId]>)>,
     /// The generation the replay of lookups last ran at.
     replayed_generation: u64,
     /// `module.attr` that is itself a project module, by module file and name.
@@ -418,7 +422,9 @@ impl PointsTo {
             saturated: Vec::new(),
             top_names: HashMap::default(),
             is_base: Vec::new(),
+            base_of: HashMap::default(),
             class_generation: 0,
+            bases_grown: HashMap::default(),
             mro_cache: HashMap::default(),
             replayed_generation: u64::MAX,
             submodules: HashMap::default(),
@@ -641,12 +647,20 @@ impl PointsTo {
             if self.is_base[n as usize]
                 && matches!(self.objs[o.0 as usize], Obj::Class(..) | Obj::External(_))
             {
-                self.class_generation += 1;
+                self.bases_grew(n);
             }
             if !self.queued[n as usize] {
                 self.queued[n as usize] = true;
                 self.worklist.push(n);
             }
+        }
+    }
+
+    /// Base node `n` gained a class: the classes it is a base of have new bases.
+    fn bases_grew(&mut self, n: NodeId) {
+        self.class_generation += 1;
+        for &class in self.base_of.get(&n).into_iter().flatten() {
+            self.bases_grown.insert(class, self.class_generation);
         }
     }
 

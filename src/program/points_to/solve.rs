@@ -76,7 +76,7 @@ impl PointsTo {
                 self.mro_used.insert(c, now);
                 let replay = self.lookups.get(&c).cloned().unwrap_or_default();
                 for l in replay {
-                    self.lookup(l.obj, l.attr, l.dst, l.caller);
+                    self.resolve_lookup(l.obj, l.attr, l.dst, l.caller);
                 }
             }
         }
@@ -143,14 +143,21 @@ impl PointsTo {
     /// over the bases known so far (a base variable may hold several classes: each is taken,
     /// in order). Where C3 fails (an inconsistent hierarchy, which Python rejects), depth-first
     /// order is used.
-    pub(super) fn mro(&mut self, class: ObjId) -> Vec<ObjId> {
-        if let Some((generation, order)) = self.mro_cache.get(&class)
-            && *generation == self.class_generation
+    ///
+    /// Cached per class: an order stays right until the bases of one of its classes grow
+    /// (every ancestor is in the order, so nothing else can change it).
+    pub(super) fn mro(&mut self, class: ObjId) -> Arc<[ObjId]> {
+        if let Some((computed, order)) = self.mro_cache.get(&class)
+            && order.iter().all(|c| {
+                self.bases_grown
+                    .get(c)
+                    .is_none_or(|&grown| grown <= *computed)
+            })
         {
             return order.clone();
         }
         let mut memo = HashMap::default();
-        let order = self.c3(class, &mut memo, 0);
+        let order: Arc<[ObjId]> = self.c3(class, &mut memo, 0).into();
         self.mro_cache
             .insert(class, (self.class_generation, order.clone()));
         order
@@ -230,37 +237,50 @@ impl PointsTo {
     /// `dst ⊇ obj.attr` for an instance, class or `super()` proxy: logged per class so it can
     /// be replayed when the class's bases grow.
     pub(super) fn lookup(&mut self, obj: ObjId, attr: u32, dst: NodeId, caller: ScopeRef) {
+        if let Some(start) = self.lookup_start(obj) {
+            self.lookups.entry(start).or_default().push(Lookup {
+                obj,
+                attr,
+                dst,
+                caller,
+            });
+        }
+        self.resolve_lookup(obj, attr, dst, caller);
+    }
+
+    /// The class whose resolution order a lookup through `obj` searches.
+    fn lookup_start(&self, obj: ObjId) -> Option<ObjId> {
+        match self.object(obj) {
+            Obj::Instance { class, .. } => Some(*class),
+            Obj::Class(..) => Some(obj),
+            // super() searches the receiver's class order after `class`.
+            Obj::Super { class, recv } => Some(self.class_of(*recv).unwrap_or(*class)),
+            _ => None,
+        }
+    }
+
+    /// A lookup, already logged (or replayed from the log).
+    fn resolve_lookup(&mut self, obj: ObjId, attr: u32, dst: NodeId, caller: ScopeRef) {
         let (class, recv, skip_first) = match self.object(obj).clone() {
             Obj::Instance { class, .. } => (class, Some(obj), false),
             Obj::Class(..) => (obj, None, false),
             Obj::Super { class, recv } => (class, Some(recv), true),
             _ => return,
         };
-        let start = match self.object(obj).clone() {
-            // super() searches the receiver's class order after `class`.
-            Obj::Super { recv, .. } => self.class_of(recv).unwrap_or(class),
-            _ => class,
-        };
-        self.lookups.entry(start).or_default().push(Lookup {
-            obj,
-            attr,
-            dst,
-            caller,
-        });
+        let start = self.lookup_start(obj).unwrap_or(class);
         let order = self.mro(start);
         // Keep the order the *oldest* logged lookup used: if it is stale, the replay in
         // `run` brings every lookup of this class up to date.
         self.mro_used.entry(start).or_insert_with(|| order.clone());
-        let order: Vec<ObjId> = if skip_first {
+        let from = if skip_first {
             order
                 .iter()
                 .position(|&c| c == class)
-                .map(|i| order[i + 1..].to_vec())
-                .unwrap_or_default()
+                .map_or(order.len(), |i| i + 1)
         } else {
-            order
+            0
         };
-        for c in order {
+        for &c in &order[from..] {
             match self.object(c).clone() {
                 Obj::Class(file, scope) => {
                     let n = self.field(c, attr);
