@@ -283,6 +283,12 @@ pub struct PointsTo {
     handled: HashSet<(u32, ObjId)>,
     elem: u32,
     values: u32,
+    /// The name `__init__`.
+    init: u32,
+    /// Where the results of constructors' `__init__` calls go: nothing reads them.
+    discarded: NodeId,
+    /// Per class object: whether it is, or names, a library class the knowledge base tracks.
+    tracked_classes: HashMap<ObjId, bool>,
     /// Loads with a variable index (container, index, result): one whose index holds no
     /// object once solved reads any element.
     dyn_loads: Vec<(NodeId, NodeId, NodeId)>,
@@ -416,6 +422,9 @@ impl PointsTo {
             handled: HashSet::default(),
             elem: 0,
             values: 0,
+            init: 0,
+            discarded: 0,
+            tracked_classes: HashMap::default(),
             dyn_loads: Vec::new(),
             sites: Vec::new(),
             pending: Vec::new(),
@@ -441,6 +450,8 @@ impl PointsTo {
         pt.tracked = library.classes.iter().map(|c| Arc::from(*c)).collect();
         pt.elem = pt.name("[]");
         pt.values = pt.name("{}");
+        pt.init = pt.name("__init__");
+        pt.discarded = pt.new_node();
         let max_file = modules
             .iter()
             .map(|m| m.file.0 as usize + 1)
@@ -656,6 +667,19 @@ impl PointsTo {
         }
     }
 
+    /// The number of a filter (most edges pass everything, and skip the hashing).
+    fn filter_id(&mut self, filter: Filter) -> FilterId {
+        if filter == Filter::All {
+            return FilterId(0);
+        }
+        let next = FilterId(self.filters.len() as u32);
+        let id = *self.filter_ids.entry(filter).or_insert(next);
+        if id == next {
+            self.filters.push(filter);
+        }
+        id
+    }
+
     /// Base node `n` gained a class: the classes it is a base of have new bases.
     fn bases_grew(&mut self, n: NodeId) {
         self.class_generation += 1;
@@ -671,11 +695,7 @@ impl PointsTo {
         if self.saturated[from as usize] {
             self.saturate(to);
         }
-        let next = FilterId(self.filters.len() as u32);
-        let filter_id = *self.filter_ids.entry(filter).or_insert(next);
-        if filter_id == next {
-            self.filters.push(filter);
-        }
+        let filter_id = self.filter_id(filter);
         // The same edge is asked for again and again (each object a load reads through
         // adds its field's edge). Most nodes have a few successors, checked in place; a
         // node past `WIDE` keeps a set beside them.

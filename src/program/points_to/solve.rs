@@ -785,11 +785,7 @@ impl PointsTo {
         let tracked = self
             .mro(class)
             .iter()
-            .any(|&c| match self.object(c).clone() {
-                Obj::External(name) => self.tracked.contains(&*name),
-                Obj::Class(f, scope) => self.tracked.contains(self.scope_name(f, scope).as_str()),
-                _ => false,
-            });
+            .any(|&c| self.is_tracked_class(c));
         let (file, site) = if tracked {
             (file, site)
         } else {
@@ -797,16 +793,14 @@ impl PointsTo {
         };
         let inst = self.obj(Obj::Instance { class, file, site });
         self.add(dst, inst);
-        let attr = self.name("__init__");
         let init = self.new_node();
-        self.lookup(inst, attr, init, caller);
-        let ignored = self.new_node();
+        self.lookup(inst, self.init, init, caller);
         // Only a project `__init__` counts as a call made here.
         self.add_call(
             init,
             CallSite {
                 caller,
-                dst: ignored,
+                dst: self.discarded,
                 args: Arc::from(args),
                 site,
                 implicit: true,
@@ -814,6 +808,21 @@ impl PointsTo {
                 origin: u32::MAX,
             },
         );
+    }
+
+    /// Whether class object `c` is a library class the knowledge base tracks (or the
+    /// project's own definition of one, when the library itself is analysed).
+    fn is_tracked_class(&mut self, c: ObjId) -> bool {
+        if let Some(&tracked) = self.tracked_classes.get(&c) {
+            return tracked;
+        }
+        let tracked = match self.object(c).clone() {
+            Obj::External(name) => self.tracked.contains(&*name),
+            Obj::Class(f, scope) => self.tracked.contains(self.scope_name(f, scope).as_str()),
+            _ => false,
+        };
+        self.tracked_classes.insert(c, tracked);
+        tracked
     }
 
     /// What a call of project function `func` gives `dst`.
