@@ -782,10 +782,7 @@ impl PointsTo {
         // would hold every test's instance) for no rule's benefit.
         // (A library class may be in the project itself: the standard library's own
         // `threading.Thread` is a project class when the standard library is analysed.)
-        let tracked = self
-            .mro(class)
-            .iter()
-            .any(|&c| self.is_tracked_class(c));
+        let tracked = self.mro(class).iter().any(|&c| self.is_tracked_class(c));
         let (file, site) = if tracked {
             (file, site)
         } else {
