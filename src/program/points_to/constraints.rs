@@ -10,6 +10,25 @@ use crate::diagnostic::FileId;
 use crate::summary::flow::Binding;
 
 impl PointsTo {
+    /// Records a call (or `with` item) written at `site` of module `m`, for the rules'
+    /// questions by source range.
+    fn add_site(
+        &mut self,
+        m: &FlowModule<'_>,
+        site: u32,
+        callee: NodeId,
+        result: NodeId,
+        direct: bool,
+    ) {
+        self.sites.push(SiteNodes {
+            file: m.file,
+            range: m.flow.sites[site as usize],
+            callee,
+            result,
+            direct,
+        });
+    }
+
     pub(super) fn add_module(&mut self, m: &FlowModule<'_>) {
         let file = m.file;
         // A file that did not parse (or a native source) has no flow at all.
@@ -265,13 +284,7 @@ impl PointsTo {
                 let d = self.var(m, *dst);
                 let c = self.var(m, *callee);
                 if !*implicit {
-                    self.sites.push(SiteNodes {
-                        file,
-                        range: m.flow.sites[*site as usize],
-                        callee: c,
-                        result: d,
-                        direct: false,
-                    });
+                    self.add_site(m, *site, c, d, false);
                 }
                 let args = args
                     .iter()
@@ -311,13 +324,7 @@ impl PointsTo {
             }
             Op::Enter { dst, mgr, site } => {
                 let (d, s) = (self.var(m, *dst), self.var(m, *mgr));
-                self.sites.push(SiteNodes {
-                    file,
-                    range: m.flow.sites[*site as usize],
-                    callee: s,
-                    result: d,
-                    direct: true,
-                });
+                self.add_site(m, *site, s, d, true);
                 self.add_use(s, Use::Enter { dst: d, caller });
             }
             Op::Super {
