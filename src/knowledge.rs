@@ -116,6 +116,14 @@ pub struct Api {
     pub effects: Vec<EffectKind>,
     pub spawn: Option<SpawnKind>,
     pub target: Option<ArgSpec>,
+    /// Where a tuple of the arguments `target` is called with is passed (`Thread(args=...)`).
+    pub target_args: Option<ArgSpec>,
+    /// Where a dict of the keyword arguments `target` is called with is passed.
+    pub target_kwargs: Option<ArgSpec>,
+    /// `target` is called with this call's own arguments after it (`atexit.register(f,
+    /// *args, **kwargs)`, `submit(fn, /, *args, **kwargs)`).
+    #[serde(default)]
+    pub target_rest: bool,
     pub daemon: Option<ArgSpec>,
     pub daemon_default: Option<bool>,
     #[serde(default)]
@@ -318,6 +326,23 @@ impl Knowledge {
             }
         }
         out
+    }
+
+    /// Every name of every API that calls a `target` with arguments of its own call
+    /// (`Thread(target=f, args=(q,))`, `atexit.register(f, q)`), with where they are.
+    pub fn callbacks(&self) -> Vec<(&str, &Api)> {
+        self.apis
+            .iter()
+            .filter(|a| {
+                a.target.is_some()
+                    && (a.target_args.is_some() || a.target_kwargs.is_some() || a.target_rest)
+            })
+            .flat_map(|a| {
+                std::iter::once(&a.name)
+                    .chain(&a.aliases)
+                    .map(move |n| (n.as_str(), a))
+            })
+            .collect()
     }
 
     /// Every name of every known class.

@@ -603,6 +603,12 @@ impl Program {
             let library = points_to::Library {
                 returns: self.knowledge.returns(),
                 classes: self.knowledge.classes(),
+                callbacks: self
+                    .knowledge
+                    .callbacks()
+                    .into_iter()
+                    .map(|(name, api)| (name, points_to::Callback::of(api)))
+                    .collect(),
             };
             let solved = PointsTo::solve(&modules, &library);
             if std::env::var_os("FORKLINT_TIMING").is_some() {

@@ -307,6 +307,7 @@ impl PointsTo {
                         site: *site,
                         implicit: *implicit,
                         ctor: false,
+                        deferred: false,
                         origin: u32::MAX,
                     },
                 );

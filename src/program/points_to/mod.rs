@@ -140,6 +140,9 @@ struct CallSite {
     implicit: bool,
     /// A constructor's `__init__`: a library base class's counts too.
     ctor: bool,
+    /// Made for a library call that will call its target later, elsewhere (on a thread, at
+    /// exit): arguments reach the target's parameters, but the caller does not call it.
+    deferred: bool,
     /// The written call this one stands for (itself, or the call whose `__call__` it runs).
     origin: u32,
 }
@@ -228,6 +231,87 @@ pub struct Library<'k> {
     pub returns: Vec<(&'k str, &'k str)>,
     /// Classes whose objects are told apart by the call that makes them.
     pub classes: Vec<&'k str>,
+    /// Functions and methods that call an argument of theirs with others of their
+    /// arguments (`threading.Thread`, `atexit.register`, `Executor.submit`).
+    pub callbacks: Vec<(&'k str, Callback)>,
+}
+
+/// Where a library call's target and the arguments it calls it with are.
+#[derive(Clone, Debug, Default)]
+pub struct Callback {
+    pub target: ArgAt,
+    /// A tuple of positional arguments (`args=`).
+    pub args: Option<ArgAt>,
+    /// A dict of keyword arguments (`kwargs=`).
+    pub kwargs: Option<ArgAt>,
+    /// The call's own arguments after the target are passed on.
+    pub rest: bool,
+}
+
+impl Callback {
+    /// The knowledge base's entry for such a call.
+    pub fn of(api: &crate::knowledge::Api) -> Callback {
+        let at = |spec: &crate::knowledge::ArgSpec| ArgAt {
+            position: spec.position,
+            keyword: spec.keyword.clone(),
+        };
+        Callback {
+            target: api.target.as_ref().map(at).unwrap_or_default(),
+            args: api.target_args.as_ref().map(at),
+            kwargs: api.target_kwargs.as_ref().map(at),
+            rest: api.target_rest,
+        }
+    }
+}
+
+/// An argument by position (not counting a method's receiver) or keyword.
+#[derive(Clone, Debug, Default)]
+pub struct ArgAt {
+    pub position: Option<usize>,
+    pub keyword: Option<String>,
+}
+
+/// [`Callback`] with keywords as names of the analysis.
+#[derive(Clone, Copy, Debug)]
+struct CallbackAt {
+    target: ArgSlot,
+    args: Option<ArgSlot>,
+    kwargs: Option<ArgSlot>,
+    rest: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ArgSlot {
+    position: Option<usize>,
+    keyword: Option<u32>,
+}
+
+impl ArgSlot {
+    /// The argument's index in `args` and its node, if the call passes it. Positions after
+    /// a `*xs` are not known.
+    fn find(self, args: &[ArgNode]) -> Option<(usize, NodeId)> {
+        let mut position = 0;
+        for (i, a) in args.iter().enumerate() {
+            match *a {
+                ArgNode::Pos(v) => {
+                    if Some(position) == self.position {
+                        return v.map(|v| (i, v));
+                    }
+                    position += 1;
+                }
+                ArgNode::Kw(n, v) if Some(n) == self.keyword => return Some((i, v)),
+                ArgNode::Star(_) => {
+                    // Positions from here on are not known; a keyword may still follow.
+                    return args[i..].iter().enumerate().find_map(|(j, a)| match *a {
+                        ArgNode::Kw(n, v) if Some(n) == self.keyword => Some((i + j, v)),
+                        _ => None,
+                    });
+                }
+                _ => {}
+            }
+        }
+        None
+    }
 }
 
 /// One module, as the solver needs it.
@@ -287,6 +371,8 @@ pub struct PointsTo {
     init: u32,
     /// Where the results of constructors' `__init__` calls go: nothing reads them.
     discarded: NodeId,
+    /// Library calls that call their target with their own arguments, by name.
+    callbacks: HashMap<Arc<str>, CallbackAt>,
     /// Per class object: whether it is, or names, a library class the knowledge base tracks.
     tracked_classes: HashMap<ObjId, bool>,
     /// Loads with a variable index (container, index, result): one whose index holds no
@@ -425,6 +511,7 @@ impl PointsTo {
             init: 0,
             discarded: 0,
             tracked_classes: HashMap::default(),
+            callbacks: HashMap::default(),
             dyn_loads: Vec::new(),
             sites: Vec::new(),
             pending: Vec::new(),
@@ -448,6 +535,19 @@ impl PointsTo {
             .map(|(f, ty)| (Arc::from(*f), Arc::from(*ty)))
             .collect();
         pt.tracked = library.classes.iter().map(|c| Arc::from(*c)).collect();
+        for (name, cb) in &library.callbacks {
+            let mut slot = |at: &ArgAt| ArgSlot {
+                position: at.position,
+                keyword: at.keyword.as_deref().map(|k| pt.name(k)),
+            };
+            let at = CallbackAt {
+                target: slot(&cb.target),
+                args: cb.args.as_ref().map(&mut slot),
+                kwargs: cb.kwargs.as_ref().map(&mut slot),
+                rest: cb.rest,
+            };
+            pt.callbacks.insert(Arc::from(*name), at);
+        }
         pt.elem = pt.name("[]");
         pt.values = pt.name("{}");
         pt.init = pt.name("__init__");

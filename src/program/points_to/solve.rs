@@ -396,6 +396,7 @@ impl PointsTo {
                                 site: u32::MAX,
                                 implicit: true,
                                 ctor: false,
+                                deferred: false,
                                 origin: u32::MAX,
                             },
                         );
@@ -624,13 +625,17 @@ impl PointsTo {
         let call = self.calls[id as usize].clone();
         match self.object(o).clone() {
             Obj::Function(file, scope) => {
-                self.call_edge(call.caller, o);
+                if !call.deferred {
+                    self.call_edge(call.caller, o);
+                }
                 self.bind_params(o, None, &call.args);
                 self.result(file, scope, o, call.dst);
             }
             Obj::Bound { recv, func } => match self.object(func).clone() {
                 Obj::Function(file, scope) => {
-                    self.call_edge(call.caller, func);
+                    if !call.deferred {
+                        self.call_edge(call.caller, func);
+                    }
                     self.bind_params(func, Some(recv), &call.args);
                     self.result(file, scope, func, call.dst);
                 }
@@ -640,6 +645,7 @@ impl PointsTo {
                     }
                     if !call.implicit || call.ctor {
                         self.call_edge(call.caller, func);
+                        self.call_target(&name, &call);
                         // What a library method returns is followed only where the
                         // knowledge base says (`submit` returns a `Future`): following every
                         // result's attributes would name chains without end.
@@ -669,6 +675,7 @@ impl PointsTo {
                     return;
                 }
                 self.call_edge(call.caller, o);
+                self.call_target(&name, &call);
                 let short = name.strip_prefix("<builtin>.").unwrap_or("");
                 let reduce = &*name == "functools.reduce";
                 if CALLS_ITS_ARGUMENTS.contains(&short) || reduce {
@@ -692,6 +699,7 @@ impl PointsTo {
                                     site: call.site,
                                     implicit: true,
                                     ctor: false,
+                                    deferred: false,
                                     origin: u32::MAX,
                                 },
                             );
@@ -763,6 +771,46 @@ impl PointsTo {
         }
     }
 
+    /// A library call that will call one of its arguments with others of its arguments
+    /// (`Thread(target=f, args=(q,))`, `atexit.register(f, q)`, `ex.submit(f, q)`): the
+    /// target is called, here in the flow, with them, so `f`'s parameters hold `q`.
+    fn call_target(&mut self, name: &str, call: &CallSite) {
+        let Some(spec) = self.callbacks.get(name).cloned() else {
+            return;
+        };
+        let Some((target_index, target)) = spec.target.find(&call.args) else {
+            return;
+        };
+        let mut args = Vec::new();
+        if let Some((_, tuple)) = spec.args.and_then(|at| at.find(&call.args)) {
+            args.push(ArgNode::Star(tuple));
+        }
+        if let Some((_, dict)) = spec.kwargs.and_then(|at| at.find(&call.args)) {
+            args.push(ArgNode::StarStar(dict));
+        }
+        if spec.rest {
+            args.extend(call.args.iter().enumerate().filter_map(|(i, a)| match *a {
+                ArgNode::Kw(n, _) if Some(n) == spec.target.keyword => None,
+                ArgNode::Kw(..) | ArgNode::StarStar(_) => Some(*a),
+                ArgNode::Pos(_) | ArgNode::Star(_) if i > target_index => Some(*a),
+                _ => None,
+            }));
+        }
+        self.add_call(
+            target,
+            CallSite {
+                caller: call.caller,
+                dst: self.discarded,
+                args: args.into(),
+                site: call.site,
+                implicit: true,
+                ctor: false,
+                deferred: true,
+                origin: u32::MAX,
+            },
+        );
+    }
+
     /// A call of a project class: a new instance, and its `__init__` run on it.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn instantiate(
@@ -802,6 +850,7 @@ impl PointsTo {
                 site,
                 implicit: true,
                 ctor: true,
+                deferred: false,
                 origin: u32::MAX,
             },
         );
@@ -907,6 +956,7 @@ impl PointsTo {
             .find(|(_, k)| *k == ParamKind::VarKeywords)
             .map(|p| p.0);
         let mut index = 0usize;
+        let mut star_seen = false;
         if let Some(recv) = recv {
             if let Some(&p) = positional.first() {
                 let n = node(self, p);
@@ -941,6 +991,22 @@ impl PointsTo {
                         let vals = self.field(packed, self.values);
                         self.edge(v, f, Filter::All);
                         self.edge(v, vals, Filter::All);
+                    }
+                }
+                // The first `*xs` fills the next parameters in order (`xs[0]` the first of
+                // them): an element at a known position goes to its parameter, one at an
+                // unknown position (appended in a loop) to each.
+                ArgNode::Star(v) if !star_seen => {
+                    star_seen = true;
+                    for (k, &p) in positional.iter().skip(index).enumerate() {
+                        let n = node(self, p);
+                        self.add_use(
+                            v,
+                            Use::IndexLoad {
+                                dst: n,
+                                index: k as u32,
+                            },
+                        );
                     }
                 }
                 ArgNode::Star(v) | ArgNode::StarStar(v) => {

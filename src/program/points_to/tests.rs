@@ -263,8 +263,8 @@ fn an_attribute_a_library_base_class_sets_is_one_container() {
     // `self._threads` is made by the library's `__init__`: what one method adds to it is
     // what another iterates.
     let lib = Library {
-        returns: Vec::new(),
         classes: vec!["concurrent.futures.ThreadPoolExecutor"],
+        ..Library::default()
     };
     let src = "from concurrent import futures\ndef work(): pass\n\
                class P(futures.ThreadPoolExecutor):\n\
@@ -306,4 +306,56 @@ fn arguments_follow_a_parameter_to_its_method() {
         pt.arguments(FileId(0), TextRange::default(), Some(1), None)
             .is_empty()
     );
+}
+
+#[test]
+fn a_library_call_calls_its_target_with_its_own_arguments() {
+    // Each handler calls what its parameters hold: the graph shows which objects reached
+    // them. `threading.Thread` passes `args` and `kwargs`; `atexit.register` its own
+    // arguments after the target, keywords included.
+    let src = "import atexit\nimport threading\n\
+               def a(): pass\ndef b(): pass\ndef c(): pass\ndef d(): pass\n\
+               def worker(first, second, named=None):\n    first()\n    named()\n\
+               def handler(x, key=None):\n    x()\n    key()\n\
+               threading.Thread(target=worker, args=(a, b), kwargs={'named': c})\n\
+               atexit.register(handler, d, key=a)\n";
+    let at = |_what: &str, position: usize, keyword: Option<&str>| ArgAt {
+        position: Some(position),
+        keyword: keyword.map(str::to_string),
+    };
+    let library = Library {
+        callbacks: vec![
+            (
+                "threading.Thread",
+                Callback {
+                    target: at("target", 1, Some("target")),
+                    args: Some(at("args", 3, Some("args"))),
+                    kwargs: Some(at("kwargs", 4, Some("kwargs"))),
+                    rest: false,
+                },
+            ),
+            (
+                "atexit.register",
+                Callback {
+                    target: at("func", 0, None),
+                    rest: true,
+                    ..Callback::default()
+                },
+            ),
+        ],
+        ..Library::default()
+    };
+    let g = solved_with(&[("m", src)], &library).call_graph();
+    // `first` is position 0 of the args tuple: `a`, not `b`.
+    assert_eq!(callees(&g, "m.worker"), ["m.a", "m.c"]);
+    assert_eq!(callees(&g, "m.handler"), ["m.a", "m.d"]);
+    // The module hands them over; it does not call them (a thread or the exit does).
+    let module = callees(&g, "m");
+    assert!(
+        !module.contains(&"m.worker") && !module.contains(&"m.handler"),
+        "{module:?}"
+    );
+    // Without the knowledge, nothing reaches the parameters.
+    let g = graph(&[("m", src)]);
+    assert!(callees(&g, "m.worker").is_empty());
 }
