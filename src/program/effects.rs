@@ -5,8 +5,9 @@ use ruff_text_size::TextRange;
 
 use crate::diagnostic::FileId;
 use crate::knowledge::{Api, ApiKind, EffectKind, SpawnKind};
-use crate::summary::{CallArgs, ClassIdx, Event, EventKind, Handle, Instance, Value};
+use crate::summary::{CallArgs, CallBinding, ClassIdx, Event, EventKind, Handle, Instance, Value};
 
+use super::reach::{CallSite, SkippedEvents};
 use super::resolve::{FnRef, MethodTarget, Target};
 use super::start_methods::MethodSet;
 use super::{Obj, ObjId, PointsTo, Program};
@@ -324,6 +325,8 @@ pub struct FileResolution {
     body: ResolvedEvents,
     functions: FunctionEvents,
     effects: Vec<EffectSite>,
+    /// The file's calls that skip guarded events of their callee.
+    skipped: Vec<(CallSite, SkippedEvents)>,
 }
 
 impl Program {
@@ -400,6 +403,7 @@ impl Program {
         let mut effects = Vec::with_capacity(total);
         let mut body_events = Vec::with_capacity(per_file.len());
         let mut fn_events = Vec::with_capacity(per_file.len());
+        let mut skipped_calls = rustc_hash::FxHashMap::default();
         for mut r in per_file {
             let offset = effects.len() as u32;
             let renumber = |events: &mut ResolvedEvents| {
@@ -412,12 +416,14 @@ impl Program {
             renumber(&mut r.body);
             renumber(&mut r.functions.events);
             effects.append(&mut r.effects);
+            skipped_calls.extend(r.skipped.drain(..));
             body_events.push(r.body);
             fn_events.push(r.functions);
         }
         self.effects = effects;
         self.body_events = body_events;
         self.fn_events = fn_events;
+        self.skipped_calls = skipped_calls;
     }
 
     /// Resolves one file: its module body (from its summary) and its functions' events
@@ -425,27 +431,53 @@ impl Program {
     fn resolve_file(&self, file: FileId, function_events: &[&[Event]]) -> FileResolution {
         let summary = self.summary(file);
         let mut out = FileResolution::default();
-        let resolve_into = |body: Body,
-                            events: &[Event],
-                            keep_ranges: bool,
-                            resolved: &mut ResolvedEvents,
-                            effects: &mut Vec<EffectSite>| {
-            for e in events {
-                resolved.begin_event();
-                self.resolve_event(file, body, e, effects, &mut resolved.items);
-                resolved.end_event();
-                if keep_ranges {
-                    resolved.ranges.push(e.range);
-                    resolved.flags.push(EventFlags::of(e));
-                }
-            }
+        // Clauses module constants decide never run, unless some module sets the constant.
+        let never_run: Vec<(Option<u32>, std::ops::Range<u32>)> = summary
+            .constant_guards
+            .iter()
+            .filter(|g| {
+                !g.names
+                    .iter()
+                    .any(|n| self.set_from_outside(&summary.module, n))
+            })
+            .map(|g| (g.func, g.events.clone()))
+            .collect();
+        let runs = |body: Body, event: usize| {
+            let func = match body {
+                Body::Module(_) => None,
+                Body::Function(f) => Some(f.func),
+            };
+            !never_run
+                .iter()
+                .any(|(f, range)| *f == func && range.contains(&(event as u32)))
         };
+        let resolve_into =
+            |body: Body,
+             events: &[Event],
+             keep_ranges: bool,
+             resolved: &mut ResolvedEvents,
+             effects: &mut Vec<EffectSite>,
+             skipped: &mut Vec<(CallSite, SkippedEvents)>| {
+                for (i, e) in events.iter().enumerate() {
+                    resolved.begin_event();
+                    let items = &mut resolved.items;
+                    if runs(body, i) {
+                        self.resolve_event(file, body, i as u32, e, effects, items, skipped);
+                    }
+                    resolved.end_event();
+                    if keep_ranges {
+                        resolved.ranges.push(e.range);
+                        resolved.flags.push(EventFlags::of(e));
+                    }
+                }
+            };
         resolve_into(
             Body::Module(file),
             &summary.body,
             false,
             &mut out.body,
             &mut out.effects,
+            &mut out.skipped,
         );
         out.body.shrink();
         let total: usize = function_events.iter().map(|e| e.len()).sum();
@@ -463,20 +495,26 @@ impl Program {
                 file,
                 func: func as u32,
             });
-            resolve_into(body, events, true, &mut functions.events, &mut out.effects);
+            let (events_out, effects) = (&mut functions.events, &mut out.effects);
+            resolve_into(body, events, true, events_out, effects, &mut out.skipped);
         }
         functions.bounds.push(count);
         functions.events.shrink();
         out
     }
 
+    /// Resolves event number `index` of `body`. A call of project code that certainly
+    /// skips some guarded events of its callee is noted in `skipped`.
+    #[allow(clippy::too_many_arguments)]
     fn resolve_event(
         &self,
         file: FileId,
         body: Body,
+        index: u32,
         event: &Event,
         effects: &mut Vec<EffectSite>,
         out: &mut Vec<Resolved>,
+        skipped: &mut Vec<(CallSite, SkippedEvents)>,
     ) {
         let mut push_effect = |mut effect: Effect| {
             self.hand_off_by_flow(file, event.range, &mut effect);
@@ -516,12 +554,30 @@ impl Program {
                 out.push(push_effect(effect));
             }
             EventKind::UnknownImport => out.push(push_effect(Effect::UnknownImport)),
-            EventKind::Call { callee, args } => {
+            EventKind::Call {
+                callee,
+                args,
+                shape,
+            } => {
                 let no_args = CallArgs::default();
                 let args = args.as_deref().unwrap_or(&no_args);
                 let mut push = |c| {
                     out.push(match c {
-                        Classified::Call(f) => Resolved::Call(f),
+                        Classified::Call(f, binding) => {
+                            if let Some(binding) = binding {
+                                let callee = &self.summary(f.file).functions[f.func as usize];
+                                let failed = callee.skipped_by(binding, args, *shape);
+                                if !failed.is_empty() {
+                                    let site = CallSite {
+                                        caller: body,
+                                        event: index,
+                                        callee: f,
+                                    };
+                                    skipped.push((site, failed.into()));
+                                }
+                            }
+                            Resolved::Call(f)
+                        }
                         Classified::Effect(eff) => push_effect(eff),
                     })
                 };
@@ -538,7 +594,7 @@ impl Program {
                 let args = args.as_deref().unwrap_or(&no_args);
                 self.value_method(file, event.range, method, args, &mut |c| {
                     out.push(match c {
-                        Classified::Call(f) => Resolved::Call(f),
+                        Classified::Call(f, _) => Resolved::Call(f),
                         Classified::Effect(eff) => push_effect(eff),
                     })
                 });
@@ -638,21 +694,28 @@ impl Program {
         match callee {
             Value::Qual(q) => match self.resolve_qual(q) {
                 Target::Known(api) => self.classify(file, api, args, None, None, out),
-                Target::Function(f) => out(Classified::Call(f)),
+                Target::Function(f) => out(Classified::Call(f, Some(CallBinding::Plain))),
                 Target::Class(f2, c2) => self.construct(file, f2, c2, args, out),
                 Target::InstanceMethod(f2, inst, m) => {
                     self.method_call(file, f2, inst, &m, args, out)
                 }
                 Target::Module(_) | Target::Unknown => {}
             },
-            Value::Local(f) => out(Classified::Call(FnRef { file, func: *f })),
-            Value::Partial(inner) => self.call_effects(file, inner, args, out),
+            Value::Local(f) => out(Classified::Call(
+                FnRef { file, func: *f },
+                Some(CallBinding::Plain),
+            )),
+            // The partial's own arguments come first, and are not these.
+            Value::Partial(inner) => self.call_effects(file, inner, args, &mut |c| match c {
+                Classified::Call(f, _) => out(Classified::Call(f, None)),
+                effect => out(effect),
+            }),
             Value::BoundMethod { receiver, method } => {
                 self.method_call(file, file, receiver, method, args, out)
             }
             Value::SelfAttr { class, path } => match path.as_slice() {
                 [method] => match self.lookup_method(file, *class, method) {
-                    MethodTarget::Project(f) => out(Classified::Call(f)),
+                    MethodTarget::Project(f) => out(Classified::Call(f, Some(CallBinding::Bound))),
                     MethodTarget::Known(api) => {
                         self.classify(file, api, args, None, Some((file, *class)), out)
                     }
@@ -853,7 +916,7 @@ impl Program {
         out: &mut dyn FnMut(Classified),
     ) {
         match self.lookup_method(file, class, "__init__") {
-            MethodTarget::Project(f) => out(Classified::Call(f)),
+            MethodTarget::Project(f) => out(Classified::Call(f, Some(CallBinding::Bound))),
             _ => {
                 // A subclass of a known class without its own `__init__`: the known
                 // constructor's effects (a `multiprocessing.Pool` subclass starts threads).
@@ -885,7 +948,7 @@ impl Program {
                 }
             }
             Target::Class(f2, c2) => match self.lookup_method(f2, c2, method) {
-                MethodTarget::Project(f) => out(Classified::Call(f)),
+                MethodTarget::Project(f) => out(Classified::Call(f, Some(CallBinding::Bound))),
                 MethodTarget::Known(api) => self.classify(
                     site,
                     api,
@@ -929,7 +992,7 @@ impl Program {
         for kind in &api.effects {
             if *kind == EffectKind::CallsTarget {
                 for f in self.targets_of(api, args, site, receiver, class_api) {
-                    out(Classified::Call(f));
+                    out(Classified::Call(f, None));
                 }
                 continue;
             }
@@ -1159,7 +1222,9 @@ impl Program {
 }
 
 enum Classified {
-    Call(FnRef),
+    /// A call of project code, and how these arguments meet its parameters (`None`: they
+    /// are not the ones it gets, as for a thread's target).
+    Call(FnRef, Option<CallBinding>),
     Effect(Effect),
 }
 

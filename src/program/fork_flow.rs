@@ -327,6 +327,7 @@ impl ForkFlow {
             import_threads: &import_threads,
             quiesced: &quiesced,
             reports: HashMap::default(),
+            pruning_depth: std::cell::Cell::new(0),
         };
         builder.run();
         let mut sinks: Vec<SinkReport> = builder.reports.into_values().collect();
@@ -451,7 +452,15 @@ struct Builder<'p> {
     import_threads: &'p [Option<ImportThread>],
     quiesced: &'p HashSet<EffectId>,
     reports: HashMap<EffectId, SinkReport>,
+    /// How many calls that skip guarded events are being followed, one inside another
+    /// (see [`Builder::call_flow`]).
+    pruning_depth: std::cell::Cell<u32>,
 }
+
+/// How many calls that skip guarded events of their callee are followed one inside
+/// another; past it a call composes its callee's whole summary, which holds more (a cycle
+/// of such calls would otherwise never end).
+const MAX_PRUNING_DEPTH: u32 = 8;
 
 /// The state along one body's flow.
 struct State {
@@ -557,7 +566,8 @@ impl Builder<'_> {
             for _ in 0..if recursive { 2 } else { 1 } {
                 for &m in members {
                     let f = fn_of[m];
-                    let flow = self.function_flow(f, Vec::new(), &|g| flows[node(g)].as_deref());
+                    let lookup = |g| flows[node(g)].as_deref();
+                    let flow = self.function_flow(f, Vec::new(), &[], &lookup);
                     flows[m] = (!flow.items.is_empty()
                         || flow.leaves.project != 0
                         || flow.leaves.library != 0
@@ -621,17 +631,19 @@ impl Builder<'_> {
                     library: *library,
                     src,
                 }];
-                let flow = self.function_flow(t, start, &lookup);
+                let flow = self.function_flow(t, start, &[], &lookup);
                 self.report(Body::Function(t), &flow.items, None);
             }
         }
     }
 
-    /// One function's summary, from `running` at its entry (empty for a summary).
+    /// One function's summary, from `running` at its entry (empty for a summary), without
+    /// the `skipped` ranges of its events (guarded events a call certainly skips).
     fn function_flow<'f>(
         &self,
         f: FnRef,
         running: Vec<Running>,
+        skipped: &[std::ops::Range<u32>],
         lookup: &dyn Fn(FnRef) -> Option<&'f FnFlow>,
     ) -> FnFlow {
         let program = self.program;
@@ -642,8 +654,13 @@ impl Builder<'_> {
             before_guard: None,
         };
         let body = Body::Function(f);
-        for (range, flags, resolved) in program.fn_events[f.file.0 as usize].with_flags(f.func) {
-            self.event(&mut state, body, range, flags, false, resolved, lookup);
+        let events = program.fn_events[f.file.0 as usize].with_flags(f.func);
+        for (i, (range, flags, resolved)) in events.enumerate() {
+            if skipped.iter().any(|r| r.contains(&(i as u32))) {
+                continue;
+            }
+            let at = (body, i, range);
+            self.event(&mut state, at, flags, false, resolved, lookup);
         }
         let mut leaves = Threads::default();
         for r in &state.running {
@@ -654,6 +671,26 @@ impl Builder<'_> {
             leaves,
             methods: state.methods,
         }
+    }
+
+    /// The summary of `callee` as the call at event `index` of `body` runs it, when that
+    /// call certainly skips guarded events of it (`None`: the callee's own summary holds).
+    fn call_flow<'f>(
+        &self,
+        body: Body,
+        index: usize,
+        callee: FnRef,
+        lookup: &dyn Fn(FnRef) -> Option<&'f FnFlow>,
+    ) -> Option<FnFlow> {
+        let skipped = self.program.skipped_events(body, index, callee)?;
+        let depth = self.pruning_depth.get();
+        if depth >= MAX_PRUNING_DEPTH {
+            return None;
+        }
+        self.pruning_depth.set(depth + 1);
+        let flow = self.function_flow(callee, Vec::new(), skipped, lookup);
+        self.pruning_depth.set(depth);
+        Some(flow)
     }
 
     /// A module body's flow: its top level, then its `__main__` guard.
@@ -676,8 +713,7 @@ impl Builder<'_> {
             }
             self.event(
                 &mut state,
-                body,
-                event.range,
+                (body, i, event.range),
                 EventFlags::of(event),
                 main,
                 resolved.get(i),
@@ -687,18 +723,18 @@ impl Builder<'_> {
         state
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Event number `index` of `body`, at `range` (`at`).
     fn event<'f>(
         &self,
         state: &mut State,
-        body: Body,
-        range: TextRange,
+        at: (Body, usize, TextRange),
         flags: EventFlags,
         in_main_guard: bool,
         resolved: &[Resolved],
         lookup: &dyn Fn(FnRef) -> Option<&'f FnFlow>,
     ) {
         let program = self.program;
+        let (body, index, range) = at;
         let cells = self.grid.on_platforms(flags.platforms());
         let certain = !flags.conditional();
         // Thread starts of an event come after its forks: `Pool()` forks its workers before
@@ -716,7 +752,17 @@ impl Builder<'_> {
                         self.effect(state, body, range, cells, certain, in_main_guard, id);
                     }
                     Resolved::Call(f) if !pass => {
-                        let Some(callee) = lookup(f) else { continue };
+                        let pruned;
+                        let callee = match self.call_flow(body, index, f, lookup) {
+                            Some(flow) => {
+                                pruned = flow;
+                                &pruned
+                            }
+                            None => match lookup(f) {
+                                Some(callee) => callee,
+                                None => continue,
+                            },
+                        };
                         let here = state.threads(None);
                         for item in &callee.items {
                             let mut threads = item.threads;

@@ -25,7 +25,7 @@ pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
 };
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
-pub use reach::CallStep;
+pub use reach::{CallSite, CallStep, SkippedEvents};
 pub use resolve::{FnRef, MethodTarget, Target};
 pub use start_methods::MethodSet;
 
@@ -150,10 +150,14 @@ pub struct Program {
     /// Resolved events of each file's functions.
     pub fn_events: Vec<FunctionEvents>,
     reach: reach::Reach,
-    /// Calls from a module's top level that pass a literal failing a test of the callee on
-    /// that parameter ([`summary::ParamGuard`]), keyed by file, event and callee: what they
-    /// reach without the guarded events, used instead of the callee's whole reach.
-    pruned_calls: HashMap<(FileId, u32, FnRef), Arc<[EffectId]>>,
+    /// Calls that certainly skip guarded events of their callee: an argument, or the
+    /// parameter's default when none is passed, is a literal on which a test of the
+    /// parameter is false ([`summary::ParamGuard`]). What such a call reaches is less than
+    /// its callee's reach ([`Program::call_reach`]).
+    skipped_calls: HashMap<CallSite, SkippedEvents>,
+    /// Module names some module sets from outside (`server.debug = 1`): not constants, so
+    /// the clauses they decide ([`summary::ConstantGuard`]) may run.
+    set_from_outside: HashSet<(String, summary::Name)>,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
     points_to: std::sync::OnceLock<PointsTo>,
@@ -223,6 +227,9 @@ fn same_interface(a: &ModuleSummary, b: &ModuleSummary) -> bool {
                 && x.ends_in_exit == y.ends_in_exit
                 && x.code_string == y.code_string
                 && x.long_loop.map(|l| l.forever) == y.long_loop.map(|l| l.forever)
+                // What a call of it skips (other files' resolutions note that).
+                && x.guards == y.guards
+                && x.receiver == y.receiver
         });
     let same_classes = a.classes.len() == b.classes.len()
         && a.classes.iter().zip(&b.classes).all(|(x, y)| {
@@ -242,6 +249,8 @@ fn same_interface(a: &ModuleSummary, b: &ModuleSummary) -> bool {
         && a.has_shebang == b.has_shebang
         && a.syntax_errors.is_empty() == b.syntax_errors.is_empty()
         && a.incomplete.is_some() == b.incomplete.is_some()
+        // Which other modules' constants this one sets.
+        && a.module_attr_stores == b.module_attr_stores
         && same_functions
         && same_classes
 }
@@ -496,7 +505,8 @@ impl Program {
             body_events: Vec::new(),
             fn_events: Vec::new(),
             reach: reach::Reach::default(),
-            pruned_calls: HashMap::default(),
+            skipped_calls: HashMap::default(),
+            set_from_outside: HashSet::default(),
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
             points_to: std::sync::OnceLock::new(),
@@ -510,11 +520,15 @@ impl Program {
             .flat_map(|f| f.summary.native.iter().flatten())
             .map(|n| n.module.clone())
             .collect();
+        program.set_from_outside = program
+            .files
+            .iter()
+            .flat_map(|f| f.summary.module_attr_stores.iter().cloned())
+            .collect();
         let t = std::time::Instant::now();
         program.resolve_all();
         let t_resolve = t.elapsed();
         program.reach = reach::Reach::compute(&program);
-        program.pruned_calls = program.prune_guarded_calls();
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             eprintln!(
                 "timing: resolve {t_resolve:?}, reach {:?} ({} reach entries), {}",
@@ -650,55 +664,39 @@ impl Program {
         })
     }
 
-    /// The top-level calls that pass a literal on which a guard of the callee fails (django's
-    /// `get_version(VERSION)` with a final `VERSION` never runs `git log`), with the effects
-    /// they reach: the callee's events outside the failed guards, and what those call.
-    /// Only calls from module bodies are pruned: the import-time rules read them, and a
-    /// function's own reach stays one list for every caller.
-    fn prune_guarded_calls(&self) -> HashMap<(FileId, u32, FnRef), Arc<[EffectId]>> {
-        let mut out = HashMap::default();
-        for file in self.file_ids() {
-            for (i, event) in self.summary(file).body.iter().enumerate() {
-                let summary::EventKind::Call {
-                    args: Some(args), ..
-                } = &event.kind
-                else {
-                    continue;
-                };
-                for r in self.body_events[file.0 as usize].get(i) {
-                    let Resolved::Call(f) = *r else { continue };
-                    let guards = &self.summary(f.file).functions[f.func as usize].guards;
-                    let failed: Vec<_> = guards
-                        .iter()
-                        .filter(|g| {
-                            args.get(Some(g.position as usize), Some(g.name.as_str()))
-                                .is_some_and(|arg| g.fails_on(arg))
-                        })
-                        .map(|g| g.events.clone())
-                        .collect();
-                    if failed.is_empty() {
-                        continue;
-                    }
-                    let mut seen = HashSet::default();
-                    let mut reached = Vec::new();
-                    let events = self.fn_events[f.file.0 as usize].with_flags(f.func);
-                    for (e, (_, _, resolved)) in events.enumerate() {
-                        if failed.iter().any(|range| range.contains(&(e as u32))) {
-                            continue;
-                        }
-                        for r in resolved {
-                            let ids = match r {
-                                Resolved::Effect(id) => std::slice::from_ref(id),
-                                Resolved::Call(g) => self.reach(*g),
-                            };
-                            reached.extend(ids.iter().filter(|id| seen.insert(**id)));
-                        }
-                    }
-                    out.insert((file, i as u32, f), reached.into());
-                }
-            }
-        }
-        out
+    /// Whether some module sets `name` on `module` from outside it.
+    pub fn set_from_outside(&self, module: &str, name: &summary::Name) -> bool {
+        !self.set_from_outside.is_empty()
+            && self
+                .set_from_outside
+                .contains(&(module.to_string(), name.clone()))
+    }
+
+    /// What the call of `callee` at event `event` of `caller` reaches: the callee's reach,
+    /// less what the guarded events it certainly skips reach. Rules that follow a body's
+    /// calls read this rather than [`Program::reach`], so that `work(burst=True)` does not
+    /// reach what `work` runs only `if with_scheduler:`.
+    pub fn call_reach(&self, caller: Body, event: usize, callee: FnRef) -> &[EffectId] {
+        self.reach.of_call(CallSite {
+            caller,
+            event: event as u32,
+            callee,
+        })
+    }
+
+    /// The guarded events of `callee` that its call at event `event` of `caller` certainly
+    /// skips (ranges into the callee's events), if any.
+    pub fn skipped_events(
+        &self,
+        caller: Body,
+        event: usize,
+        callee: FnRef,
+    ) -> Option<&SkippedEvents> {
+        self.skipped_calls.get(&CallSite {
+            caller,
+            event: event as u32,
+            callee,
+        })
     }
 
     /// The effects reached by one module-body event: its own, and those of what it calls.
@@ -716,10 +714,7 @@ impl Program {
                     Resolved::Call(f) => (None, Some(*f)),
                 };
                 let reached = call.into_iter().flat_map(move |f| {
-                    let reach = match self.pruned_calls.get(&(file, event as u32, f)) {
-                        Some(pruned) => &pruned[..],
-                        None => self.reach(f),
-                    };
+                    let reach = self.call_reach(Body::Module(file), event, f);
                     reach.iter().map(move |id| (*id, Some(f)))
                 });
                 own.into_iter().chain(reached)
@@ -728,7 +723,30 @@ impl Program {
 
     /// The chain of calls from `from` to the function holding `effect`, shortest first found.
     pub fn call_path(&self, from: FnRef, effect: EffectId) -> Vec<CallStep> {
-        reach::call_path(self, from, self.effect(effect).body)
+        reach::call_path(self, from, None, self.effect(effect).body)
+    }
+
+    /// Like [`Program::call_path`] from the call of `callee` at `range` of `caller`: past
+    /// what that call certainly skips of its callee.
+    pub fn call_path_from(
+        &self,
+        caller: Body,
+        range: TextRange,
+        callee: FnRef,
+        effect: EffectId,
+    ) -> Vec<CallStep> {
+        let call = Resolved::Call(callee);
+        let event = match caller {
+            Body::Function(f) => self.fn_events[f.file.0 as usize]
+                .with_ranges(f.func)
+                .position(|(r, resolved)| r == range && resolved.contains(&call)),
+            Body::Module(file) => (0..self.summary(file).body.len()).position(|i| {
+                self.summary(file).body[i].range == range
+                    && self.body_events[file.0 as usize].get(i).contains(&call)
+            }),
+        };
+        let skipped = event.and_then(|i| self.skipped_events(caller, i, callee));
+        reach::call_path(self, callee, skipped, self.effect(effect).body)
     }
 
     /// The start method in force for a multiprocessing start on one cell (version, platform):

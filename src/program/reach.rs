@@ -5,6 +5,12 @@
 //! source order, without repeats. Components share one list. Provenance is not stored per
 //! function: the chain for a reported finding is rebuilt by a breadth-first search over call
 //! edges, which costs nothing for the (many) effects that are never reported.
+//!
+//! A call that certainly skips guarded events of its callee (a literal argument, or the
+//! parameter's default, on which a test of the parameter is false: see
+//! [`crate::summary::ParamGuard`]) reaches less than the callee's own list: its edge gets a
+//! list of its own, the callee's events outside the skipped ranges and what those reach.
+//! Such edges are few; every other edge shares its callee's list.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
@@ -16,17 +22,41 @@ use super::Program;
 use super::effects::{Body, EffectId, Resolved};
 use super::resolve::FnRef;
 
+/// One call edge: event `event` (numbered within `caller`'s events) calls `callee`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallSite {
+    pub caller: Body,
+    pub event: u32,
+    pub callee: FnRef,
+}
+
+/// The ranges of a callee's events (see [`crate::summary::ParamGuard::events`]) that one
+/// call of it certainly does not run.
+pub type SkippedEvents = std::sync::Arc<[std::ops::Range<u32>]>;
+
 #[derive(Default)]
 pub struct Reach {
     /// Offset of each file's first function in the flat numbering.
     offsets: Vec<usize>,
     lists: Vec<Arc<[EffectId]>>,
+    /// What each call that skips guarded events of its callee reaches (a call within one
+    /// recursive component reaches the component's list, as any other).
+    edges: HashMap<CallSite, Arc<[EffectId]>>,
 }
 
 impl Reach {
     pub fn of(&self, f: FnRef) -> &[EffectId] {
         let i = self.offsets[f.file.0 as usize] + f.func as usize;
         &self.lists[i]
+    }
+
+    /// What the call `site` reaches: less than its callee's list when it skips guarded
+    /// events.
+    pub fn of_call(&self, site: CallSite) -> &[EffectId] {
+        match self.edges.get(&site) {
+            Some(list) => list,
+            None => self.of(site.callee),
+        }
     }
 
     /// Entries over all distinct lists (for measuring).
@@ -76,6 +106,7 @@ impl Reach {
             }
         }
         let empty: Arc<[EffectId]> = Arc::from(Vec::new());
+        let mut edges: HashMap<CallSite, Arc<[EffectId]>> = HashMap::default();
         let mut lists: Vec<Arc<[EffectId]>> = vec![empty.clone(); total];
         // Tarjan yields components callees-first, so every callee outside a component is done.
         // `stamp[effect] == c + 1`: already in component c's list (no set per component).
@@ -96,17 +127,36 @@ impl Reach {
             members_sorted.extend_from_slice(members);
             members_sorted.sort_unstable();
             for &m in &members_sorted {
-                for r in events(m) {
-                    match r {
-                        Resolved::Effect(id) => {
-                            if seen(*id) {
-                                list.push(*id);
+                let caller = fn_of[m];
+                let per_event = program.fn_events[caller.file.0 as usize].with_ranges(caller.func);
+                for (event, (_, resolved)) in per_event.enumerate() {
+                    for r in resolved {
+                        match r {
+                            Resolved::Effect(id) => {
+                                if seen(*id) {
+                                    list.push(*id);
+                                }
                             }
-                        }
-                        Resolved::Call(f) => {
-                            let callee = node(*f);
-                            if comp_of[callee] != c {
-                                for id in lists[callee].iter() {
+                            Resolved::Call(f) => {
+                                let callee = node(*f);
+                                if comp_of[callee] == c {
+                                    continue;
+                                }
+                                let site = CallSite {
+                                    caller: Body::Function(caller),
+                                    event: event as u32,
+                                    callee: *f,
+                                };
+                                let reached = match program.skipped_calls.get(&site) {
+                                    Some(skipped) => {
+                                        let pruned = pruned(
+                                            program, &offsets, &lists, &edges, site, skipped,
+                                        );
+                                        edges.entry(site).or_insert(pruned).clone()
+                                    }
+                                    None => lists[callee].clone(),
+                                };
+                                for id in reached.iter() {
                                     if seen(*id) {
                                         list.push(*id);
                                     }
@@ -125,8 +175,60 @@ impl Reach {
                 lists[m] = shared.clone();
             }
         }
-        Reach { offsets, lists }
+        // Calls from module bodies, once every function's list is final.
+        for (site, skipped) in &program.skipped_calls {
+            if let Body::Module(_) = site.caller {
+                let reached = pruned(program, &offsets, &lists, &edges, *site, skipped);
+                edges.insert(*site, reached);
+            }
+        }
+        Reach {
+            offsets,
+            lists,
+            edges,
+        }
     }
+}
+
+/// What call `site` reaches when it skips the `skipped` events of its callee: the callee's
+/// other events' effects, and what their calls reach (through their own edge lists where
+/// they skip something too). The callee's component is complete; `lists` are indexed from
+/// `offsets` as [`Reach::of`] does.
+fn pruned(
+    program: &Program,
+    offsets: &[usize],
+    lists: &[Arc<[EffectId]>],
+    edges: &HashMap<CallSite, Arc<[EffectId]>>,
+    site: CallSite,
+    skipped: &SkippedEvents,
+) -> Arc<[EffectId]> {
+    let f = site.callee;
+    let mut seen = HashSet::default();
+    let mut reached = Vec::new();
+    let events = program.fn_events[f.file.0 as usize].with_ranges(f.func);
+    for (event, (_, resolved)) in events.enumerate() {
+        if skipped.iter().any(|range| range.contains(&(event as u32))) {
+            continue;
+        }
+        for r in resolved {
+            let ids = match *r {
+                Resolved::Effect(ref id) => std::slice::from_ref(id),
+                Resolved::Call(g) => {
+                    let inner = CallSite {
+                        caller: Body::Function(f),
+                        event: event as u32,
+                        callee: g,
+                    };
+                    match edges.get(&inner) {
+                        Some(list) => &list[..],
+                        None => &lists[offsets[g.file.0 as usize] + g.func as usize][..],
+                    }
+                }
+            };
+            reached.extend(ids.iter().filter(|id| seen.insert(**id)));
+        }
+    }
+    reached.into()
 }
 
 /// Strongly connected components, stored flat: component `i` is
@@ -219,8 +321,15 @@ pub struct CallStep {
 }
 
 /// The shortest chain of calls from `from` into the function holding `target` (empty when
-/// `from` holds it itself).
-pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> {
+/// `from` holds it itself). A call that certainly skips guarded events of its callee is
+/// followed into the other events only (`entry_skipped`: what the call into `from` skips),
+/// so that the chain shown is one the program can take.
+pub fn call_path(
+    program: &Program,
+    from: FnRef,
+    entry_skipped: Option<&SkippedEvents>,
+    target: Body,
+) -> Vec<CallStep> {
     let Body::Function(goal) = target else {
         return Vec::new();
     };
@@ -228,10 +337,17 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
         return Vec::new();
     }
     let mut prev: HashMap<FnRef, CallStep> = HashMap::default();
-    let mut queue = VecDeque::from([from]);
+    // Each function is entered once, through the first call that reaches it: with what
+    // that call skips of it.
+    let mut queue: VecDeque<(FnRef, Option<&SkippedEvents>)> =
+        VecDeque::from([(from, entry_skipped)]);
     let mut seen: HashSet<FnRef> = std::iter::once(from).collect();
-    while let Some(f) = queue.pop_front() {
-        for (range, resolved) in program.fn_events[f.file.0 as usize].with_ranges(f.func) {
+    while let Some((f, skipped)) = queue.pop_front() {
+        let events = program.fn_events[f.file.0 as usize].with_ranges(f.func);
+        for (event, (range, resolved)) in events.enumerate() {
+            if skipped.is_some_and(|s| s.iter().any(|r| r.contains(&(event as u32)))) {
+                continue;
+            }
             for r in resolved {
                 let Resolved::Call(callee) = r else { continue };
                 if !seen.insert(*callee) {
@@ -258,7 +374,8 @@ pub fn call_path(program: &Program, from: FnRef, target: Body) -> Vec<CallStep> 
                     path.reverse();
                     return path;
                 }
-                queue.push_back(*callee);
+                let skips = program.skipped_events(Body::Function(f), event, *callee);
+                queue.push_back((*callee, skips));
             }
         }
     }

@@ -6,6 +6,7 @@
 //! subclass?) is decided later, when summaries are linked into a `Program`.
 
 pub mod flow;
+mod guards;
 mod native;
 pub use native::scan as scan_native;
 mod visitor;
@@ -18,6 +19,9 @@ pub use ruff_python_ast::name::Name;
 
 use ruff_text_size::TextRange;
 
+pub use guards::{
+    ArgShape, CallBinding, ConstantGuard, ParamGuard, ParamTest, Receiver, truthiness,
+};
 pub use native::{NATIVE_EXTENSIONS, NativeInit, is_native};
 pub use visitor::{MAX_NESTING, MAX_STATEMENT_BYTES, MAX_VISIT_DEPTH, ProjectIndex, summarize};
 
@@ -205,6 +209,9 @@ pub enum EventKind {
     Call {
         callee: Value,
         args: Option<Arc<CallArgs>>,
+        /// What the call passes beyond the arguments kept ([`ArgShape::UNKNOWN`] for calls
+        /// Python makes itself: decorators, `__enter__`).
+        shape: ArgShape,
     },
     /// Leaving `with manager:` (an executor's `__exit__` waits for its workers).
     WithExit { manager: Value },
@@ -259,52 +266,12 @@ pub struct FunctionSummary {
     /// Source code given to a subinterpreter as a literal string, parsed and summarised as
     /// this function: it runs in a fresh `__main__` of another interpreter (FL304, FL306).
     pub code_string: bool,
-    /// Events that run only when a parameter compares to a literal (`if version[3] ==
-    /// "alpha":`): a call passing a literal that fails the test does not reach them.
+    /// Events that run only when a test on a parameter holds (`if version[3] == "alpha":`,
+    /// `if with_scheduler:`): a call whose argument (or, not passing one, the parameter's
+    /// default) makes the test false does not reach them.
     pub guards: Vec<ParamGuard>,
-}
-
-/// `if p == LIT:` or `if p[k] == LIT:` (or `!=`, or one conjunct of an `and`) on a parameter
-/// `p` of a plain function, and the events of its body: they run only when the test holds.
-/// django's `get_version(VERSION)` runs `git log` only for an alpha `VERSION`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamGuard {
-    /// Index range into the function's events.
-    pub events: std::ops::Range<u32>,
-    /// The parameter's position (0-based) and name, to find the argument of a call.
-    pub position: u32,
-    pub name: Name,
-    /// `p[k]`: the element tested.
-    pub index: Option<u32>,
-    /// `==` (the body runs when equal) or `!=`.
-    pub equal: bool,
-    /// The literal compared with: a string, integer, boolean or `None`.
-    pub literal: Value,
-}
-
-impl ParamGuard {
-    /// Whether a call passing `arg` for the parameter certainly skips the guarded events:
-    /// the argument is a literal, and the test is false on it.
-    pub fn fails_on(&self, arg: &Value) -> bool {
-        let tested = match (self.index, arg) {
-            (None, v) => v,
-            (Some(k), Value::Tuple(items)) => match items.get(k as usize) {
-                Some(v) => v,
-                None => return false,
-            },
-            _ => return false,
-        };
-        let literal = |v: &Value| {
-            matches!(
-                v,
-                Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::None | Value::Tuple(_)
-            )
-        };
-        if !literal(tested) {
-            return false;
-        }
-        (*tested == self.literal) != self.equal
-    }
+    /// What a call through an instance or a class passes as the first parameter, unwritten.
+    pub receiver: Receiver,
 }
 
 /// A `while` loop that runs until something stops it: `while True:`, `while not stop:`,
@@ -434,6 +401,11 @@ pub struct ModuleSummary {
     /// Some event is a [`EventKind::ValueMethod`]: resolving this module needs the value
     /// flow of the whole project.
     pub has_value_methods: bool,
+    /// Clauses that module constants decide never run ([`ConstantGuard`]).
+    pub constant_guards: Vec<ConstantGuard>,
+    /// Names this module sets on project modules from outside them: `server.debug = 1`,
+    /// `setattr(server, "debug", 1)`, `mock.patch("server.debug", 1)` (module, name).
+    pub module_attr_stores: Vec<(QName, Name)>,
 }
 
 impl ModuleSummary {
@@ -456,56 +428,5 @@ impl ModuleSummary {
             })
             .ok()?;
         Some(&self.made[i].1)
-    }
-}
-
-#[cfg(test)]
-mod param_guard_tests {
-    use super::*;
-
-    fn guard(index: Option<u32>, equal: bool, literal: Value) -> ParamGuard {
-        ParamGuard {
-            events: 0..1,
-            position: 0,
-            name: Name::new("version"),
-            index,
-            equal,
-            literal,
-        }
-    }
-
-    fn version(tag: &str) -> Value {
-        Value::Tuple(vec![Value::Int(5), Value::Int(2), Value::Str(Name::new(tag))].into())
-    }
-
-    #[test]
-    fn an_element_test_fails_only_on_a_literal_that_differs() {
-        let alpha = Value::Str(Name::new("alpha"));
-        let is_alpha = guard(Some(2), true, alpha.clone());
-        assert!(is_alpha.fails_on(&version("final")));
-        assert!(!is_alpha.fails_on(&version("alpha")));
-        let not_alpha = guard(Some(2), false, alpha);
-        assert!(not_alpha.fails_on(&version("alpha")));
-        assert!(!not_alpha.fails_on(&version("final")));
-        // An element past the end, or an argument that is not a literal: unknown, so kept.
-        assert!(!guard(Some(7), true, Value::Int(0)).fails_on(&version("final")));
-        assert!(!is_alpha_of(Value::Unknown));
-        assert!(!is_alpha_of(Value::Qual("pkg.VERSION".into())));
-    }
-
-    fn is_alpha_of(arg: Value) -> bool {
-        guard(Some(2), true, Value::Str(Name::new("alpha"))).fails_on(&arg)
-    }
-
-    #[test]
-    fn a_whole_parameter_test_compares_the_argument_itself() {
-        let dev = guard(None, true, Value::Str(Name::new("dev")));
-        assert!(dev.fails_on(&Value::Str(Name::new("prod"))));
-        assert!(!dev.fails_on(&Value::Str(Name::new("dev"))));
-        assert!(dev.fails_on(&Value::Bool(true)));
-        assert!(!dev.fails_on(&Value::Unknown));
-        let on = guard(None, true, Value::Bool(true));
-        assert!(on.fails_on(&Value::Bool(false)));
-        assert!(!on.fails_on(&Value::Bool(true)));
     }
 }

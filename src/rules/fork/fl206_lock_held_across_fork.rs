@@ -111,11 +111,16 @@ fn reaches_acquire(program: &Program, f: FnRef, lock: LockId) -> bool {
 fn acquires_in(program: &Program, body: Body, range: TextRange, lock: LockId) -> bool {
     body_events(program, body)
         .into_iter()
-        .filter(|(r, _)| range.contains_range(*r))
-        .flat_map(|(_, resolved)| resolved.iter())
-        .any(|r| match r {
-            Resolved::Effect(id) => acquires(program, *id, lock),
-            Resolved::Call(f) => reaches_acquire(program, *f, lock),
+        .enumerate()
+        .filter(|(_, (r, _))| range.contains_range(*r))
+        .any(|(i, (_, resolved))| {
+            resolved.iter().any(|r| match r {
+                Resolved::Effect(id) => acquires(program, *id, lock),
+                Resolved::Call(f) => program
+                    .call_reach(body, i, *f)
+                    .iter()
+                    .any(|id| acquires(program, *id, lock)),
+            })
         })
 }
 
@@ -192,7 +197,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         if regions.is_empty() {
             continue;
         }
-        for (range, resolved) in &events {
+        for (i, (range, resolved)) in events.iter().enumerate() {
             for &(lock, acquired, end) in &regions {
                 if range.start() <= acquired.start() || range.start() >= end {
                     continue;
@@ -201,7 +206,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     .iter()
                     .flat_map(|r| match r {
                         Resolved::Effect(id) => vec![*id],
-                        Resolved::Call(f) => program.reach(*f).to_vec(),
+                        Resolved::Call(f) => program.call_reach(body, i, *f).to_vec(),
                     })
                     .filter(|id| is_fork_sink(program, *id))
                     .collect();

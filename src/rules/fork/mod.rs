@@ -46,7 +46,7 @@ use crate::program::{
     Body, Cells, Effect, EffectId, FnRef, Program, SinkReport, ThreadSource, Via,
 };
 use crate::rules::Rule;
-use crate::rules::import_time::{call_steps, function_name, loc, module_name, snippet};
+use crate::rules::import_time::{call_steps_from, function_name, loc, module_name, snippet};
 use crate::settings::PythonVersion;
 
 /// The name a body goes by in a chain: a function's qualified name, or `<module m>`.
@@ -106,7 +106,7 @@ pub fn thread_trace(program: &Program, src: &ThreadSource) -> Vec<Step> {
                     function_name(program, f)
                 ),
             });
-            steps.extend(call_steps(program, f, src.effect));
+            steps.extend(call_steps_from(program, src.body, src.range, f, src.effect));
         }
         Via::Import(m) => {
             steps.push(Step {
@@ -149,7 +149,8 @@ pub fn thread_trace(program: &Program, src: &ThreadSource) -> Vec<Step> {
                         function_name(program, callee)
                     ),
                 });
-                steps.extend(call_steps(program, callee, src.effect));
+                let top = Body::Module(file);
+                steps.extend(call_steps_from(program, top, range, callee, src.effect));
             }
         }
     }
@@ -215,7 +216,13 @@ pub fn flow_trace(program: &Program, report: &SinkReport) -> Vec<Step> {
                 function_name(program, f)
             ),
         });
-        steps.extend(call_steps(program, f, report.effect));
+        steps.extend(call_steps_from(
+            program,
+            report.root,
+            range,
+            f,
+            report.effect,
+        ));
     }
     steps
 }

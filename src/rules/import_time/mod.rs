@@ -35,7 +35,9 @@ pub mod fl107_mp_start_without_main_guard;
 use ruff_text_size::TextRange;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
-use crate::program::{Context, Effect, EffectId, FnRef, HandoffKind, Program, SubiOp};
+use crate::program::{
+    Body, CallStep, Context, Effect, EffectId, FnRef, HandoffKind, Program, SubiOp,
+};
 use crate::rules::Rule;
 
 /// One effect reached from one module-body event.
@@ -139,7 +141,9 @@ pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
     let mut steps = Vec::new();
     let site = program.effect(hit.effect);
     if let Some(via) = hit.via {
-        steps.extend(call_steps(program, via, hit.effect));
+        let range = program.event_range(hit.file, hit.event);
+        let caller = Body::Module(hit.file);
+        steps.extend(call_steps_from(program, caller, range, via, hit.effect));
     }
     if site.body.file() != hit.file || hit.via.is_some() {
         steps.push(Step {
@@ -155,9 +159,26 @@ pub fn chain(program: &Program, hit: &Hit, effect_label: &str) -> Vec<Step> {
 
 /// One step per call on the shortest chain from `from` down to the function holding `effect`.
 pub fn call_steps(program: &Program, from: FnRef, effect: EffectId) -> Vec<Step> {
-    program
-        .call_path(from, effect)
-        .into_iter()
+    steps_of(program, program.call_path(from, effect))
+}
+
+/// Like [`call_steps`] from the call of `callee` at `range` of `caller`, past the guarded
+/// events of `callee` that call certainly skips.
+pub fn call_steps_from(
+    program: &Program,
+    caller: Body,
+    range: TextRange,
+    callee: FnRef,
+    effect: EffectId,
+) -> Vec<Step> {
+    steps_of(
+        program,
+        program.call_path_from(caller, range, callee, effect),
+    )
+}
+
+fn steps_of(program: &Program, path: Vec<CallStep>) -> Vec<Step> {
+    path.into_iter()
         .map(|step| Step {
             location: Location {
                 file: step.caller.file,

@@ -110,15 +110,19 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 }
                 match item.resolved {
                     Resolved::Effect(id) if unbounded(program, id) => Some(id),
-                    Resolved::Call(f) => program.reach(f).iter().copied().find(|id| {
-                        matches!(
-                            program.effect(*id).effect,
-                            Effect::Subinterp {
-                                op: SubiOp::Destroy,
-                                ..
-                            }
-                        )
-                    }),
+                    Resolved::Call(f) => program
+                        .call_reach(body, item.event, f)
+                        .iter()
+                        .copied()
+                        .find(|id| {
+                            matches!(
+                                program.effect(*id).effect,
+                                Effect::Subinterp {
+                                    op: SubiOp::Destroy,
+                                    ..
+                                }
+                            )
+                        }),
                     _ => None,
                 }
             });

@@ -157,6 +157,8 @@ pub fn body_effects(
 /// One resolution of one event of a body.
 #[derive(Clone, Copy, Debug)]
 pub struct Item {
+    /// The event's number in its body (for [`Program::call_reach`]).
+    pub event: usize,
     pub range: TextRange,
     pub conditional: bool,
     pub resolved: Resolved,
@@ -170,6 +172,7 @@ pub fn body_items(program: &Program, body: Body) -> Vec<Item> {
             for (i, e) in program.summary(file).body.iter().enumerate() {
                 for r in program.body_events[file.0 as usize].get(i) {
                     out.push(Item {
+                        event: i,
                         range: e.range,
                         conditional: e.conditional,
                         resolved: *r,
@@ -178,10 +181,11 @@ pub fn body_items(program: &Program, body: Body) -> Vec<Item> {
             }
         }
         Body::Function(f) => {
-            for (range, flags, resolved) in program.fn_events[f.file.0 as usize].with_flags(f.func)
-            {
+            let events = program.fn_events[f.file.0 as usize].with_flags(f.func);
+            for (i, (range, flags, resolved)) in events.enumerate() {
                 for r in resolved {
                     out.push(Item {
+                        event: i,
                         range,
                         conditional: flags.conditional(),
                         resolved: *r,
@@ -323,7 +327,7 @@ pub fn walk_live(
             }
             Resolved::Call(f) => {
                 let waits = program
-                    .reach(f)
+                    .call_reach(body, item.event, f)
                     .iter()
                     .any(|id| matches!(program.effect(*id).effect, Effect::ThreadWait { .. }));
                 if waits {

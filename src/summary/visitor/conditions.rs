@@ -6,7 +6,7 @@ use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt};
 
 use crate::settings::Platform;
-use crate::summary::{Name, ParamGuard, Value};
+use crate::summary::{Name, ParamGuard, ParamTest, Value};
 
 use super::ModuleVisitor;
 use super::eval::{CalleeKind, literal_value};
@@ -41,6 +41,20 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         );
         let clauses: Vec<_> = clauses.collect();
         let fork_child = self.fork_child_clause(&clauses);
+        // The `else` of a lone `if` runs only when its test is false.
+        let constant_first = match clauses.as_slice() {
+            [(Some(test), _), (None, _)] => self
+                .constant_test(test)
+                .map(|(truth, names)| (!truth, names)),
+            _ => None,
+        };
+        // `if not p: … else: <body>`: the `else` runs only when the one test is false.
+        let negated_first = match clauses.as_slice() {
+            [(Some(test), _), (None, _)] if !matches!(test, Expr::BoolOp(_)) => {
+                self.param_tests(test).pop().map(ParamGuard::negated)
+            }
+            _ => None,
+        };
         // Platforms on which no earlier clause was certainly taken, and whether every earlier
         // test was decided by the platform alone (then this clause is not "conditional": its
         // platforms say when it runs).
@@ -83,13 +97,22 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             let conditional = !(main || decided && decided_so_far);
             let saved_platforms = std::mem::replace(&mut self.platforms, runs_on);
             self.conditional += u32::from(conditional);
-            let guards = match (i, test) {
-                (0, Some(test)) => self.param_tests(test),
-                _ => Vec::new(),
+            let guards = match test {
+                Some(test) => self.param_tests(test),
+                None => negated_first.clone().into_iter().collect(),
+            };
+            // `if debug:` on a module constant `debug = 0`; the `else` of `if not debug:`.
+            let constant = match test {
+                Some(test) => self.constant_test(test),
+                None => constant_first.clone(),
             };
             let first_event = self.function_event_count();
+            let first_body_event = self.event_count();
             self.visit_clause(None, body, main);
             self.record_guards(guards, first_event);
+            if let Some((false, names)) = constant {
+                self.record_constant_guard(names, first_body_event);
+            }
             self.conditional -= u32::from(conditional);
             self.platforms = saved_platforms;
             if let Some((clause, fork)) = fork_child
@@ -138,28 +161,12 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     fn platform_test(&self, test: &'a Expr, platform: Platform) -> Option<bool> {
+        decide(test, &mut |leaf| self.platform_leaf(leaf, platform))
+    }
+
+    /// One comparison or call of a platform test.
+    fn platform_leaf(&self, test: &'a Expr, platform: Platform) -> Option<bool> {
         match test {
-            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
-                self.platform_test(&u.operand, platform).map(|b| !b)
-            }
-            Expr::BoolOp(b) => {
-                let answers: Vec<Option<bool>> = b
-                    .values
-                    .iter()
-                    .map(|v| self.platform_test(v, platform))
-                    .collect();
-                let (decisive, other) = match b.op {
-                    ast::BoolOp::And => (false, true),
-                    ast::BoolOp::Or => (true, false),
-                };
-                if answers.contains(&Some(decisive)) {
-                    Some(decisive)
-                } else if answers.iter().all(|a| *a == Some(other)) {
-                    Some(other)
-                } else {
-                    None
-                }
-            }
             Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
                 let (left, right) = (&*c.left, &c.comparators[0]);
                 let (value, literal) =
@@ -228,7 +235,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     pub(super) fn param_passed_through(
         &self,
         assign: &'a ast::StmtAssign,
-    ) -> Option<(&'a str, u32)> {
+    ) -> Option<ParamSlot<'a>> {
         let [Expr::Name(target)] = assign.targets.as_slice() else {
             return None;
         };
@@ -241,14 +248,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let kept = self
             .params
             .iter()
-            .find(|(n, _)| *n == target.id.as_str() && *n == first.id.as_str())
-            .copied()?;
+            .find(|p| p.name == target.id.as_str() && p.name == first.id.as_str())
+            .cloned()?;
         let callee = self.eval_quiet(&call.func);
         matches!(self.callee_kind(&callee), CalleeKind::Project).then_some(kept)
     }
 
-    /// The conjuncts of an `if` test that compare a parameter (or one element of it) with a
-    /// literal: `version[3] == "alpha" and version[4] == 0` gives two.
+    /// The conjuncts of an `if` test that test a parameter: `version[3] == "alpha" and
+    /// version[4] == 0` gives two; `if with_scheduler:`, `if not p:`, `if p is None:` one.
     fn param_tests(&self, test: &'a Expr) -> Vec<ParamGuard> {
         if self.params.is_empty() {
             return Vec::new();
@@ -259,43 +266,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         let mut out = Vec::new();
         for c in conjuncts {
-            let Expr::Compare(cmp) = c else { continue };
-            let ([op], [right]) = (&*cmp.ops, &*cmp.comparators) else {
+            let Some((name, test)) = param_test(c) else {
                 continue;
             };
-            let equal = match op {
-                CmpOp::Eq => true,
-                CmpOp::NotEq => false,
-                _ => continue,
-            };
-            let (name, index) = match &*cmp.left {
-                Expr::Name(n) => (n.id.as_str(), None),
-                Expr::Subscript(sub) => match (&*sub.value, &*sub.slice) {
-                    (Expr::Name(n), Expr::NumberLiteral(k)) => match &k.value {
-                        ast::Number::Int(k) => match k.as_u64().and_then(|k| u32::try_from(k).ok())
-                        {
-                            Some(k) => (n.id.as_str(), Some(k)),
-                            None => continue,
-                        },
-                        _ => continue,
-                    },
-                    _ => continue,
-                },
-                _ => continue,
-            };
-            let Some(&(_, position)) = self.params.iter().find(|(n, _)| *n == name) else {
-                continue;
-            };
-            let Some(literal) = literal_value(right) else {
+            let Some(param) = self.params.iter().find(|p| p.name == name) else {
                 continue;
             };
             out.push(ParamGuard {
                 events: 0..0,
-                position,
+                position: param.position,
                 name: Name::new(name),
-                index,
-                equal,
-                literal,
+                default: param.default.clone(),
+                test,
             });
         }
         out
@@ -332,6 +314,110 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.in_main_guard |= main;
         self.visit_body(body);
         self.in_main_guard = saved;
+    }
+}
+
+/// A parameter of the function being walked that a test may be a guard on.
+#[derive(Clone, Debug)]
+pub(super) struct ParamSlot<'a> {
+    pub(super) name: &'a str,
+    /// Among the positional parameters, the receiver included (`None`: keyword-only).
+    pub(super) position: Option<u32>,
+    /// The default, when it is a literal.
+    pub(super) default: Option<Value>,
+}
+
+impl<'a> ParamSlot<'a> {
+    /// The parameters a test can be a guard on: not the receiver of a method (`receiver`),
+    /// nor `*args`/`**kwargs`.
+    pub(super) fn of(params: &'a ast::Parameters, receiver: bool) -> Vec<ParamSlot<'a>> {
+        let positional = params.posonlyargs.iter().chain(&params.args).enumerate();
+        let positional = positional.map(|(i, p)| (p, Some(i as u32)));
+        let keyword_only = params.kwonlyargs.iter().map(|p| (p, None));
+        positional
+            .chain(keyword_only)
+            .filter(|(_, position)| !(receiver && *position == Some(0)))
+            .map(|(p, position)| ParamSlot {
+                name: p.parameter.name.id.as_str(),
+                position,
+                default: p.default.as_deref().and_then(literal_value),
+            })
+            .collect()
+    }
+}
+
+/// A test of one name: `p`, `not p`, `p == LIT`, `p[k] != LIT`, `p is None`, `p is not
+/// True`; the name and what is tested.
+pub(super) fn param_test(test: &Expr) -> Option<(&str, ParamTest)> {
+    match test {
+        Expr::Name(n) => Some((n.id.as_str(), ParamTest::Truth(true))),
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => match &*u.operand {
+            Expr::Name(n) => Some((n.id.as_str(), ParamTest::Truth(false))),
+            _ => None,
+        },
+        Expr::Compare(cmp) => {
+            let ([op], [right]) = (&*cmp.ops, &*cmp.comparators) else {
+                return None;
+            };
+            let (equal, identity) = match op {
+                CmpOp::Eq => (true, false),
+                CmpOp::NotEq => (false, false),
+                CmpOp::Is => (true, true),
+                CmpOp::IsNot => (false, true),
+                _ => return None,
+            };
+            let (name, index) = match &*cmp.left {
+                Expr::Name(n) => (n.id.as_str(), None),
+                Expr::Subscript(sub) => match (&*sub.value, &*sub.slice) {
+                    (Expr::Name(n), Expr::NumberLiteral(k)) => match &k.value {
+                        ast::Number::Int(k) => {
+                            let k = k.as_u64().and_then(|k| u32::try_from(k).ok())?;
+                            (n.id.as_str(), Some(k))
+                        }
+                        _ => return None,
+                    },
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let literal = literal_value(right)?;
+            Some((
+                name,
+                ParamTest::Compare {
+                    index,
+                    equal,
+                    identity,
+                    literal,
+                },
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// What a test made of `not`, `and` and `or` of tests `leaf` decides says (`None`: not
+/// decided).
+pub(super) fn decide<'e>(
+    test: &'e Expr,
+    leaf: &mut dyn FnMut(&'e Expr) -> Option<bool>,
+) -> Option<bool> {
+    match test {
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => decide(&u.operand, leaf).map(|b| !b),
+        Expr::BoolOp(b) => {
+            let answers: Vec<Option<bool>> = b.values.iter().map(|v| decide(v, leaf)).collect();
+            let (decisive, other) = match b.op {
+                ast::BoolOp::And => (false, true),
+                ast::BoolOp::Or => (true, false),
+            };
+            if answers.contains(&Some(decisive)) {
+                Some(decisive)
+            } else if answers.iter().all(|a| *a == Some(other)) {
+                Some(other)
+            } else {
+                None
+            }
+        }
+        other => leaf(other),
     }
 }
 

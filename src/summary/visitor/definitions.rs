@@ -7,11 +7,38 @@ use ruff_text_size::TextRange;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::summary::{
-    CallArgs, ClassIdx, ClassSummary, EventKind, FuncIdx, FunctionSummary, SharedName, Value,
+    ArgShape, CallArgs, ClassIdx, ClassSummary, EventKind, FuncIdx, FunctionSummary, Receiver,
+    SharedName, Value,
 };
 
 use super::scope::{QualPrefix, Scope, concat};
 use super::{ModuleVisitor, Pending, PendingBody};
+
+/// Decorators whose function is called with the arguments its callers write: a test on a
+/// parameter of a function decorated otherwise (a wrapper may pass anything) is no guard.
+const ARGUMENT_KEEPING_DECORATORS: &[&str] = &[
+    "staticmethod",
+    "classmethod",
+    "abstractmethod",
+    "override",
+    "final",
+    "contextmanager",
+    "asynccontextmanager",
+    "cache",
+    "lru_cache",
+];
+
+/// The last name of a decorator: `staticmethod`, `abc.abstractmethod`,
+/// `functools.lru_cache(maxsize=8)` → `lru_cache`; `""` for anything else.
+fn decorator_name(expr: &ruff_python_ast::Expr) -> &str {
+    use ruff_python_ast::Expr;
+    match expr {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.id.as_str(),
+        Expr::Call(c) => decorator_name(&c.func),
+        _ => "",
+    }
+}
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     pub(super) fn visit_function_def(&mut self, def: &'a StmtFunctionDef) {
@@ -33,6 +60,20 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 .methods
                 .insert(def.name.id.clone(), idx);
         }
+        let decorators: Vec<&str> = def
+            .decorator_list
+            .iter()
+            .map(|d| decorator_name(&d.expression))
+            .collect();
+        self.summary.functions[idx as usize].receiver = match class {
+            None => Receiver::None,
+            Some(_) if decorators.contains(&"staticmethod") => Receiver::Static,
+            Some(_) if decorators.contains(&"classmethod") => Receiver::Class,
+            Some(_) => Receiver::Instance,
+        };
+        let guardable = decorators
+            .iter()
+            .all(|d| ARGUMENT_KEEPING_DECORATORS.contains(d));
         let value = if self.sink.is_none() && !in_class {
             Value::Qual(concat([&self.summary.module, ".", &prefix, name]))
         } else {
@@ -51,6 +92,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     EventKind::Call {
                         callee: d,
                         args: args.shared(),
+                        shape: ArgShape::UNKNOWN,
                     },
                 );
             }
@@ -64,6 +106,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 body: PendingBody::Stmts(def.body.as_slice()),
                 parameters: Some(&def.parameters),
                 class,
+                guardable,
                 qual_prefix,
                 depth,
             });
@@ -83,6 +126,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             long_loop: None,
             code_string: false,
             guards: Vec::new(),
+            receiver: Receiver::None,
         });
         idx
     }

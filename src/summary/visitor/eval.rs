@@ -7,7 +7,9 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::knowledge::{Api, ApiKind, EffectKind};
-use crate::summary::{CallArgs, ClassIdx, EventKind, Handle, Instance, Name, RegionKind, Value};
+use crate::summary::{
+    ArgShape, CallArgs, ClassIdx, EventKind, Handle, Instance, Name, RegionKind, Value,
+};
 use std::sync::Arc;
 
 use super::regions::{SEEN_IS_RUNNING, SEEN_MAIN_THREAD_CHECK, is_assertion_call};
@@ -34,6 +36,19 @@ pub(super) fn literal_value(expr: &Expr) -> Option<Value> {
         Expr::NoneLiteral(_) => Some(Value::None),
         _ => None,
     }
+}
+
+/// What a call passes beyond the arguments `kept` of it (see [`ArgShape`]).
+fn arg_shape(arguments: &ast::Arguments, kept: &CallArgs) -> ArgShape {
+    let star = arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
+    let double_star = arguments.keywords.iter().any(|k| k.arg.is_none());
+    let unkept = arguments
+        .keywords
+        .iter()
+        .filter_map(|k| k.arg.as_ref())
+        .map(|name| name.as_str())
+        .filter(|name| !kept.keywords.iter().any(|(k, _)| k == name));
+    ArgShape::new(arguments.args.len(), star, double_star, unkept)
 }
 
 /// What a called value is to the summary.
@@ -246,6 +261,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         body: PendingBody::Lambda(&lambda.body),
                         parameters: lambda.parameters.as_deref(),
                         class: None,
+                        guardable: true,
                         qual_prefix,
                         depth,
                     });
@@ -351,6 +367,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             return Value::Unknown;
         }
         self.calls_seen += 1;
+        self.note_attribute_named(&call.arguments);
         let callee = self.eval(&call.func);
         let kind = self.callee_kind(&callee);
         // `x.submit(...)` on an `x` this module cannot name: the value flow may know it.
@@ -390,6 +407,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 self.eval_args(&call.arguments, matches!(callee, Value::Partial(_)))
             }
         };
+        let shape = arg_shape(&call.arguments, &args);
         self.last_callee = None;
         let range = call.range();
         let in_args = self.seen;
@@ -457,7 +475,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 Value::Unknown
             }
             (Value::Qual(_), CalleeKind::Known(api)) => self.call_known(api, args, range),
-            (Value::Qual(q), CalleeKind::Project) => self.call_project(q, &callee, args, range),
+            (Value::Qual(q), CalleeKind::Project) => {
+                self.call_project(q, &callee, args, shape, range)
+            }
             (Value::BoundMethod { receiver, .. }, CalleeKind::Known(api)) => {
                 let receiver = receiver.clone();
                 self.call_known_method(&receiver, api, &callee, args, range)
@@ -469,6 +489,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     EventKind::Call {
                         callee: callee.clone(),
                         args: args.shared(),
+                        shape,
                     },
                 );
                 Value::Unknown
@@ -541,6 +562,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             EventKind::Call {
                 callee: Value::Qual(api.name.as_str().into()),
                 args: ctor.clone(),
+                shape: ArgShape::UNKNOWN,
             },
         );
         match class {
@@ -561,13 +583,21 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     /// A call of project code by its qualified name (a function, or a class).
-    fn call_project(&mut self, q: &str, callee: &Value, args: CallArgs, range: TextRange) -> Value {
+    fn call_project(
+        &mut self,
+        q: &str,
+        callee: &Value,
+        args: CallArgs,
+        shape: ArgShape,
+        range: TextRange,
+    ) -> Value {
         let ctor = args.shared();
         self.push_event(
             range,
             EventKind::Call {
                 callee: callee.clone(),
                 args: ctor.clone(),
+                shape,
             },
         );
         // It may be a class: keep what it makes trackable; the link step decides.
@@ -612,6 +642,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             EventKind::Call {
                 callee: callee.clone(),
                 args: args.clone(),
+                shape: ArgShape::UNKNOWN,
             },
         );
         match returns {

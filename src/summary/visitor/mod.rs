@@ -11,6 +11,7 @@
 
 mod code_string;
 mod conditions;
+mod constants;
 mod definitions;
 mod eval;
 mod fork_child;
@@ -28,11 +29,12 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
     ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, Instance, ModuleSummary, Name, QName,
-    RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
+    Receiver, RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
 };
 
 use std::sync::Arc;
 
+use conditions::ParamSlot;
 use imports::parent;
 use prescan::{Prescan, prescan, scan_tokens, too_many_brackets};
 use regions::SEEN_IS_RUNNING;
@@ -113,6 +115,7 @@ pub fn summarize(
     let mut v = ModuleVisitor::new(&mut summary, index, source);
     v.visit_module(parsed.syntax().body.as_slice());
     v.finish_made();
+    v.finish_constant_guards();
     let platform_choices = std::mem::take(&mut v.platform_choices);
     // A file nested past what the visitor follows is not lowered either: its value flow is
     // left out (no objects are followed through it), and the lowering's own recursion stays
@@ -151,6 +154,9 @@ struct Pending<'a> {
     parameters: Option<&'a Parameters>,
     /// For methods: the class whose instance the first parameter is.
     class: Option<ClassIdx>,
+    /// Calls reach the body with the arguments as written (no decorator but the few that
+    /// keep them), so that tests on its parameters are [`ParamGuard`](super::ParamGuard)s.
+    guardable: bool,
     qual_prefix: QualPrefix<'a>,
     /// Nesting depth where it was defined: its body continues from there.
     depth: usize,
@@ -171,6 +177,11 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Module names whose latest binding is a string literal (`BOOTSTRAP = """..."""`): code
     /// handed to a subinterpreter by name is that literal's code.
     module_strings: HashMap<&'a str, &'a ast::ExprStringLiteral>,
+    /// Module names first bound to a literal (`debug = 0`), with it: a constant if that is
+    /// the only binding (see `constants.rs`).
+    module_literals: HashMap<&'a str, Value>,
+    /// How many times each module name is bound, anywhere in the module.
+    module_bindings: HashMap<&'a str, u32>,
     qual_prefix: QualPrefix<'a>,
     /// Scope tables of finished function bodies, kept to be reused (cleared) so that each
     /// function does not grow a fresh table.
@@ -207,10 +218,13 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Forks whose parent ends the process in its own branch (`if pid > 0: os._exit(0)`):
     /// the step of a double-fork daemonizer (FL207).
     daemonizing_forks: Vec<TextRange>,
-    /// Names that still hold a parameter of the plain function being walked, with its
-    /// position: `if version[3] == "alpha":` on one of them is a
+    /// Names that still hold a parameter of the function being walked, with its position
+    /// and default: `if version[3] == "alpha":` on one of them is a
     /// [`ParamGuard`](super::ParamGuard).
-    params: Vec<(&'a str, u32)>,
+    params: Vec<ParamSlot<'a>>,
+    /// Parameters the function being walked binds again somewhere: a test on one of them,
+    /// even before the new binding, is not a guard (a loop may run it after).
+    rebound_params: Vec<&'a str>,
     /// The text the AST was parsed from (the file, or a code string being walked).
     source: &'a str,
     /// Calls evaluated so far (any callee): a loop whose body adds some does work.
@@ -245,6 +259,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             pending: Vec::new(),
             sink: None,
             module_strings: HashMap::default(),
+            module_literals: HashMap::default(),
+            module_bindings: HashMap::default(),
             qual_prefix: QualPrefix {
                 base: SharedName::from(""),
                 locals_of: None,
@@ -268,6 +284,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             following: None,
             daemonizing_forks: Vec::new(),
             params: Vec::new(),
+            rebound_params: Vec::new(),
             source,
             calls_seen: 0,
             seen: 0,
@@ -333,19 +350,16 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }
             }
             self.scopes.push(scope);
-            // Parameters of plain functions, by the position a call passes them at (methods
-            // are left out: their calls do not pass `self`).
-            let params = match (p.parameters, p.class) {
-                (Some(params), None) => params
-                    .posonlyargs
-                    .iter()
-                    .chain(&params.args)
-                    .enumerate()
-                    .map(|(i, param)| (param.parameter.name.id.as_str(), i as u32))
-                    .collect(),
+            let params = match p.parameters {
+                Some(params) if p.guardable => {
+                    let receiver = self.summary.functions[p.idx as usize].receiver;
+                    let unwritten = matches!(receiver, Receiver::Instance | Receiver::Class);
+                    ParamSlot::of(params, unwritten)
+                }
                 _ => Vec::new(),
             };
             let saved_params = std::mem::replace(&mut self.params, params);
+            let saved_rebound = std::mem::take(&mut self.rebound_params);
             self.pending.push(Vec::new());
             // A function's body runs whenever it is called: where it was defined does not
             // make its events conditional or platform-bound.
@@ -370,6 +384,18 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.platforms = saved_platforms;
             self.conditional = saved_conditional;
             self.params = saved_params;
+            if let Some(scope) = self.scopes.last() {
+                let local = &scope.names;
+                let shadowed = |name: &str| local.contains_key(name);
+                let guards = &mut self.summary.constant_guards;
+                guards.retain(|g| g.func != Some(p.idx) || !g.names.iter().any(|n| shadowed(n)));
+            }
+            let rebound = std::mem::replace(&mut self.rebound_params, saved_rebound);
+            if !rebound.is_empty() {
+                self.summary.functions[p.idx as usize]
+                    .guards
+                    .retain(|g| !rebound.contains(&g.name.as_str()));
+            }
             let inner = self.pending.pop().unwrap_or_default();
             self.walk_pending(inner);
             if let Some(mut scope) = self.scopes.pop() {
@@ -455,6 +481,9 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             Stmt::For(f) => self.visit_for(f),
             Stmt::Try(t) => self.visit_try(t),
             Stmt::Assign(a) => {
+                if let [target] = a.targets.as_slice() {
+                    self.note_module_literal(target, &a.value);
+                }
                 let v = self.eval(&a.value);
                 let kept = self.param_passed_through(a);
                 for target in &a.targets {
@@ -467,6 +496,10 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                     self.module_strings.insert(name.id.as_str(), literal);
                 }
                 if let Some(kept) = kept {
+                    // Bound back to itself: still the parameter (see `param_passed_through`).
+                    if let Some(i) = self.rebound_params.iter().rposition(|n| *n == kept.name) {
+                        self.rebound_params.swap_remove(i);
+                    }
                     self.params.push(kept);
                 }
                 self.note_fork_var(a);
@@ -505,6 +538,7 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             }
             Stmt::AnnAssign(a) => {
                 if let Some(value) = &a.value {
+                    self.note_module_literal(&a.target, value);
                     let v = self.eval(value);
                     self.visit_assign_target(&a.target, v);
                 }

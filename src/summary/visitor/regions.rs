@@ -7,7 +7,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::knowledge::EffectKind;
-use crate::summary::{EventKind, Instance, LongLoop, Name, Region, RegionKind, Value};
+use crate::summary::{ArgShape, EventKind, Instance, LongLoop, Name, Region, RegionKind, Value};
 
 use super::ModuleVisitor;
 use super::fork_child::breaks_out;
@@ -49,6 +49,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                     EventKind::Call {
                         callee: enter,
                         args: None,
+                        shape: ArgShape::UNKNOWN,
                     },
                 );
                 held.push(receiver);
@@ -76,6 +77,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 EventKind::Call {
                     callee: exit,
                     args: None,
+                    shape: ArgShape::UNKNOWN,
                 },
             );
         }

@@ -123,12 +123,14 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if declared_global || self.scopes.len() == 1 {
             // Any new binding of a module name replaces a string literal it held.
             self.module_strings.remove(name);
+            self.count_module_binding(name);
         }
         let scope = if declared_global {
             self.scopes.first_mut()
         } else {
-            if let Some(i) = self.params.iter().position(|(n, _)| *n == name) {
+            if let Some(i) = self.params.iter().position(|p| p.name == name) {
                 self.params.swap_remove(i);
+                self.rebound_params.push(name);
             }
             self.scopes.last_mut()
         };
@@ -170,6 +172,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             Expr::Attribute(attr) => {
                 let receiver = self.eval_quiet(&attr.value);
                 let name = attr.attr.id.as_str();
+                self.note_attribute_store(&receiver, name);
                 match (&receiver, &value) {
                     (Value::Instance(inst), Value::Bool(b)) if name == "daemon" => {
                         self.daemon_by_handle.insert(inst.handle, *b);
