@@ -245,6 +245,10 @@ impl PointsTo {
                 let (b, s) = (self.var(m, *base), self.var(m, *src));
                 self.add_use(b, Use::ElemStore { src: s });
             }
+            Op::DictKey { base, key } => {
+                let (b, k) = (self.var(m, *base), self.var(m, *key));
+                self.add_use(b, Use::DictKey { src: k });
+            }
             Op::IndexLoad { dst, base, index } => {
                 let (d, b) = (self.var(m, *dst), self.var(m, *base));
                 self.add_use(

@@ -96,6 +96,13 @@ pub enum Obj {
         recv: ObjId,
         attr: u32,
     },
+    /// `d.items()` of container `d`: its elements are [`Obj::Pair`]s of `d`.
+    Items(ObjId),
+    /// `d.values()` of container `d`: its elements are `d`'s values, not its keys.
+    Values(ObjId),
+    /// A `(key, value)` pair of container `d`, as `d.items()` and `d.popitem()` give them:
+    /// `pair[0]` is a key of `d`, `pair[1]` a value.
+    Pair(ObjId),
     /// `super()` in a method of `class`, called on `recv`.
     Super {
         class: ObjId,
@@ -171,6 +178,10 @@ enum Use {
         dst: NodeId,
     },
     ElemStore {
+        src: NodeId,
+    },
+    /// `src` holds a key of the container (see [`Op::DictKey`]).
+    DictKey {
         src: NodeId,
     },
     IndexLoad {
@@ -367,6 +378,8 @@ pub struct PointsTo {
     handled: HashSet<(u32, ObjId)>,
     elem: u32,
     values: u32,
+    /// The field holding a container's keys that are objects (see [`Op::DictKey`]).
+    keys: u32,
     /// The name `__init__`.
     init: u32,
     /// Where the results of constructors' `__init__` calls go: nothing reads them.
@@ -508,6 +521,7 @@ impl PointsTo {
             handled: HashSet::default(),
             elem: 0,
             values: 0,
+            keys: 0,
             init: 0,
             discarded: 0,
             tracked_classes: HashMap::default(),
@@ -550,6 +564,7 @@ impl PointsTo {
         }
         pt.elem = pt.name("[]");
         pt.values = pt.name("{}");
+        pt.keys = pt.name("{keys}");
         pt.init = pt.name("__init__");
         pt.discarded = pt.new_node();
         let max_file = modules
@@ -856,6 +871,7 @@ impl PointsTo {
             Use::Call(id) => Some(self.calls[id as usize].dst),
             Use::Store { .. }
             | Use::ElemStore { .. }
+            | Use::DictKey { .. }
             | Use::KeyStore { .. }
             | Use::Raise { .. } => None,
         }

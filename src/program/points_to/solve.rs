@@ -337,14 +337,22 @@ impl PointsTo {
             Use::ElemLoad { dst } => {
                 if self.is_container(o) {
                     let (e, v) = self.elem_fields(o);
+                    let k = self.keys_field(o);
                     self.edge(e, dst, Filter::All);
                     self.edge(v, dst, Filter::All);
+                    self.edge(k, dst, Filter::All);
                 }
             }
             Use::ElemStore { src } => {
                 if self.is_container(o) {
                     let (e, _) = self.elem_fields(o);
                     self.edge(src, e, Filter::All);
+                }
+            }
+            Use::DictKey { src } => {
+                if self.is_container(o) {
+                    let k = self.keys_field(o);
+                    self.edge(src, k, Filter::All);
                 }
             }
             Use::IndexLoad { dst, index } => {
@@ -470,7 +478,56 @@ impl PointsTo {
                 | Obj::Generator(_)
                 | Obj::Slice { .. }
                 | Obj::LibData { .. }
+                | Obj::Items(_)
+                | Obj::Values(_)
+                | Obj::Pair(_)
         )
+    }
+
+    /// The field of a container holding its keys that are objects.
+    pub(super) fn keys_field(&mut self, o: ObjId) -> NodeId {
+        if let Obj::Slice { base, .. } = *self.object(o) {
+            return self.keys_field(base);
+        }
+        self.field(o, self.keys)
+    }
+
+    /// `d.values()`: a view whose elements are `d`'s values (iterating `d` itself also gives
+    /// its keys).
+    fn values_view(&mut self, d: ObjId) -> ObjId {
+        let d = match *self.object(d) {
+            Obj::Slice { base, .. } => base,
+            _ => d,
+        };
+        let view = self.obj(Obj::Values(d));
+        let slot = self.field(view, self.elem);
+        let (e, v) = self.elem_fields(d);
+        self.edge(e, slot, Filter::All);
+        self.edge(v, slot, Filter::All);
+        view
+    }
+
+    /// `d.items()`: a view whose elements are `d`'s `(key, value)` pairs, one pair object
+    /// per container (what a pair holds is what the container holds).
+    fn items_view(&mut self, d: ObjId) -> (ObjId, ObjId) {
+        let d = match *self.object(d) {
+            Obj::Slice { base, .. } => base,
+            _ => d,
+        };
+        let items = self.obj(Obj::Items(d));
+        let pair = self.obj(Obj::Pair(d));
+        let elems = self.field(items, self.elem);
+        if !self.pts[elems as usize].contains(&pair) {
+            self.add(elems, pair);
+            let (first, second) = (self.name("#0"), self.name("#1"));
+            let (key_slot, value_slot) = (self.field(pair, first), self.field(pair, second));
+            let keys = self.keys_field(d);
+            let (e, v) = self.elem_fields(d);
+            self.edge(keys, key_slot, Filter::All);
+            self.edge(e, value_slot, Filter::All);
+            self.edge(v, value_slot, Filter::All);
+        }
+        (items, pair)
     }
 
     /// The field of a container where a key or position lives: a slice's positions are its
@@ -553,6 +610,9 @@ impl PointsTo {
             | Obj::Generator(_)
             | Obj::Slice { .. }
             | Obj::LibData { .. }
+            | Obj::Items(_)
+            | Obj::Values(_)
+            | Obj::Pair(_)
             | Obj::Str(_) => {
                 // Methods of builtin types, named as PyCG names them; a container's are
                 // also followed by name when called (`append` stores, `pop` reads).
@@ -571,7 +631,8 @@ impl PointsTo {
                         kind: ContainerKind::Tuple,
                         ..
                     }
-                    | Obj::VarArgs(_) => "<**PyTuple**>",
+                    | Obj::VarArgs(_)
+                    | Obj::Pair(_) => "<**PyTuple**>",
                     Obj::Generator(_) => "<**PyGenerator**>",
                     _ => "<**PyList**>",
                 };
@@ -911,6 +972,10 @@ impl PointsTo {
                 if let Some(a) = second {
                     self.edge(a, elem, Filter::All);
                 }
+                if let (Some(k), "setdefault") = (first, method) {
+                    let keys = self.keys_field(recv);
+                    self.edge(k, keys, Filter::All);
+                }
                 if method == "setdefault" {
                     self.edge(elem, call.dst, Filter::All);
                     self.edge(values, call.dst, Filter::All);
@@ -921,9 +986,29 @@ impl PointsTo {
                     self.add_use(a, Use::ElemLoad { dst: elem });
                 }
             }
-            "pop" | "popleft" | "get" | "popitem" | "copy" | "values" | "items" | "keys"
-            | "get_nowait" => {
-                if matches!(method, "copy" | "values" | "items" | "keys") {
+            "items" => {
+                let (items, _) = self.items_view(recv);
+                self.add(call.dst, items);
+            }
+            "popitem"
+                if matches!(
+                    self.object(recv),
+                    Obj::Container {
+                        kind: ContainerKind::Dict,
+                        ..
+                    } | Obj::VarKeywords(_)
+                        | Obj::LibData { .. }
+                ) =>
+            {
+                let (_, pair) = self.items_view(recv);
+                self.add(call.dst, pair);
+            }
+            "values" => {
+                let view = self.values_view(recv);
+                self.add(call.dst, view);
+            }
+            "pop" | "popleft" | "get" | "popitem" | "copy" | "keys" | "get_nowait" => {
+                if matches!(method, "copy" | "keys") {
                     // A view or copy: iterating it gives the elements.
                     self.add(call.dst, recv);
                 } else {

@@ -259,6 +259,40 @@ fn a_container_made_by_a_call_holds_what_is_put_in_it() {
 }
 
 #[test]
+fn a_dict_keeps_its_keys_apart_from_its_values() {
+    // `d[k] = v`, `{k: v}` and `{k: v for …}` with keys that are objects: iterating the dict
+    // gives its keys, `values()` its values only, `items()` pairs with the key first.
+    let g = graph(&[(
+        "m",
+        "def k(): pass\ndef v(): pass\ndef w(): pass\ndef x(): pass\n\
+         d = {}\nd[k] = v\n\
+         def keys():\n    for f in d: f()\n\
+         def values():\n    for f in d.values(): f()\n\
+         def first():\n    for a, b in list(d.items()): a()\n\
+         def second():\n    for a, b in d.items(): b()\n\
+         def popped():\n    key, _ = d.popitem()\n    key()\n\
+         e = {w: None}\nc = {f: None for f in [x]}\n\
+         def display():\n    for f in e: f()\n\
+         def comprehension():\n    for f in c.keys(): f()\n",
+    )]);
+    // The project functions each one calls (builtin methods such as `dict.items` aside).
+    let project = |f: &str| -> Vec<String> {
+        callees(&g, f)
+            .into_iter()
+            .filter(|c| c.starts_with("m."))
+            .map(String::from)
+            .collect()
+    };
+    assert!(project("m.keys").contains(&"m.k".to_string()));
+    assert_eq!(project("m.values"), ["m.v"]);
+    assert_eq!(project("m.first"), ["m.k"]);
+    assert_eq!(project("m.second"), ["m.v"]);
+    assert_eq!(project("m.popped"), ["m.k"]);
+    assert_eq!(project("m.display"), ["m.w"]);
+    assert_eq!(project("m.comprehension"), ["m.x"]);
+}
+
+#[test]
 fn an_attribute_a_library_base_class_sets_is_one_container() {
     // `self._threads` is made by the library's `__init__`: what one method adds to it is
     // what another iterates.

@@ -92,8 +92,8 @@ impl Lowerer {
         let dst = self.temp();
         let site = self.site(range);
         self.emit(Op::Container { dst, site, kind });
-        if let Some(k) = key {
-            self.expr(k);
+        if let Some(key) = key.and_then(|k| self.expr(k)) {
+            self.emit(Op::DictKey { base: dst, key });
         }
         for e in elements {
             if let Some(src) = self.expr(e) {
@@ -234,10 +234,10 @@ impl Lowerer {
                     let value = self.expr(&item.value);
                     match &item.key {
                         Some(k) => {
-                            self.expr(k);
-                            if let Some(src) = value {
-                                match literal_key(k) {
-                                    Some(key) => {
+                            let key_var = self.expr(k);
+                            match literal_key(k) {
+                                Some(key) => {
+                                    if let Some(src) = value {
                                         let key = self.intern(&key);
                                         self.emit(Op::KeyStore {
                                             base: dst,
@@ -245,7 +245,14 @@ impl Lowerer {
                                             src,
                                         });
                                     }
-                                    None => self.emit(Op::ElemStore { base: dst, src }),
+                                }
+                                None => {
+                                    if let Some(src) = value {
+                                        self.emit(Op::ElemStore { base: dst, src });
+                                    }
+                                    if let Some(key) = key_var {
+                                        self.emit(Op::DictKey { base: dst, key });
+                                    }
                                 }
                             }
                         }

@@ -472,14 +472,18 @@ impl Lowerer {
             Expr::Subscript(s) => {
                 let base = self.expr(&s.value);
                 let key = self.expr(&s.slice);
-                let _ = key;
                 if let (Some(base), Some(src)) = (base, value) {
                     match literal_key(&s.slice) {
                         Some(k) => {
                             let key = self.intern(&k);
                             self.emit(Op::KeyStore { base, key, src });
                         }
-                        None => self.emit(Op::ElemStore { base, src }),
+                        None => {
+                            self.emit(Op::ElemStore { base, src });
+                            if let Some(key) = key {
+                                self.emit(Op::DictKey { base, key });
+                            }
+                        }
                     }
                 }
             }

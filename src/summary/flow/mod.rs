@@ -150,6 +150,13 @@ pub enum Op {
         base: Var,
         src: Var,
     },
+    /// `base[key] = …`, `{key: …}` or `{key: … for …}` with a key that is not a literal:
+    /// the object `key` holds is one of `base`'s keys (iterating a dict, `.keys()` and
+    /// `.items()` give it back; a `WeakKeyDictionary` of threads is joined from its keys).
+    DictKey {
+        base: Var,
+        key: Var,
+    },
     /// `dst = base["key"]` with a literal key: that key's value.
     KeyLoad {
         dst: Var,
