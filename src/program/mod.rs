@@ -262,6 +262,7 @@ pub struct Analyser<'a> {
     packages: HashSet<String>,
     knowledge: &'a Knowledge,
     platforms: &'a [Platform],
+    versions: &'a [PythonVersion],
     entry: globset::GlobSet,
 }
 
@@ -285,6 +286,7 @@ impl<'a> Analyser<'a> {
             modules,
             knowledge,
             platforms: &settings.platforms,
+            versions: &settings.target_versions,
             entry,
         }
     }
@@ -297,6 +299,7 @@ impl<'a> Analyser<'a> {
             packages: &self.packages,
             knowledge: self.knowledge,
             platforms: self.platforms,
+            versions: self.versions,
         };
         let summary = summarize_guarded(&s, &index);
         let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");

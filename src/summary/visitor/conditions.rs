@@ -5,7 +5,7 @@
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt};
 
-use crate::settings::Platform;
+use crate::settings::{Platform, PythonVersion};
 use crate::summary::{Name, ParamGuard, ParamTest, Value};
 
 use super::ModuleVisitor;
@@ -164,8 +164,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         decide(test, &mut |leaf| self.platform_leaf(leaf, platform))
     }
 
-    /// One comparison or call of a platform test.
+    /// One comparison or call of a platform test. A `sys.version_info` comparison that every
+    /// configured target version answers alike is decided too: the code under
+    /// `if sys.version_info < (3, 9):` never runs when the project needs 3.9 or later.
     fn platform_leaf(&self, test: &'a Expr, platform: Platform) -> Option<bool> {
+        if let Some(answer) = self.version_leaf(test) {
+            return Some(answer);
+        }
         match test {
             Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
                 let (left, right) = (&*c.left, &c.comparators[0]);
@@ -208,6 +213,58 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// The value `expr` has on `platform`, if it is `sys.platform`, `os.name` or
     /// `platform.system()`.
+    /// `sys.version_info` (or `[:n]`, `[i]`, `.major`/`.minor`) compared with a literal
+    /// tuple or integer: `Some` when every configured target version gives the same answer.
+    /// Only the major and minor numbers are known; a comparison that turns on the micro
+    /// version or later parts is not decided.
+    fn version_leaf(&self, test: &'a Expr) -> Option<bool> {
+        let Expr::Compare(c) = test else {
+            return None;
+        };
+        let ([op], [right]) = (&*c.ops, &*c.comparators) else {
+            return None;
+        };
+        let (probe, literal, op) = match (self.version_probe(&c.left), version_literal(right)) {
+            (Some(p), Some(l)) => (p, l, *op),
+            _ => (
+                self.version_probe(right)?,
+                version_literal(&c.left)?,
+                flipped(*op)?,
+            ),
+        };
+        let mut answers = self
+            .index
+            .versions
+            .iter()
+            .map(|v| compare_version(probe, *v, &literal, op));
+        let first = answers.next()??;
+        answers.all(|a| a == Some(first)).then_some(first)
+    }
+
+    /// What part of `sys.version_info` `expr` reads.
+    fn version_probe(&self, expr: &'a Expr) -> Option<VersionProbe> {
+        let is_version_info =
+            |e: &'a Expr| matches!(self.eval_quiet(e), Value::Qual(q) if &*q == "sys.version_info");
+        match expr {
+            Expr::Subscript(s) if is_version_info(&s.value) => match &*s.slice {
+                Expr::Slice(sl) if sl.lower.is_none() && sl.step.is_none() => {
+                    let upper = sl.upper.as_deref().and_then(small_int)?;
+                    Some(VersionProbe::Prefix(upper))
+                }
+                index => Some(VersionProbe::Part(small_int(index)?)),
+            },
+            _ => match self.eval_quiet(expr) {
+                Value::Qual(q) => match &*q {
+                    "sys.version_info" => Some(VersionProbe::Prefix(5)),
+                    "sys.version_info.major" => Some(VersionProbe::Part(0)),
+                    "sys.version_info.minor" => Some(VersionProbe::Part(1)),
+                    _ => None,
+                },
+                _ => None,
+            },
+        }
+    }
+
     fn platform_probe(&self, expr: &'a Expr, platform: Platform) -> Option<&'static str> {
         let (name, called) = match expr {
             Expr::Call(call) if call.arguments.is_empty() => (self.eval_quiet(&call.func), true),
@@ -421,6 +478,89 @@ pub(super) fn decide<'e>(
     }
 }
 
+/// What a version test reads of `sys.version_info`, a 5-tuple (major, minor, micro,
+/// releaselevel, serial).
+#[derive(Clone, Copy, Debug)]
+enum VersionProbe {
+    /// Its first `n` parts, as a tuple (`sys.version_info` itself is `Prefix(5)`).
+    Prefix(usize),
+    /// One part, by index.
+    Part(usize),
+}
+
+/// A non-negative integer literal that fits an index.
+fn small_int(expr: &Expr) -> Option<usize> {
+    match expr {
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => i.as_usize(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `(3, 9)` or `3`: the integers a version is compared with.
+fn version_literal(expr: &Expr) -> Option<Vec<usize>> {
+    match expr {
+        Expr::Tuple(t) => t.elts.iter().map(small_int).collect(),
+        other => small_int(other).map(|i| vec![i]),
+    }
+}
+
+/// The operator that gives the same answer with its operands swapped.
+fn flipped(op: CmpOp) -> Option<CmpOp> {
+    Some(match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::LtE => CmpOp::GtE,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::GtE => CmpOp::LtE,
+        CmpOp::Eq => CmpOp::Eq,
+        CmpOp::NotEq => CmpOp::NotEq,
+        _ => return None,
+    })
+}
+
+/// `probe <op> literal` on `version`, when the major and minor numbers settle it.
+fn compare_version(
+    probe: VersionProbe,
+    version: PythonVersion,
+    literal: &[usize],
+    op: CmpOp,
+) -> Option<bool> {
+    use std::cmp::Ordering;
+    let known = [usize::from(version.major), usize::from(version.minor)];
+    let ordering = match probe {
+        VersionProbe::Part(i) => {
+            // A part compared with a tuple is never equal and not ordered (TypeError).
+            let [value] = literal else {
+                return None;
+            };
+            known.get(i)?.cmp(value)
+        }
+        VersionProbe::Prefix(n) => {
+            let mut ordering = None;
+            for (i, value) in literal.iter().enumerate().take(n) {
+                let part = known.get(i)?;
+                if part != value {
+                    ordering = Some(part.cmp(value));
+                    break;
+                }
+            }
+            // Equal on the shared parts: the longer tuple is the greater.
+            ordering.unwrap_or_else(|| n.min(5).cmp(&literal.len()))
+        }
+    };
+    Some(match op {
+        CmpOp::Lt => ordering == Ordering::Less,
+        CmpOp::LtE => ordering != Ordering::Greater,
+        CmpOp::Gt => ordering == Ordering::Greater,
+        CmpOp::GtE => ordering != Ordering::Less,
+        CmpOp::Eq => ordering == Ordering::Equal,
+        CmpOp::NotEq => ordering != Ordering::Equal,
+        _ => return None,
+    })
+}
+
 /// Whether a block ending in `stmt` leaves it (so nothing after the block's `if` runs).
 fn terminates(stmt: &Stmt) -> bool {
     matches!(stmt, Stmt::Return(_) | Stmt::Raise(_))
@@ -512,5 +652,42 @@ mod tests {
         assert_eq!(guard("__name__ != '__main__'"), Some(false));
         assert_eq!(guard("__name__ == 'other'"), None);
         assert_eq!(guard("x or __name__ == '__main__'"), None);
+    }
+
+    fn decide_on(probe: VersionProbe, minor: u8, literal: &[usize], op: CmpOp) -> Option<bool> {
+        compare_version(probe, PythonVersion::new(3, minor), literal, op)
+    }
+
+    #[test]
+    fn version_tests_are_decided_by_major_and_minor_only() {
+        let whole = VersionProbe::Prefix(5);
+        assert_eq!(decide_on(whole, 8, &[3, 9], CmpOp::Lt), Some(true));
+        assert_eq!(decide_on(whole, 9, &[3, 9], CmpOp::Lt), Some(false));
+        assert_eq!(decide_on(whole, 9, &[3, 9], CmpOp::GtE), Some(true));
+        // `sys.version_info` is a 5-tuple: never equal to a pair, greater than its prefix.
+        assert_eq!(decide_on(whole, 9, &[3, 9], CmpOp::Eq), Some(false));
+        assert_eq!(decide_on(whole, 9, &[3], CmpOp::Gt), Some(true));
+        // `[:2]` is the pair itself.
+        assert_eq!(
+            decide_on(VersionProbe::Prefix(2), 9, &[3, 9], CmpOp::Eq),
+            Some(true)
+        );
+        // The micro version is not known.
+        assert_eq!(decide_on(whole, 9, &[3, 9, 1], CmpOp::GtE), None);
+        assert_eq!(decide_on(whole, 10, &[3, 9, 1], CmpOp::GtE), Some(true));
+        // One part against an integer; against a tuple it is a TypeError, not decided.
+        assert_eq!(
+            decide_on(VersionProbe::Part(0), 12, &[3], CmpOp::GtE),
+            Some(true)
+        );
+        assert_eq!(
+            decide_on(VersionProbe::Part(1), 12, &[13], CmpOp::Lt),
+            Some(true)
+        );
+        assert_eq!(decide_on(VersionProbe::Part(2), 12, &[0], CmpOp::Eq), None);
+        assert_eq!(
+            decide_on(VersionProbe::Part(0), 12, &[3, 0], CmpOp::Eq),
+            None
+        );
     }
 }

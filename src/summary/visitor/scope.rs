@@ -6,7 +6,7 @@ use ruff_python_ast::Expr;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::knowledge::Knowledge;
-use crate::settings::Platform;
+use crate::settings::{Platform, PythonVersion};
 use crate::summary::{SharedName, Value, last_dot};
 
 use super::ModuleVisitor;
@@ -25,6 +25,9 @@ pub struct ProjectIndex<'a> {
     pub knowledge: &'a Knowledge,
     /// The configured platforms: tests of `sys.platform` and the like are evaluated on them.
     pub platforms: &'a [Platform],
+    /// The configured target versions (oldest first, never empty): tests of
+    /// `sys.version_info` are evaluated on them.
+    pub versions: &'a [PythonVersion],
 }
 
 impl ProjectIndex<'_> {
