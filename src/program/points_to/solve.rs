@@ -337,10 +337,12 @@ impl PointsTo {
             Use::ElemLoad { dst } => {
                 if self.is_container(o) {
                     let (e, v) = self.elem_fields(o);
-                    let k = self.keys_field(o);
                     self.edge(e, dst, Filter::All);
                     self.edge(v, dst, Filter::All);
-                    self.edge(k, dst, Filter::All);
+                    if self.has_keys(o) {
+                        let k = self.keys_field(o);
+                        self.edge(k, dst, Filter::All);
+                    }
                 }
             }
             Use::ElemStore { src } => {
@@ -350,7 +352,7 @@ impl PointsTo {
                 }
             }
             Use::DictKey { src } => {
-                if self.is_container(o) {
+                if self.has_keys(o) {
                     let k = self.keys_field(o);
                     self.edge(src, k, Filter::All);
                 }
@@ -482,6 +484,17 @@ impl PointsTo {
                 | Obj::Values(_)
                 | Obj::Pair(_)
         )
+    }
+
+    /// Whether `o` may be a dict, whose keys are kept (see [`Op::DictKey`]): a list's
+    /// `xs[i] = v` has no key to keep, and most containers are lists.
+    pub(super) fn has_keys(&self, o: ObjId) -> bool {
+        match self.object(o) {
+            Obj::Container { kind, .. } => *kind == ContainerKind::Dict,
+            Obj::VarKeywords(_) | Obj::LibData { .. } => true,
+            Obj::Slice { base, .. } => self.has_keys(*base),
+            _ => false,
+        }
     }
 
     /// The field of a container holding its keys that are objects.
@@ -972,7 +985,7 @@ impl PointsTo {
                 if let Some(a) = second {
                     self.edge(a, elem, Filter::All);
                 }
-                if let (Some(k), "setdefault") = (first, method) {
+                if let (Some(k), "setdefault", true) = (first, method, self.has_keys(recv)) {
                     let keys = self.keys_field(recv);
                     self.edge(k, keys, Filter::All);
                 }
