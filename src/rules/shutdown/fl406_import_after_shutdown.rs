@@ -1,7 +1,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::program::{Effect, Program};
+use crate::program::{Body, Effect, Program};
 use crate::rules::import_time::{call_steps, function_name};
 use crate::rules::{Family, FixAvailability, Rule};
 
@@ -19,7 +19,9 @@ pub static RULE: Rule = Rule {
 Reports a function-level `import x` or `from x import y` in the code of a daemon thread (or one
 started with `_thread.start_new_thread`) whose target has a long loop (as in FL401): in the
 target or in a function it calls. The finding is at the import. Such a thread usually also gets
-FL401 at its start.
+FL401 at its start. An import in the target's own body *before* its loop is not reported: it
+runs once, as the thread starts; one inside the loop, after it (late in the thread's life) or in
+a function the loop calls is.
 
 ## Why is this bad?
 A daemon thread may still run after shutdown has begun, and its import then runs against a
@@ -55,8 +57,9 @@ Import at module top level, and prefer a non-daemon thread that is stopped and j
 forklint does not move the import for you: that changes when the module runs (FL104).
 
 ## When it does not apply
-Imports at module top level; non-daemon threads that are joined; a daemon target without a
-loop; function-level imports in code only the main thread runs. forklint does not know which
+Imports at module top level; imports at the top of the thread's target, before its loop;
+non-daemon threads that are joined; a daemon target without a loop; function-level imports in
+code only the main thread runs. forklint does not know which
 library functions import lazily: only import statements in project code are seen.
 
 ## Python versions and platforms
@@ -69,13 +72,21 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::default();
     for thread in project_threads(program).filter(|t| t.daemon) {
         for &target in thread.targets {
-            if function(program, target).long_loop.is_none() {
+            let Some(long_loop) = function(program, target).long_loop else {
                 continue;
-            }
+            };
             for &id in program.reach(target) {
-                let Effect::Import { name, .. } = &program.effect(id).effect else {
+                let effect = program.effect(id);
+                let Effect::Import { name, .. } = &effect.effect else {
                     continue;
                 };
+                // An import in the target's own body before its loop runs once, as the
+                // thread starts, not at some later turn that may fall in shutdown.
+                if effect.body == Body::Function(target)
+                    && effect.range.end() <= long_loop.range.start()
+                {
+                    continue;
+                }
                 if !reported.insert(id) {
                     continue;
                 }
