@@ -137,7 +137,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// `os.name != "nt"`, `platform.system() in ("Darwin", "Linux")`, and `not`/`and`/`or`
     /// of these) says on every configured platform: `Some` when they all agree, `None` when
     /// they differ or the test is not one forklint reads.
-    fn platform_truth(&self, test: &'a Expr) -> Option<bool> {
+    pub(super) fn platform_truth(&self, test: &'a Expr) -> Option<bool> {
         self.platform_agreement(test, Platform::ALL_BITS)
     }
 

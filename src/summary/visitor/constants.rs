@@ -16,12 +16,14 @@ use super::eval::literal_value;
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// `name = LITERAL` (or `name: T = LITERAL`) at module level: the constant's value, if
-    /// it is the name's only binding.
+    /// it is the name's only binding. A version or platform test that every configured
+    /// target answers alike is a literal too (`PY39 = sys.version_info >= (3, 9)`).
     pub(super) fn note_module_literal(&mut self, target: &'a Expr, value: &'a Expr) {
         if self.sink.is_some() || self.scopes.len() != 1 {
             return;
         }
-        if let (Expr::Name(name), Some(literal)) = (target, literal_value(value)) {
+        let literal = literal_value(value).or_else(|| self.platform_truth(value).map(Value::Bool));
+        if let (Expr::Name(name), Some(literal)) = (target, literal) {
             self.module_literals
                 .entry(name.id.as_str())
                 .or_insert(literal);
