@@ -61,7 +61,10 @@ def main():
 
 ## When it does not apply
 Calls under `if threading.current_thread() is threading.main_thread():` (or `==`) or
-`if interpreters.get_current() == interpreters.get_main():`; calls in `main()` or at module
+`if interpreters.get_current() == interpreters.get_main():`, in the `else`/`elif` of the negated
+test, or after an early exit off the main thread (`if threading.current_thread() is not
+threading.main_thread(): return`, `raise`, or `yield` then `return` in a context manager) in the
+same block; calls in `main()` or at module
 level; code strings built at run time (f-strings, parameters, calls) or imported from another
 module (a module constant bound to a literal is read as that literal). Not reported: reliance on
 `KeyboardInterrupt` in a subinterpreter; the top level of modules that such code imports.

@@ -67,7 +67,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }
                 // The test runs (and what it calls) whatever it decides.
                 let seen = self.eval_noting(test);
-                self.record_test_regions(seen, test, body);
+                self.record_test_regions(seen, test, body, stmt.range.end());
             }
             let truth = test.and_then(|t| self.platform_truth(t));
             if truth == Some(false) {
@@ -562,7 +562,7 @@ fn compare_version(
 }
 
 /// Whether a block ending in `stmt` leaves it (so nothing after the block's `if` runs).
-fn terminates(stmt: &Stmt) -> bool {
+pub(super) fn terminates(stmt: &Stmt) -> bool {
     matches!(stmt, Stmt::Return(_) | Stmt::Raise(_))
 }
 

@@ -215,6 +215,9 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// The statement after the one being visited in its block (where a child branch that
     /// falls out of its `if` goes next, FL207).
     following: Option<&'a Stmt>,
+    /// Where the block being visited ends (the end of its last statement): a guard that
+    /// leaves the function early covers the rest of its block.
+    block_end: TextSize,
     /// Forks whose parent ends the process in its own branch (`if pid > 0: os._exit(0)`):
     /// the step of a double-fork daemonizer (FL207).
     daemonizing_forks: Vec<TextRange>,
@@ -282,6 +285,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             conditional: 0,
             fork_vars: Vec::new(),
             following: None,
+            block_end: TextSize::default(),
             daemonizing_forks: Vec::new(),
             params: Vec::new(),
             rebound_params: Vec::new(),
@@ -294,6 +298,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     fn visit_module(&mut self, body: &'a [Stmt]) {
         self.pending.push(Vec::new());
+        self.block_end = body.last().map_or(TextSize::default(), |s| s.end());
         for (i, stmt) in body.iter().enumerate() {
             // After `if sys.platform != "win32": raise ImportError(...)` on Windows, say.
             if self.unreachable {
@@ -572,6 +577,8 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
     /// `raise` makes the rest of its block unreachable (`unreachable`), for this block only.
     fn visit_body(&mut self, body: &'a [Stmt]) {
         let saved = std::mem::replace(&mut self.unreachable, false);
+        let end = body.last().map_or(self.block_end, |s| s.end());
+        let saved_end = std::mem::replace(&mut self.block_end, end);
         for (i, stmt) in body.iter().enumerate() {
             if self.unreachable {
                 break;
@@ -580,6 +587,7 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             self.visit_stmt(stmt);
         }
         self.unreachable = saved;
+        self.block_end = saved_end;
     }
 
     /// An expression whose value is not used: only what it calls matters.

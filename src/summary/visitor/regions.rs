@@ -4,12 +4,13 @@
 
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::knowledge::EffectKind;
 use crate::summary::{ArgShape, EventKind, Instance, LongLoop, Name, Region, RegionKind, Value};
 
 use super::ModuleVisitor;
+use super::conditions::terminates;
 use super::fork_child::breaks_out;
 
 pub(super) const SEEN_MAIN_THREAD_CHECK: u8 = 1;
@@ -100,11 +101,34 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         });
     }
 
-    /// Regions an `if` test opens over its clause: a main-thread guard, an `is_running()`
-    /// condition.
-    pub(super) fn record_test_regions(&mut self, seen: u8, test: &'a Expr, body: &'a [Stmt]) {
+    /// Regions an `if` test opens: a main-thread guard over its clause, an `is_running()`
+    /// condition. A negated main-thread test (`if current_thread() is not main_thread():`)
+    /// guards the opposite: the clauses after it (`if_end` is where the `if` statement
+    /// ends) and, when its own clause leaves the function (`return`, `raise`), the rest of
+    /// the block — uvicorn's `capture_signals()` yields and returns off the main thread and
+    /// installs its handlers only after that.
+    pub(super) fn record_test_regions(
+        &mut self,
+        seen: u8,
+        test: &'a Expr,
+        body: &'a [Stmt],
+        if_end: TextSize,
+    ) {
         if seen & SEEN_MAIN_THREAD_CHECK != 0 {
-            self.push_region(RegionKind::MainThreadOnly, test.range(), body_range(body));
+            if main_thread_polarity(test) == Some(false) {
+                let clause_end = body.last().map_or(test.end(), |s| s.end());
+                let leaves = body.last().is_some_and(terminates);
+                let end = if leaves { self.block_end } else { if_end };
+                if clause_end < end {
+                    self.push_region(
+                        RegionKind::MainThreadOnly,
+                        test.range(),
+                        TextRange::new(clause_end, end),
+                    );
+                }
+            } else {
+                self.push_region(RegionKind::MainThreadOnly, test.range(), body_range(body));
+            }
         }
         if seen & SEEN_IS_RUNNING != 0 {
             self.push_region(RegionKind::IsRunningTest, test.range(), body_range(body));
@@ -157,6 +181,23 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             forever: always && !breaks_out(&w.body) && !returns_inside(&w.body),
             works,
         });
+    }
+}
+
+/// Whether a main-thread test holds on the main thread (`current_thread() is
+/// main_thread()`, `get_current() == get_main()`) or off it (`is not`, `!=`); `not` flips it.
+/// `None` for anything else (a test combined with `and`/`or` keeps the clause as its region).
+fn main_thread_polarity(test: &Expr) -> Option<bool> {
+    match test {
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+            main_thread_polarity(&u.operand).map(|b| !b)
+        }
+        Expr::Compare(c) if c.ops.len() == 1 => match c.ops[0] {
+            ast::CmpOp::Is | ast::CmpOp::Eq => Some(true),
+            ast::CmpOp::IsNot | ast::CmpOp::NotEq => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
