@@ -25,7 +25,7 @@ use super::effects::{Body, Effect, EffectId, EventFlags, Resolved};
 use super::reach;
 use super::resolve::FnRef;
 use super::start_methods::MethodSet;
-use super::{Context, Program};
+use super::{Context, ObjId, Program};
 
 /// A set of (version, platform) cells, one bit each: at most 7 versions × 3 platforms.
 pub type Cells = u32;
@@ -637,6 +637,64 @@ impl Builder<'_> {
         }
     }
 
+    /// Drops the threads of `state` that a join, `shutdown()` or stop reached by the call of
+    /// `callee` at event `index` of `body` covers: `s.stop()` that joins `self._t`, or
+    /// `stop_all(threads)` that joins each, ends those threads before a later fork. Forks
+    /// inside the callee keep the caller's threads (the order within a callee is not kept).
+    fn remove_joined_by_call(&self, state: &mut State, body: Body, index: usize, callee: FnRef) {
+        if state.running.is_empty() {
+            return;
+        }
+        let program = self.program;
+        let waits: Vec<EffectId> = program
+            .call_reach(body, index, callee)
+            .iter()
+            .copied()
+            .filter(|&id| matches!(program.effect(id).effect, Effect::ThreadWait { .. }))
+            .collect();
+        if waits.is_empty() {
+            return;
+        }
+        let handles: HashSet<(FileId, Handle)> = waits
+            .iter()
+            .filter_map(|&id| match program.effect(id).effect {
+                Effect::ThreadWait { handle, .. } => handle,
+                _ => None,
+            })
+            .collect();
+        state
+            .running
+            .retain(|r| !r.handle.is_some_and(|h| handles.contains(&h)));
+        self.remove_joined(state, &waits);
+    }
+
+    /// Drops the threads of `state` whose every object (the value flow's, at their start)
+    /// is one that the waits `waits` act on. As with a join by handle, a conditional wait
+    /// counts: a missed hazard is better than a false alarm here.
+    fn remove_joined(&self, state: &mut State, waits: &[EffectId]) {
+        if state.running.is_empty() || waits.is_empty() {
+            return;
+        }
+        let program = self.program;
+        let waited: HashSet<ObjId> = waits
+            .iter()
+            .flat_map(|&id| program.effect_objects(id))
+            .collect();
+        if waited.is_empty() {
+            return;
+        }
+        let pt = program.points_to();
+        // A thread left running by a call stands for the first thread that call left (see
+        // [`Threads`]): it is dropped when that one is joined.
+        state.running.retain(|r| {
+            let started = program.effect_objects(r.src.effect);
+            started.is_empty()
+                || !started
+                    .iter()
+                    .all(|o| pt.is_one_site(*o) && waited.contains(o))
+        });
+    }
+
     /// One function's summary, from `running` at its entry (empty for a summary), without
     /// the `skipped` ranges of its events (guarded events a call certainly skips).
     fn function_flow<'f>(
@@ -752,6 +810,10 @@ impl Builder<'_> {
                         self.effect(state, body, range, cells, certain, in_main_guard, id);
                     }
                     Resolved::Call(f) if !pass => {
+                        // Forks inside the callee see the threads running before the call;
+                        // the joins it reaches end them for what follows it.
+                        let here = state.threads(None);
+                        self.remove_joined_by_call(state, body, index, f);
                         let pruned;
                         let callee = match self.call_flow(body, index, f, lookup) {
                             Some(flow) => {
@@ -763,7 +825,6 @@ impl Builder<'_> {
                                 None => continue,
                             },
                         };
-                        let here = state.threads(None);
                         for item in &callee.items {
                             let mut threads = item.threads;
                             threads.union(&here);
@@ -852,9 +913,12 @@ impl Builder<'_> {
             // A join of the same object ends that thread (or pool). Even a conditional one:
             // it usually sits in the same branch as the start (`with ProcessPoolExecutor()`
             // under an `if`), and a missed hazard is better than a false alarm here.
-            Effect::ThreadWait {
-                handle: Some(h), ..
-            } => state.running.retain(|r| r.handle != Some(*h)),
+            Effect::ThreadWait { handle, .. } => {
+                if let Some(h) = handle {
+                    state.running.retain(|r| r.handle != Some(*h));
+                }
+                self.remove_joined(state, &[id]);
+            }
             // A value that may be none of the methods (not known) leaves the one in force.
             Effect::SetStartMethod { method } if certain && !method.may_use_in_force() => {
                 state.methods.apply(cells, *method)

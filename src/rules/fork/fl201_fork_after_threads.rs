@@ -35,7 +35,9 @@ p.start()`). Its start method travels with it: a pool made with
 `mp_context=multiprocessing.get_context("spawn")` does not fork wherever it is used.
 
 Order matters: a fork before the first thread start is fine. A thread joined (`t.join()`), or
-a `with ThreadPoolExecutor() as ex:` block that has ended, no longer counts. The finding is at
+a `with ThreadPoolExecutor() as ex:` block that has ended, no longer counts; so does a thread
+joined by a function called before the fork (`service.stop()` joining `self._thread`, a helper
+joining each thread of a list passed to it). The finding is at
 the fork, with both chains: where the thread was started, and how the flow reached the fork.
 
 ## Why is this bad?
