@@ -96,6 +96,12 @@ pub enum Obj {
         recv: ObjId,
         attr: u32,
     },
+    /// A weak reference made at a call site (`weakref.ref(x)`, `weakref.WeakMethod(m)`):
+    /// its element is the referent, which calling it returns.
+    Ref {
+        file: FileId,
+        site: u32,
+    },
     /// `d.items()` of container `d`: its elements are [`Obj::Pair`]s of `d`.
     Items(ObjId),
     /// `d.values()` of container `d`: its elements are `d`'s values, not its keys.

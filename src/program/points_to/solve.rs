@@ -655,7 +655,7 @@ impl PointsTo {
                 let b = self.obj(Obj::Bound { recv: o, func: f });
                 self.add(dst, b);
             }
-            Obj::Int(_) => {}
+            Obj::Int(_) | Obj::Ref { .. } => {}
             Obj::Function(..) | Obj::Bound { .. } => {
                 // Function attributes (`f.__name__`), string methods: nothing followed.
             }
@@ -731,6 +731,10 @@ impl PointsTo {
                 }
                 _ => {}
             },
+            Obj::Ref { .. } => {
+                let referent = self.field(o, self.elem);
+                self.edge(referent, call.dst, Filter::All);
+            }
             Obj::Class(file, _) => {
                 let _ = file;
                 let (cfile, _) = (call.caller.0, ());
@@ -788,6 +792,33 @@ impl PointsTo {
                     let r = self.ext_instance(ty, call.caller.0, call.site);
                     self.add(call.dst, r);
                     return;
+                }
+                // `weakref.ref(x)()` is `x` (or `None`, which the flow does not follow);
+                // a `weakref.proxy(x)` is used as `x` is.
+                let first = call.args.iter().find_map(|a| match *a {
+                    ArgNode::Pos(Some(n)) => Some(n),
+                    _ => None,
+                });
+                match &*name {
+                    "weakref.ref" | "_weakref.ref" | "weakref.WeakMethod" => {
+                        let r = self.obj(Obj::Ref {
+                            file: call.caller.0,
+                            site: call.site,
+                        });
+                        self.add(call.dst, r);
+                        if let Some(x) = first {
+                            let referent = self.field(r, self.elem);
+                            self.edge(x, referent, Filter::All);
+                        }
+                        return;
+                    }
+                    "weakref.proxy" | "_weakref.proxy" => {
+                        if let Some(x) = first {
+                            self.edge(x, call.dst, Filter::All);
+                        }
+                        return;
+                    }
+                    _ => {}
                 }
                 // `set()`, `list(xs)`, `collections.deque()`, `weakref.WeakSet()`: a new
                 // container, as a display is, holding the elements of an iterable argument.

@@ -293,6 +293,24 @@ fn a_dict_keeps_its_keys_apart_from_its_values() {
 }
 
 #[test]
+fn calling_a_weak_reference_gives_its_referent() {
+    let g = graph(&[(
+        "m",
+        "import weakref\ndef a(): pass\ndef b(): pass\n\
+         def via_ref():\n    r = weakref.ref(a)\n    r()()\n\
+         def via_proxy():\n    weakref.proxy(b)()\n",
+    )]);
+    let project = |f: &str| -> Vec<&str> {
+        callees(&g, f)
+            .into_iter()
+            .filter(|c| c.starts_with("m."))
+            .collect()
+    };
+    assert_eq!(project("m.via_ref"), ["m.a"]);
+    assert_eq!(project("m.via_proxy"), ["m.b"]);
+}
+
+#[test]
 fn an_attribute_a_library_base_class_sets_is_one_container() {
     // `self._threads` is made by the library's `__init__`: what one method adds to it is
     // what another iterates.
