@@ -1,9 +1,12 @@
+use rustc_hash::FxHashSet as HashSet;
+
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::program::Program;
+use crate::program::{Effect, EffectId, FnRef, Program, Resolved};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
+use crate::summary::LongLoop;
 
-use super::{Waits, diagnostic, function, project_threads, site};
+use super::{Waits, diagnostic, function, project_threads, site, step};
 
 pub static RULE: Rule = Rule {
     code: "FL404",
@@ -17,7 +20,7 @@ pub static RULE: Rule = Rule {
 Reports the start of a non-daemon thread started by project code whose handle is discarded
 (`threading.Thread(target=f).start()`) or never joined (`t = Thread(...)`, `t.start()`, no
 `t.join()` anywhere), when its target loops forever: a `while True:` with no `break` and no
-`return` inside it.
+`return` inside it, or a `threading.Timer` callback that starts the next Timer every time.
 
 ## Why is this bad?
 "The entire Python program exits when no alive non-daemon threads are left" (threading docs).
@@ -58,8 +61,12 @@ Or make it a deliberate daemon thread (then FL401 applies).
 
 ## When it does not apply
 Joined threads (`t.join()` in `finally:` of `main()`, `self._t.join()` in a `stop()` method);
-daemon threads; executor threads (`with ThreadPoolExecutor() as ex:`); `threading.Timer`. A
-never-joined thread whose target ends on its own is not reported: the program still exits.
+daemon threads; executor threads (`with ThreadPoolExecutor() as ex:`); a `threading.Timer`
+that fires once. A Timer whose callback starts the next Timer on every path of its body
+(itself or through calls) runs forever, as `while True:` does, and is reported at the first
+start; one that re-arms only under a test (`if not self._stopped:`) or whose re-armed Timer is
+`cancel()`ed somewhere is not. A never-joined thread whose target ends on its own is not
+reported: the program still exits.
 
 ## Python versions and platforms
 All versions and platforms.
@@ -67,41 +74,127 @@ All versions and platforms.
     check,
 };
 
+/// Why a thread's target runs forever: a `while True:` loop, or a Timer callback that starts
+/// the next Timer.
+enum Forever {
+    Loop(LongLoop),
+    Rearms(EffectId),
+}
+
+const TIMER_START: &str = "threading.Timer.start";
+
+/// The start of a non-daemon Timer that the callback `target` makes on every path of its
+/// body, itself or through calls it makes on every path: the Timer re-arms forever, as a
+/// `while True:` loop runs forever. Not when the re-armed Timer is ever cancelled.
+fn rearming_start(program: &Program, target: FnRef) -> Option<EffectId> {
+    let mut stack = vec![target];
+    let mut seen = HashSet::default();
+    while let Some(f) = stack.pop() {
+        if !seen.insert(f) {
+            continue;
+        }
+        for (_, flags, resolved) in program.fn_events[f.file.0 as usize].with_flags(f.func) {
+            if flags.conditional() {
+                continue;
+            }
+            for r in resolved {
+                match *r {
+                    Resolved::Effect(id) => {
+                        if let Effect::ThreadStart { api, daemon, .. } = &program.effect(id).effect
+                            && api == TIMER_START
+                            && *daemon != Some(true)
+                            && !cancelled(program, id)
+                        {
+                            return Some(id);
+                        }
+                    }
+                    Resolved::Call(g) => stack.push(g),
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether some code calls `cancel()` on the Timer that `start` starts.
+fn cancelled(program: &Program, start: EffectId) -> bool {
+    let started = program.effect_objects(start);
+    !started.is_empty()
+        && program
+            .points_to()
+            .method_calls()
+            .iter()
+            .any(|(method, o)| method.ends_with(".cancel") && started.contains(o))
+}
+
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut waited = None;
     for thread in project_threads(program).filter(|t| !t.daemon) {
-        let Some((target, lp)) = thread.targets.iter().find_map(|t| {
-            function(program, *t)
-                .long_loop
-                .filter(|l| l.forever)
-                .map(|l| (*t, l))
+        let is_timer = matches!(
+            &program.effect(thread.start).effect,
+            Effect::ThreadStart { api, .. } if api == TIMER_START
+        );
+        let Some((target, forever)) = thread.targets.iter().find_map(|&t| {
+            if let Some(l) = function(program, t).long_loop.filter(|l| l.forever) {
+                return Some((t, Forever::Loop(l)));
+            }
+            is_timer
+                .then(|| rearming_start(program, t))
+                .flatten()
+                .map(|id| (t, Forever::Rearms(id)))
         }) else {
             continue;
         };
+        // The re-arming start inside the callback is the same chain as the start that
+        // began it: reported once, at that first start.
+        if let Forever::Rearms(id) = forever
+            && id == thread.start
+            && program.effects.iter().enumerate().any(|(i, e)| {
+                i != thread.start.0 as usize
+                    && matches!(&e.effect, Effect::ThreadStart { api, targets, .. }
+                        if api == TIMER_START && targets.contains(&target))
+            })
+        {
+            continue;
+        }
         let waited = waited.get_or_insert_with(|| Waits::of(program));
         if waited.covers(program, thread.start, thread.handle) {
             continue;
         }
         let s = program.effect(thread.start);
+        let what = match forever {
+            Forever::Loop(_) => "loops forever",
+            Forever::Rearms(_) => "starts the next Timer every time it runs",
+        };
         let mut d = diagnostic(
             &RULE,
             site(program, thread.start),
             format!(
                 "`{}` starts a non-daemon thread that is never joined and whose target `{}` \
-                 loops forever: the interpreter waits for it at exit, so the program never ends (every version)",
+                 {what}: the interpreter waits for it at exit, so the program never ends (every version)",
                 snippet(program, s.body.file(), s.range),
                 function_name(program, target)
             ),
             "thread that keeps the process alive",
         );
-        d.trace.push(crate::diagnostic::Step {
-            location: Location {
-                file: target.file,
-                range: lp.range,
+        d.trace.push(match forever {
+            Forever::Loop(lp) => crate::diagnostic::Step {
+                location: Location {
+                    file: target.file,
+                    range: lp.range,
+                },
+                message: "`while True:` with no `break` or `return`".into(),
             },
-            message: "`while True:` with no `break` or `return`".into(),
+            Forever::Rearms(id) => step(
+                program,
+                id,
+                "the callback starts the next Timer here, on every path".to_string(),
+            ),
         });
-        d.help = Some("give the loop a stop `Event` checked each turn, set it from the main flow and `join()` the thread; or make it a deliberate daemon thread (then see FL401)".into());
+        d.help = Some(match forever {
+            Forever::Loop(_) => "give the loop a stop `Event` checked each turn, set it from the main flow and `join()` the thread; or make it a deliberate daemon thread (then see FL401)",
+            Forever::Rearms(_) => "keep the pending Timer on an object, re-arm only while a stop flag is unset, and on shutdown set the flag and `cancel()` the Timer from the main flow",
+        }.into());
         out.push(d);
     }
 }
