@@ -152,7 +152,12 @@ impl Program {
         let Obj::ExtInstance { name, file, site } = pt.object(o) else {
             return MethodSet::in_force();
         };
-        let summary = &self.file(*file).summary;
+        // One object for every call of a class the knowledge base does not track has no
+        // file or site of its own (`FileId(u32::MAX)`): nothing is known of how it was made.
+        let Some(made_in) = self.files.get(file.0 as usize) else {
+            return MethodSet::in_force();
+        };
+        let summary = &made_in.summary;
         let Some(&range) = summary.flow.sites.get(*site as usize) else {
             return MethodSet::in_force();
         };
