@@ -489,29 +489,31 @@ impl PointsTo {
     /// Whether `o` may be a dict, whose keys are kept (see [`Op::DictKey`]): a list's
     /// `xs[i] = v` has no key to keep, and most containers are lists.
     pub(super) fn has_keys(&self, o: ObjId) -> bool {
-        match self.object(o) {
+        match self.object(self.unsliced(o)) {
             Obj::Container { kind, .. } => *kind == ContainerKind::Dict,
             Obj::VarKeywords(_) | Obj::LibData { .. } => true,
-            Obj::Slice { base, .. } => self.has_keys(*base),
             _ => false,
+        }
+    }
+
+    /// The container a slice reads (`xs` of `xs[1:]`), or `o` itself.
+    fn unsliced(&self, o: ObjId) -> ObjId {
+        match *self.object(o) {
+            Obj::Slice { base, .. } => self.unsliced(base),
+            _ => o,
         }
     }
 
     /// The field of a container holding its keys that are objects.
     pub(super) fn keys_field(&mut self, o: ObjId) -> NodeId {
-        if let Obj::Slice { base, .. } = *self.object(o) {
-            return self.keys_field(base);
-        }
+        let o = self.unsliced(o);
         self.field(o, self.keys)
     }
 
     /// `d.values()`: a view whose elements are `d`'s values (iterating `d` itself also gives
     /// its keys).
     fn values_view(&mut self, d: ObjId) -> ObjId {
-        let d = match *self.object(d) {
-            Obj::Slice { base, .. } => base,
-            _ => d,
-        };
+        let d = self.unsliced(d);
         let view = self.obj(Obj::Values(d));
         let slot = self.field(view, self.elem);
         let (e, v) = self.elem_fields(d);
@@ -523,10 +525,7 @@ impl PointsTo {
     /// `d.items()`: a view whose elements are `d`'s `(key, value)` pairs, one pair object
     /// per container (what a pair holds is what the container holds).
     fn items_view(&mut self, d: ObjId) -> (ObjId, ObjId) {
-        let d = match *self.object(d) {
-            Obj::Slice { base, .. } => base,
-            _ => d,
-        };
+        let d = self.unsliced(d);
         let items = self.obj(Obj::Items(d));
         let pair = self.obj(Obj::Pair(d));
         let elems = self.field(items, self.elem);
@@ -1034,16 +1033,7 @@ impl PointsTo {
                 let (items, _) = self.items_view(recv);
                 self.add(call.dst, items);
             }
-            "popitem"
-                if matches!(
-                    self.object(recv),
-                    Obj::Container {
-                        kind: ContainerKind::Dict,
-                        ..
-                    } | Obj::VarKeywords(_)
-                        | Obj::LibData { .. }
-                ) =>
-            {
+            "popitem" if self.has_keys(recv) => {
                 let (_, pair) = self.items_view(recv);
                 self.add(call.dst, pair);
             }

@@ -1,7 +1,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::program::{Effect, EffectId, FnRef, Program, Resolved};
+use crate::program::{Effect, EffectId, FnRef, ObjId, Program, Resolved};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::LongLoop;
@@ -85,8 +85,13 @@ const TIMER_START: &str = "threading.Timer.start";
 
 /// The start of a non-daemon Timer that the callback `target` makes on every path of its
 /// body, itself or through calls it makes on every path: the Timer re-arms forever, as a
-/// `while True:` loop runs forever. Not when the re-armed Timer is ever cancelled.
-fn rearming_start(program: &Program, target: FnRef) -> Option<EffectId> {
+/// `while True:` loop runs forever. Not when the re-armed Timer is ever cancelled (its
+/// objects are among `cancelled`).
+fn rearming_start(
+    program: &Program,
+    target: FnRef,
+    cancelled: &mut Option<HashSet<ObjId>>,
+) -> Option<EffectId> {
     let mut stack = vec![target];
     let mut seen = HashSet::default();
     while let Some(f) = stack.pop() {
@@ -103,7 +108,7 @@ fn rearming_start(program: &Program, target: FnRef) -> Option<EffectId> {
                         if let Effect::ThreadStart { api, daemon, .. } = &program.effect(id).effect
                             && api == TIMER_START
                             && *daemon != Some(true)
-                            && !cancelled(program, id)
+                            && !is_cancelled(program, id, cancelled)
                         {
                             return Some(id);
                         }
@@ -116,19 +121,32 @@ fn rearming_start(program: &Program, target: FnRef) -> Option<EffectId> {
     None
 }
 
-/// Whether some code calls `cancel()` on the Timer that `start` starts.
-fn cancelled(program: &Program, start: EffectId) -> bool {
+/// Whether some code calls `cancel()` on the Timer that `start` starts. The objects
+/// `cancel()` is called on are collected once, on first use, into `cancelled`.
+fn is_cancelled(
+    program: &Program,
+    start: EffectId,
+    cancelled: &mut Option<HashSet<ObjId>>,
+) -> bool {
     let started = program.effect_objects(start);
-    !started.is_empty()
-        && program
+    if started.is_empty() {
+        return false;
+    }
+    let cancelled = cancelled.get_or_insert_with(|| {
+        program
             .points_to()
             .method_calls()
-            .iter()
-            .any(|(method, o)| method.ends_with(".cancel") && started.contains(o))
+            .into_iter()
+            .filter(|(method, _)| method.ends_with(".cancel"))
+            .map(|(_, o)| o)
+            .collect()
+    });
+    started.iter().any(|o| cancelled.contains(o))
 }
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut waited = None;
+    let mut cancelled = None;
     for thread in project_threads(program).filter(|t| !t.daemon) {
         let is_timer = matches!(
             &program.effect(thread.start).effect,
@@ -139,7 +157,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 return Some((t, Forever::Loop(l)));
             }
             is_timer
-                .then(|| rearming_start(program, t))
+                .then(|| rearming_start(program, t, &mut cancelled))
                 .flatten()
                 .map(|id| (t, Forever::Rearms(id)))
         }) else {

@@ -211,8 +211,6 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
     }
 
-    /// The value `expr` has on `platform`, if it is `sys.platform`, `os.name` or
-    /// `platform.system()`.
     /// `sys.version_info` (or `[:n]`, `[i]`, `.major`/`.minor`) compared with a literal
     /// tuple or integer: `Some` when every configured target version gives the same answer.
     /// Only the major and minor numbers are known; a comparison that turns on the micro
@@ -265,6 +263,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
     }
 
+    /// The value `expr` has on `platform`, if it is `sys.platform`, `os.name` or
+    /// `platform.system()`.
     fn platform_probe(&self, expr: &'a Expr, platform: Platform) -> Option<&'static str> {
         let (name, called) = match expr {
             Expr::Call(call) if call.arguments.is_empty() => (self.eval_quiet(&call.func), true),
