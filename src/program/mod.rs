@@ -5,6 +5,7 @@ mod effects;
 mod fork_flow;
 mod points_to;
 mod reach;
+mod reached;
 mod resolve;
 mod start_methods;
 
@@ -24,8 +25,10 @@ pub use effects::{
 pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
 };
+pub use points_to::ScopeRef;
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
 pub use reach::{CallSite, CallStep, SkippedEvents};
+pub use reached::Reached;
 pub use resolve::{FnRef, MethodTarget, Target};
 pub use start_methods::MethodSet;
 
@@ -161,6 +164,10 @@ pub struct Program {
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
     points_to: std::sync::OnceLock<PointsTo>,
+    /// Which functions run (see [`reached`]): from the calls the summaries resolve, and then
+    /// with the value flow's calls and callbacks too (which needs the costly value flow).
+    reached_by_calls: std::sync::OnceLock<Reached>,
+    reached: std::sync::OnceLock<Reached>,
     /// Names of the extension modules the project's native sources define with a thread
     /// taking the GIL at init (FL402).
     pub native_names: HashSet<String>,
@@ -226,7 +233,7 @@ fn same_interface(a: &ModuleSummary, b: &ModuleSummary) -> bool {
                 && x.returns == y.returns
                 && x.ends_in_exit == y.ends_in_exit
                 && x.code_string == y.code_string
-                && x.long_loop.map(|l| l.forever) == y.long_loop.map(|l| l.forever)
+                && x.long_loop.as_ref().map(|l| l.forever) == y.long_loop.as_ref().map(|l| l.forever)
                 // What a call of it skips (other files' resolutions note that).
                 && x.guards == y.guards
                 && x.receiver == y.receiver
@@ -513,6 +520,8 @@ impl Program {
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
             points_to: std::sync::OnceLock::new(),
+            reached_by_calls: std::sync::OnceLock::new(),
+            reached: std::sync::OnceLock::new(),
             native_names: HashSet::default(),
             fix_sources: std::sync::Mutex::new(fix_sources),
             resolutions,
@@ -592,6 +601,18 @@ impl Program {
         }
     }
 
+    /// Numbers every function of the project from 0: the offset of each file's first
+    /// function, and how many there are in all (for per-function tables).
+    pub(crate) fn function_offsets(&self) -> (Vec<usize>, usize) {
+        let mut offsets = Vec::with_capacity(self.files.len());
+        let mut total = 0;
+        for per_fn in &self.fn_events {
+            offsets.push(total);
+            total += per_fn.len();
+        }
+        (offsets, total)
+    }
+
     /// The effects a function performs, itself or through the functions it calls, in the order
     /// they first occur.
     pub fn reach(&self, f: FnRef) -> &[EffectId] {
@@ -633,6 +654,46 @@ impl Program {
             }
             solved
         })
+    }
+
+    /// Whether `body` runs: a module body always does; a function does when a path of calls
+    /// leads to it from a root (see [`Reached`]). Asks the value flow only when the calls the
+    /// summaries resolve do not reach it.
+    pub fn runs(&self, body: Body) -> bool {
+        self.reached_by_calls
+            .get_or_init(|| Reached::compute(self, None))
+            .runs(body)
+            || self.reached().runs(body)
+    }
+
+    /// Whether `body` runs before the interpreter begins to exit (not only from an `atexit`
+    /// handler or a finalizer).
+    pub fn runs_before_exit(&self, body: Body) -> bool {
+        self.reached_by_calls
+            .get_or_init(|| Reached::compute(self, None))
+            .runs_before_exit(body)
+            || self.reached().runs_before_exit(body)
+    }
+
+    /// The project body a value-flow scope belongs to (a class body: the scope defining it).
+    pub fn body_of_scope(&self, scope: ScopeRef) -> Body {
+        reached::body_of(self, self.points_to(), scope)
+    }
+
+    /// Whether `body` runs once `given` has run (see [`Reached::runs_given`]): how a
+    /// thread's join, stop signal or exit handler is judged against its start.
+    pub fn runs_given(&self, given: Body, body: Body, before_exit: bool) -> bool {
+        let by_calls = self
+            .reached_by_calls
+            .get_or_init(|| Reached::compute(self, None));
+        by_calls.runs_given(given, body, before_exit)
+            || self.reached().runs_given(given, body, before_exit)
+    }
+
+    /// Which functions run, with the value flow's calls and callbacks (computed once).
+    pub fn reached(&self) -> &Reached {
+        self.reached
+            .get_or_init(|| Reached::compute(self, Some(self.points_to())))
     }
 
     /// The objects effect `id` acts on, as the value flow sees them: the receiver of a

@@ -70,12 +70,7 @@ impl Reach {
     }
 
     pub fn compute(program: &Program) -> Reach {
-        let mut offsets = Vec::with_capacity(program.files.len());
-        let mut total = 0;
-        for per_fn in &program.fn_events {
-            offsets.push(total);
-            total += per_fn.len();
-        }
+        let (offsets, total) = program.function_offsets();
         let node = |f: FnRef| offsets[f.file.0 as usize] + f.func as usize;
         let mut fn_of = Vec::with_capacity(total);
         for (file, per_fn) in program.fn_events.iter().enumerate() {

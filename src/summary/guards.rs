@@ -426,6 +426,7 @@ mod tests {
                 test: ParamTest::Truth(true),
             }],
             receiver: Receiver::Instance,
+            stop_signals: Vec::new(),
         }
     }
 

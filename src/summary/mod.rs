@@ -272,17 +272,64 @@ pub struct FunctionSummary {
     pub guards: Vec<ParamGuard>,
     /// What a call through an instance or a class passes as the first parameter, unwritten.
     pub receiver: Receiver,
+    /// The stop signals the function sends ([`LoopStop`]): attribute stores and `None` put
+    /// on a queue. Whether one is sent by code that runs decides whether a loop stops.
+    pub stop_signals: Vec<StopSignal>,
+}
+
+/// A way a function can end another's long loop.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopSignal {
+    /// `x.attr = value`: `truth` is how the value tests (`None` when not a literal).
+    Store {
+        attr: SharedName,
+        truth: Option<bool>,
+    },
+    /// `x.attr.put(None)` (`attr` is `None` when the queue is not an attribute: a name, an
+    /// element of a list).
+    PutNone { attr: Option<SharedName> },
 }
 
 /// A `while` loop that runs until something stops it: `while True:`, `while not stop:`,
 /// `while self.running:` (not `while i < n:`, which counts).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LongLoop {
     pub range: TextRange,
     /// `while True:` with no `break` or `return` in it: only an exception ends it.
     pub forever: bool,
     /// The body calls something: Python-level work that needs the GIL on every turn.
     pub works: bool,
+    /// Every way out of the loop other than an exception, when each is one of the stop
+    /// signals a [`LoopStop`] names; `None` when some way out is another test. Empty for a
+    /// loop that is `forever`.
+    pub stops: Option<Arc<[LoopStop]>>,
+}
+
+/// A way out of a long loop that another function's [`StopSignal`] triggers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoopStop {
+    /// An attribute named `attr` (read on any object) becoming true (`stop_when`) or false:
+    /// `while self.running:` and `if not self.running: return` stop when it is false,
+    /// `while not self.closed:` when it is true.
+    Flag { attr: SharedName, stop_when: bool },
+    /// `None` read from a queue: `item = self.q.get()` then `if item is None: break`.
+    /// `attr` names the attribute holding the queue (`None` when it is not one).
+    Sentinel { attr: Option<SharedName> },
+}
+
+impl LoopStop {
+    /// Whether `signal` triggers this way out (a store whose value is not a literal may).
+    pub fn triggered_by(&self, signal: &StopSignal) -> bool {
+        match (self, signal) {
+            (LoopStop::Flag { attr, stop_when }, StopSignal::Store { attr: a, truth }) => {
+                attr == a && truth.is_none_or(|t| t == *stop_when)
+            }
+            (LoopStop::Sentinel { attr }, StopSignal::PutNone { attr: a }) => {
+                attr.is_none() || a.is_none() || attr == a
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A stretch of code the rules need to see the shape of, recorded only for the constructs

@@ -15,6 +15,7 @@ impl PointsTo {
     fn add_site(
         &mut self,
         m: &FlowModule<'_>,
+        scope: ScopeId,
         site: u32,
         callee: NodeId,
         result: NodeId,
@@ -23,6 +24,7 @@ impl PointsTo {
         self.sites.push(SiteNodes {
             file: m.file,
             range: m.flow.sites[site as usize],
+            scope,
             callee,
             result,
             direct,
@@ -42,6 +44,8 @@ impl PointsTo {
             .iter()
             .any(|op| matches!(op, Op::StarImport { .. }));
         let bound: HashSet<NameId> = m.flow.module_names.iter().copied().collect();
+        self.module_loads.clear();
+        self.module_results.clear();
         let mut seen_free: HashSet<NameId> = HashSet::default();
         for (scope_id, scope) in m.flow.scopes.iter().enumerate() {
             let scope_id = scope_id as ScopeId;
@@ -223,6 +227,7 @@ impl PointsTo {
             Op::Load { dst, base, attr } => {
                 let (d, b) = (self.var(m, *dst), self.var(m, *base));
                 let attr = self.flow_name(m, *attr);
+                self.module_loads.insert(d, (attr, b));
                 self.add_use(
                     b,
                     Use::Load {
@@ -288,7 +293,21 @@ impl PointsTo {
                 let d = self.var(m, *dst);
                 let c = self.var(m, *callee);
                 if !*implicit {
-                    self.add_site(m, *site, c, d, false);
+                    self.add_site(m, caller.1, *site, c, d, false);
+                    if let Some(&(attr, base)) = self.module_loads.get(&c) {
+                        let made_by = self.module_results.get(&base).copied();
+                        self.attr_calls.push((caller, c, attr, made_by));
+                    }
+                }
+                let id = self.calls.len() as u32;
+                self.module_results.insert(d, id);
+                for a in args.iter() {
+                    if let Arg::Pos(Some(v)) | Arg::Kw(_, v) = *a {
+                        let n = self.var(m, v);
+                        if let Some(&(attr, _)) = self.module_loads.get(&n) {
+                            self.attr_args.push((id, n, attr));
+                        }
+                    }
                 }
                 let args = args
                     .iter()
@@ -329,7 +348,7 @@ impl PointsTo {
             }
             Op::Enter { dst, mgr, site } => {
                 let (d, s) = (self.var(m, *dst), self.var(m, *mgr));
-                self.add_site(m, *site, s, d, true);
+                self.add_site(m, caller.1, *site, s, d, true);
                 self.add_use(s, Use::Enter { dst: d, caller });
             }
             Op::Super {

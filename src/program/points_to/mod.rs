@@ -376,6 +376,25 @@ pub struct PointsTo {
     /// Every call resolved: caller → callee objects (functions, classes' `__init__`,
     /// external names).
     call_edges: HashSet<(ScopeRef, ObjId)>,
+    /// Calls of library functions and methods, with the library name: what a project
+    /// function passed to one may be run by the library (a signal handler, a callback).
+    library_calls: Vec<(u32, Arc<str>)>,
+    /// Attribute reads of the module being added: the node read into → (attribute, base),
+    /// and the results of its calls: node → call index. Cleared per module; what calls the
+    /// reads is kept in `attr_calls`.
+    module_loads: HashMap<NodeId, (u32, NodeId)>,
+    module_results: HashMap<NodeId, u32>,
+    /// Calls of an attribute read (`x.m(...)`): (caller, the callee node, the attribute,
+    /// the call that made `x`, if one did). One whose callee holds nothing once solved (a
+    /// receiver the flow cannot follow: a parameter nothing passes) may call any project
+    /// method of that name ([`PointsTo::unresolved_method_calls`]); not when `x` is what a
+    /// library call returned (`urlopen(...).close()`), which is the library's object.
+    attr_calls: Vec<(ScopeRef, NodeId, u32, Option<u32>)>,
+    /// Arguments that are attribute reads (`signal.signal(sig, self.on_exit)`): (call index,
+    /// the argument's node, the attribute). One passed to a library call that holds nothing
+    /// once solved may be any project method of that name
+    /// ([`PointsTo::unresolved_passed_to_library`]).
+    attr_args: Vec<(u32, NodeId, u32)>,
     /// The call sites each callee object was reached from.
     modules: HashMap<String, FileId>,
     module_names: Vec<String>,
@@ -439,6 +458,8 @@ pub struct PointsTo {
 struct SiteNodes {
     file: FileId,
     range: TextRange,
+    /// The scope the call is written in (for [`PointsTo::method_calls`]).
+    scope: ScopeId,
     /// The callee (for a `with` item: the manager itself).
     callee: NodeId,
     /// What the call returns (the value entered).
@@ -521,6 +542,11 @@ impl PointsTo {
             bases: HashMap::default(),
             mro_used: HashMap::default(),
             call_edges: HashSet::default(),
+            library_calls: Vec::new(),
+            module_loads: HashMap::default(),
+            module_results: HashMap::default(),
+            attr_calls: Vec::new(),
+            attr_args: Vec::new(),
             modules: HashMap::default(),
             module_names: Vec::new(),
             scopes: HashMap::default(),

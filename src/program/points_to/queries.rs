@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ruff_text_size::TextRange;
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::*;
 use crate::diagnostic::FileId;
@@ -32,27 +32,126 @@ impl PointsTo {
     // ---- queries ----
 
     /// Every method called anywhere on an object: (the method's name — a library name, or a
-    /// project function's dotted name — and the object it is called on). `for t in ts:
-    /// t.join()` gives `threading.Thread.join` on each thread put in `ts`.
-    pub fn method_calls(&self) -> Vec<(String, ObjId)> {
+    /// project function's dotted name — the object it is called on, and the scope the call
+    /// is written in). `for t in ts: t.join()` gives `threading.Thread.join` on each thread
+    /// put in `ts`.
+    pub fn method_calls(&self) -> Vec<(String, ObjId, ScopeRef)> {
         let mut out = Vec::new();
         let mut seen = HashSet::default();
         for s in self.sites.iter().filter(|s| !s.direct) {
             for &o in &self.pts[s.callee as usize] {
                 if let Obj::Bound { recv, func } = self.object(o)
-                    && seen.insert((*func, *recv))
+                    && seen.insert((*func, *recv, s.file, s.scope))
                 {
                     let name = match self.object(*func) {
                         Obj::External(n) => n.to_string(),
                         Obj::Function(f, scope) => self.scope_name(*f, *scope),
                         _ => continue,
                     };
-                    out.push((name, *recv));
+                    out.push((name, *recv, (s.file, s.scope)));
                 }
             }
         }
         out.sort();
         out
+    }
+
+    /// The project functions each scope calls: (caller, callee) scopes; class bodies count
+    /// as the scope that defines the class. Not the calls a library makes later of a
+    /// function handed to it (a thread's target, an exit handler): see
+    /// [`PointsTo::passed_to_library`].
+    pub fn function_edges(&self) -> Vec<(ScopeRef, ScopeRef)> {
+        let mut out: Vec<(ScopeRef, ScopeRef)> = self
+            .call_edges
+            .iter()
+            .filter_map(|&(caller, callee)| match self.object(callee) {
+                Obj::Function(f, s) => Some((caller, (*f, *s))),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Project functions passed as arguments to library calls, which the library may call
+    /// (a signal handler, a callback, `atexit.register(self.stop)`): (the library name,
+    /// the calling scope, the function's scope). A function inside a container passed to
+    /// the library is not followed.
+    pub fn passed_to_library(&self) -> Vec<(Arc<str>, ScopeRef, ScopeRef)> {
+        let mut out = Vec::new();
+        for (id, name) in &self.library_calls {
+            let call = &self.calls[*id as usize];
+            for a in call.args.iter() {
+                let node = match *a {
+                    ArgNode::Pos(Some(n)) | ArgNode::Kw(_, n) => n,
+                    _ => continue,
+                };
+                for &o in &self.pts[node as usize] {
+                    let func = match self.object(o) {
+                        Obj::Bound { func, .. } => *func,
+                        _ => o,
+                    };
+                    if let Obj::Function(f, s) = self.object(func) {
+                        out.push((name.clone(), call.caller, (*f, *s)));
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Method calls whose callee the flow does not know (`server.stop()` on a parameter
+    /// that nothing passes an object to): (caller, method name). Python would run whatever
+    /// `stop` the receiver has; a project method of that name is a candidate.
+    pub fn unresolved_method_calls(&self) -> Vec<(ScopeRef, &str)> {
+        let library: HashSet<u32> = self.library_calls.iter().map(|(id, _)| *id).collect();
+        let mut out: Vec<(ScopeRef, &str)> = self
+            .attr_calls
+            .iter()
+            .filter(|(_, callee, _, made_by)| {
+                self.pts[*callee as usize].is_empty()
+                    && !made_by.is_some_and(|call| library.contains(&call))
+            })
+            .map(|&(caller, _, attr, _)| (caller, &*self.names[attr as usize]))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Attribute reads passed to library calls whose value the flow does not know
+    /// (`signal.signal(sig, self.on_exit)` in a method whose `self` nothing binds): (the
+    /// library name, the calling scope, the attribute). The library may call whatever method
+    /// of that name the object has.
+    pub fn unresolved_passed_to_library(&self) -> Vec<(Arc<str>, ScopeRef, &str)> {
+        let library: HashMap<u32, &Arc<str>> =
+            self.library_calls.iter().map(|(id, n)| (*id, n)).collect();
+        let mut out: Vec<(Arc<str>, ScopeRef, &str)> = self
+            .attr_args
+            .iter()
+            .filter(|(_, node, _)| self.pts[*node as usize].is_empty())
+            .filter_map(|&(id, _, attr)| {
+                let name = library.get(&id)?;
+                Some((
+                    (*name).clone(),
+                    self.calls[id as usize].caller,
+                    &*self.names[attr as usize],
+                ))
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// A scope's dotted name within its module (empty for the module) and whether it is a
+    /// class body.
+    pub fn scope_qualname(&self, scope: ScopeRef) -> (&str, bool) {
+        let info = self.scope_info(scope.0, scope.1);
+        (&info.qualname, info.kind == ScopeKind::Class)
     }
 
     /// Whether a wait on `o` is a wait on the objects it stands for: the objects made at one

@@ -675,11 +675,13 @@ impl PointsTo {
     }
 
     /// `name.attr` for a library name, or `None` past what is worth naming: a chain longer
-    /// than [`MAX_EXTERNAL_PARTS`] names, or one that repeats its last name. Names grow with
-    /// each attribute read, and a loop (`node = node.parent`) would grow them forever.
+    /// than [`MAX_EXTERNAL_PARTS`] names, or one that repeats a name after the first. Names
+    /// grow with each attribute read, and a loop (`node = node.parent`) would grow them
+    /// forever. The first name may repeat once: a module's function or class named as the
+    /// module is (`signal.signal`, `time.time`, `socket.socket`, `datetime.datetime`).
     pub(super) fn ext_attr(&self, name: &str, attr: u32) -> Option<Arc<str>> {
         let attr = &*self.names[attr as usize];
-        if name.split('.').any(|part| part == attr)
+        if name.split('.').skip(1).any(|part| part == attr)
             || name.bytes().filter(|&b| b == b'.').count() + 1 >= MAX_EXTERNAL_PARTS
         {
             return None;
@@ -718,6 +720,7 @@ impl PointsTo {
                     }
                     if !call.implicit || call.ctor {
                         self.call_edge(call.caller, func);
+                        self.library_calls.push((id, name.clone()));
                         self.call_target(&name, &call);
                         // What a library method returns is followed only where the
                         // knowledge base says (`submit` returns a `Future`): following every
@@ -752,6 +755,7 @@ impl PointsTo {
                     return;
                 }
                 self.call_edge(call.caller, o);
+                self.library_calls.push((id, name.clone()));
                 self.call_target(&name, &call);
                 let short = name.strip_prefix("<builtin>.").unwrap_or("");
                 let reduce = &*name == "functools.reduce";

@@ -3,7 +3,9 @@ use crate::program::Program;
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{Waits, diagnostic, function, project_threads, site};
+use super::{
+    Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, unreached_join_step,
+};
 
 pub static RULE: Rule = Rule {
     code: "FL401",
@@ -79,6 +81,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         let Some((target, lp)) = thread.targets.iter().find_map(|t| {
             function(program, *t)
                 .long_loop
+                .as_ref()
                 .filter(|l| l.works)
                 .map(|l| (*t, l))
         }) else {
@@ -86,9 +89,16 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         };
         // Asked last: it may need the value flow, the costly part of an analysis.
         let waited = waited.get_or_insert_with(|| Waits::of(program));
-        if waited.covers(program, thread.start, thread.handle) {
-            continue;
-        }
+        let unreached_join = match waited.covers(
+            program,
+            thread.start,
+            thread.handle,
+            WaitPhase::BeforeFinalization,
+        ) {
+            Joined::Yes => continue,
+            Joined::OnlyWhereNothingRuns(f) => Some(f),
+            Joined::No => None,
+        };
         let s = program.effect(thread.start);
         let mut d = diagnostic(
             &RULE,
@@ -109,6 +119,9 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             },
             message: "the loop runs until the process ends".into(),
         });
+        if let Some(f) = unreached_join {
+            d.trace.push(unreached_join_step(program, f));
+        }
         d.help = Some("make it a non-daemon thread with a stop `Event`, set from the main flow (`try/finally` in `main()`) or from `threading._register_atexit`, then `join()` it; changing only the daemon flag can hang the exit (FL403)".into());
         out.push(d);
     }

@@ -6,7 +6,7 @@ use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::Handle;
 
-use super::{diagnostic, finalizers, runs_outside_finalization, site, step};
+use super::{diagnostic, finalizers, site, step};
 
 pub static RULE: Rule = Rule {
     code: "FL403",
@@ -89,7 +89,6 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     if finals.is_empty() {
         return;
     }
-    let mut outside = None;
     let mut reported = HashSet::default();
     for (i, s) in program.effects.iter().enumerate() {
         // A non-daemon thread of the project, or a task of a pool whose workers are
@@ -128,12 +127,12 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 if setters.is_empty() {
                     continue;
                 }
-                let outside =
-                    outside.get_or_insert_with(|| runs_outside_finalization(program, &finals));
-                let only_at_exit = setters.iter().all(|id| match program.effect(*id).body {
-                    Body::Module(_) => false,
-                    Body::Function(f) => !outside.contains(&f),
-                });
+                // A setter counts where it runs before exit: called on a path from the main
+                // flow, an import, a thread or a test, not merely defined (a public `stop()`
+                // nobody calls sets nothing).
+                let only_at_exit = setters
+                    .iter()
+                    .all(|id| !program.runs_given(s.body, program.effect(*id).body, true));
                 if !only_at_exit || !reported.insert(start) {
                     continue;
                 }

@@ -1,12 +1,15 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::program::{Effect, EffectId, FnRef, ObjId, Program, Resolved};
+use crate::program::{Body, Effect, EffectId, FnRef, ObjId, Program, Resolved};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
-use crate::summary::LongLoop;
+use crate::summary::{LongLoop, LoopStop};
 
-use super::{Waits, diagnostic, function, project_threads, site, step};
+use super::{
+    Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, step,
+    unreached_join_step,
+};
 
 pub static RULE: Rule = Rule {
     code: "FL404",
@@ -76,9 +79,63 @@ All versions and platforms.
 
 /// Why a thread's target runs forever: a `while True:` loop, or a Timer callback that starts
 /// the next Timer.
-enum Forever {
-    Loop(LongLoop),
+enum Forever<'p> {
+    Loop(&'p LongLoop),
+    /// A loop whose every way out is a stop signal that no code that runs sends.
+    Unstopped(&'p LongLoop),
     Rearms(EffectId),
+}
+
+/// Whether every way out of `lp` is a stop signal ([`LoopStop`]) that no function running
+/// before exit sends: `while self.running:` where only a `stop()` nobody calls clears
+/// `running`, `if item is None: break` where nothing that runs puts `None` on the queue.
+/// A store in `__init__` initialises the flag before the object's threads exist: not a stop.
+/// Code counts where it runs given that the thread's start runs ([`Program::runs_given`]).
+fn never_stopped(program: &Program, start: EffectId, lp: &LongLoop) -> bool {
+    let given = program.effect(start).body;
+    let Some(stops) = lp.stops.as_deref().filter(|s| !s.is_empty()) else {
+        return false;
+    };
+    for file in program.file_ids() {
+        for (i, f) in program.summary(file).functions.iter().enumerate() {
+            if f.class.is_some() && f.qualname.ends_with(".__init__") {
+                continue;
+            }
+            if f.stop_signals
+                .iter()
+                .any(|sig| stops.iter().any(|stop| stop.triggered_by(sig)))
+                && program.runs_given(
+                    given,
+                    Body::Function(FnRef {
+                        file,
+                        func: i as u32,
+                    }),
+                    true,
+                )
+            {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// How a loop's stops read in a message: "`running` is false or `None` is put on `queue`".
+fn describe_stops(stops: &[LoopStop]) -> String {
+    let parts: Vec<String> = stops
+        .iter()
+        .map(|s| match s {
+            LoopStop::Flag { attr, stop_when } => format!(
+                "`{attr}` is {}",
+                if *stop_when { "set true" } else { "set false" }
+            ),
+            LoopStop::Sentinel { attr: Some(q) } => format!("`None` is put on `{q}`"),
+            LoopStop::Sentinel { attr: None } => "`None` is put on its queue".to_string(),
+        })
+        .collect();
+    let mut parts = parts;
+    parts.dedup();
+    parts.join(" or ")
 }
 
 const TIMER_START: &str = "threading.Timer.start";
@@ -137,8 +194,8 @@ fn is_cancelled(
             .points_to()
             .method_calls()
             .into_iter()
-            .filter(|(method, _)| method.ends_with(".cancel"))
-            .map(|(_, o)| o)
+            .filter(|(method, _, _)| method.ends_with(".cancel"))
+            .map(|(_, o, _)| o)
             .collect()
     });
     started.iter().any(|o| cancelled.contains(o))
@@ -153,8 +210,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             Effect::ThreadStart { api, .. } if api == TIMER_START
         );
         let Some((target, forever)) = thread.targets.iter().find_map(|&t| {
-            if let Some(l) = function(program, t).long_loop.filter(|l| l.forever) {
-                return Some((t, Forever::Loop(l)));
+            if let Some(l) = function(program, t).long_loop.as_ref() {
+                if l.forever {
+                    return Some((t, Forever::Loop(l)));
+                }
+                if never_stopped(program, thread.start, l) {
+                    return Some((t, Forever::Unstopped(l)));
+                }
             }
             is_timer
                 .then(|| rearming_start(program, t, &mut cancelled))
@@ -175,14 +237,23 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
+        // Joined where it runs before `threading._shutdown` joins it itself: a join in an
+        // `atexit` handler comes too late.
         let waited = waited.get_or_insert_with(|| Waits::of(program));
-        if waited.covers(program, thread.start, thread.handle) {
-            continue;
-        }
+        let unreached_join =
+            match waited.covers(program, thread.start, thread.handle, WaitPhase::BeforeExit) {
+                Joined::Yes => continue,
+                Joined::OnlyWhereNothingRuns(f) => Some(f),
+                Joined::No => None,
+            };
         let s = program.effect(thread.start);
-        let what = match forever {
-            Forever::Loop(_) => "loops forever",
-            Forever::Rearms(_) => "starts the next Timer every time it runs",
+        let what = match &forever {
+            Forever::Loop(_) => "loops forever".to_string(),
+            Forever::Unstopped(lp) => format!(
+                "loops until {}, which no code that runs does",
+                describe_stops(lp.stops.as_deref().unwrap_or_default())
+            ),
+            Forever::Rearms(_) => "starts the next Timer every time it runs".to_string(),
         };
         let mut d = diagnostic(
             &RULE,
@@ -195,7 +266,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             ),
             "thread that keeps the process alive",
         );
-        d.trace.push(match forever {
+        d.trace.push(match &forever {
             Forever::Loop(lp) => crate::diagnostic::Step {
                 location: Location {
                     file: target.file,
@@ -203,14 +274,27 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 },
                 message: "`while True:` with no `break` or `return`".into(),
             },
+            Forever::Unstopped(lp) => crate::diagnostic::Step {
+                location: Location {
+                    file: target.file,
+                    range: lp.range,
+                },
+                message: "every way out of this loop waits for a stop signal that nothing \
+                          reached from the main flow, an import, a thread or a test sends"
+                    .into(),
+            },
             Forever::Rearms(id) => step(
                 program,
-                id,
+                *id,
                 "the callback starts the next Timer here, on every path".to_string(),
             ),
         });
+        if let Some(f) = unreached_join {
+            d.trace.push(unreached_join_step(program, f));
+        }
         d.help = Some(match forever {
             Forever::Loop(_) => "give the loop a stop `Event` checked each turn, set it from the main flow and `join()` the thread; or make it a deliberate daemon thread (then see FL401)",
+            Forever::Unstopped(_) => "send the stop from code that runs before exit: call the stop method in a `finally` of `main()` or a context manager's `__exit__`, or register it with `threading._register_atexit` (an `atexit` handler runs only after this thread is joined)",
             Forever::Rearms(_) => "keep the pending Timer on an object, re-arm only while a stop flag is unset, and on shutdown set the flag and `cancel()` the Timer from the main flow",
         }.into());
         out.push(d);

@@ -5,7 +5,7 @@ use crate::program::{Body, Effect, Program};
 use crate::rules::import_time::{call_steps, function_name};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{diagnostic, function, project_threads, site, step};
+use super::{Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, step};
 
 pub static RULE: Rule = Rule {
     code: "FL406",
@@ -70,9 +70,26 @@ All versions and platforms.
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::default();
+    let mut waited = None;
     for thread in project_threads(program).filter(|t| t.daemon) {
+        // A daemon thread joined by code that runs ends before shutdown begins: its
+        // imports run before it. Asked only for a thread that would be reported (the value
+        // flow is costly).
+        let mut joined = || {
+            let waited = waited.get_or_insert_with(|| Waits::of(program));
+            matches!(
+                waited.covers(
+                    program,
+                    thread.start,
+                    thread.handle,
+                    WaitPhase::BeforeFinalization
+                ),
+                Joined::Yes
+            )
+        };
+        let mut asked = None;
         for &target in thread.targets {
-            let Some(long_loop) = function(program, target).long_loop else {
+            let Some(long_loop) = &function(program, target).long_loop else {
                 continue;
             };
             for &id in program.reach(target) {
@@ -87,7 +104,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 {
                     continue;
                 }
-                if !reported.insert(id) {
+                if *asked.get_or_insert_with(&mut joined) || !reported.insert(id) {
                     continue;
                 }
                 let mut d = diagnostic(

@@ -14,11 +14,11 @@ pub mod fl405_spawn_during_finalization;
 pub mod fl406_import_after_shutdown;
 pub mod fl407_subinterp_threads_at_exit;
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::FileId;
 use crate::knowledge::EffectKind;
-use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Program, Resolved};
+use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Program};
 use crate::summary::{FunctionSummary, Handle};
 
 pub use crate::rules::subinterp::{diagnostic, site, step};
@@ -67,64 +67,132 @@ pub fn project_threads(program: &Program) -> impl Iterator<Item = ProjectThread<
         })
 }
 
-/// What some code joins or waits on: the handles the summaries name, and the objects the
-/// value flow finds at each wait (a thread passed to a helper, kept in a list, set on
-/// `self` in `__init__` and joined in `stop()`). The objects are asked for only when a
-/// handle does not settle it: the value flow is the costly part of an analysis.
+/// What some code joins or waits on, and where: the handles the summaries name, and the
+/// objects the value flow finds at each wait (a thread passed to a helper, kept in a list,
+/// set on `self` in `__init__` and joined in `stop()`). A wait counts only where it runs
+/// ([`Program::runs`]): a `stop()` that no path from a root calls stops nothing. The objects
+/// are asked for only when a handle does not settle it: the value flow is the costly part of
+/// an analysis.
 pub struct Waits {
-    handles: HashSet<(FileId, Handle)>,
-    objects: Option<HashSet<ObjId>>,
+    handles: HashMap<(FileId, Handle), Vec<EffectId>>,
+    objects: Option<HashMap<ObjId, Vec<Body>>>,
+}
+
+/// When a wait must run to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitPhase {
+    /// At any time before daemon threads are stopped: in the main flow, a thread, an
+    /// `atexit` handler.
+    BeforeFinalization,
+    /// Before `threading._shutdown` joins non-daemon threads: not from an `atexit` handler,
+    /// which runs after.
+    BeforeExit,
+}
+
+/// Whether a thread is waited on.
+pub enum Joined {
+    Yes,
+    /// Only by code that never runs: the function that would (for the finding's note).
+    OnlyWhereNothingRuns(FnRef),
+    No,
 }
 
 impl Waits {
     pub fn of(program: &Program) -> Waits {
-        let handles = program
-            .effects
-            .iter()
-            .filter_map(|s| match &s.effect {
-                Effect::ThreadWait { handle, .. } => *handle,
-                _ => None,
-            })
-            .collect();
+        let mut handles: HashMap<(FileId, Handle), Vec<EffectId>> = HashMap::default();
+        for (i, s) in program.effects.iter().enumerate() {
+            if let Effect::ThreadWait {
+                handle: Some(h), ..
+            } = &s.effect
+            {
+                handles.entry(*h).or_default().push(EffectId(i as u32));
+            }
+        }
         Waits {
             handles,
             objects: None,
         }
     }
 
-    /// Whether the thread started by effect `start` (with `handle`) is waited on: its
-    /// handle is, or every object its start can act on is.
+    /// Whether the thread started by effect `start` (with `handle`) is waited on by code that
+    /// runs in `phase`: its handle is, or every object its start can act on is.
     pub fn covers(
         &mut self,
         program: &Program,
         start: EffectId,
         handle: Option<(FileId, Handle)>,
-    ) -> bool {
-        if handle.is_some_and(|h| self.handles.contains(&h)) {
-            return true;
+        phase: WaitPhase,
+    ) -> Joined {
+        // A wait counts where it runs, given that the start runs (a library's `start()`
+        // that registers its own exit handler is judged as its user calls it).
+        let given = program.effect(start).body;
+        let runs = |body: Body| program.runs_given(given, body, phase == WaitPhase::BeforeExit);
+        let mut unreached = None;
+        if let Some(waits) = handle.and_then(|h| self.handles.get(&h)) {
+            for &w in waits {
+                let body = program.effect(w).body;
+                if runs(body) {
+                    return Joined::Yes;
+                }
+                if let Body::Function(f) = body {
+                    unreached.get_or_insert(f);
+                }
+            }
         }
         let objects = self.objects.get_or_insert_with(|| {
             // Every object some code calls a known wait on (`join`, `shutdown`), however it
-            // got there: the summaries see a wait only where they can name its receiver.
-            program
-                .points_to()
-                .method_calls()
-                .into_iter()
-                .filter(|(method, _)| {
-                    program
-                        .knowledge
-                        .get(method)
-                        .is_some_and(|api| api.has(EffectKind::ThreadWait))
-                })
-                .map(|(_, recv)| recv)
-                .collect()
+            // got there, with the bodies that do: the summaries see a wait only where they
+            // can name its receiver.
+            let mut by_object: HashMap<ObjId, Vec<Body>> = HashMap::default();
+            for (method, recv, scope) in program.points_to().method_calls() {
+                if program
+                    .knowledge
+                    .get(&method)
+                    .is_some_and(|api| api.has(EffectKind::ThreadWait))
+                {
+                    by_object
+                        .entry(recv)
+                        .or_default()
+                        .push(program.body_of_scope(scope));
+                }
+            }
+            by_object
         });
         let started = program.effect_objects(start);
         let pt = program.points_to();
-        !started.is_empty()
-            && started
-                .iter()
-                .all(|&o| pt.is_one_site(o) && objects.contains(&o))
+        let mut all_run = !started.is_empty();
+        for o in &started {
+            let bodies = match objects.get(o) {
+                Some(b) if pt.is_one_site(*o) => b,
+                _ => return unreached.map_or(Joined::No, Joined::OnlyWhereNothingRuns),
+            };
+            if !bodies.iter().any(|&b| runs(b)) {
+                all_run = false;
+                if let Some(Body::Function(f)) = bodies.first() {
+                    unreached.get_or_insert(*f);
+                }
+            }
+        }
+        if all_run {
+            Joined::Yes
+        } else {
+            unreached.map_or(Joined::No, Joined::OnlyWhereNothingRuns)
+        }
+    }
+}
+
+/// The note on a finding whose thread only code that never runs would join.
+pub fn unreached_join_step(program: &Program, f: FnRef) -> crate::diagnostic::Step {
+    crate::diagnostic::Step {
+        location: crate::diagnostic::Location {
+            file: f.file,
+            range: function(program, f).name_range,
+        },
+        message: format!(
+            "`{}` would join it, but nothing calls it on a path from the main flow, an import, \
+             a thread, a test or an exit handler",
+            crate::rules::import_time::function_name(program, f)
+        ),
     }
 }
 
@@ -171,60 +239,4 @@ pub fn finalizers(program: &Program) -> Vec<Finalizer> {
         }
     }
     out
-}
-
-/// Functions the program can run outside finalization: called from a module body, handed
-/// to a thread, a pool or `threading._register_atexit`, called by one of those, or never
-/// called by project code at all (an entry point someone else calls) — unless finalization
-/// is their only registration.
-pub fn runs_outside_finalization(program: &Program, finalizers: &[Finalizer]) -> HashSet<FnRef> {
-    let finals: HashSet<FnRef> = finalizers.iter().map(|f| f.func).collect();
-    let mut called: HashSet<FnRef> = HashSet::default();
-    let mut roots: Vec<FnRef> = Vec::new();
-    for file in program.file_ids() {
-        for r in program.body_events[file.0 as usize].all() {
-            if let Resolved::Call(f) = r {
-                roots.push(*f);
-            }
-        }
-        let per_fn = &program.fn_events[file.0 as usize];
-        for func in 0..per_fn.len() as u32 {
-            for r in per_fn.all(func) {
-                if let Resolved::Call(f) = r {
-                    called.insert(*f);
-                }
-            }
-        }
-    }
-    for s in &program.effects {
-        match &s.effect {
-            Effect::ThreadStart { targets, .. }
-            | Effect::ProcessSpawn { targets, .. }
-            | Effect::Subinterp { targets, .. } => roots.extend(targets),
-            Effect::Handoff { to, targets, .. } if *to != HandoffKind::AtExit => {
-                roots.extend(targets)
-            }
-            _ => {}
-        }
-    }
-    for file in program.file_ids() {
-        for func in 0..program.fn_events[file.0 as usize].len() as u32 {
-            let f = FnRef { file, func };
-            if !called.contains(&f) && !finals.contains(&f) {
-                roots.push(f);
-            }
-        }
-    }
-    let mut seen: HashSet<FnRef> = HashSet::default();
-    while let Some(f) = roots.pop() {
-        if !seen.insert(f) {
-            continue;
-        }
-        for r in program.fn_events[f.file.0 as usize].all(f.func) {
-            if let Resolved::Call(callee) = r {
-                roots.push(*callee);
-            }
-        }
-    }
-    seen
 }

@@ -127,6 +127,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             code_string: false,
             guards: Vec::new(),
             receiver: Receiver::None,
+            stop_signals: Vec::new(),
         });
         idx
     }

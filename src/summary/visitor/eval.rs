@@ -8,7 +8,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::knowledge::{Api, ApiKind, EffectKind};
 use crate::summary::{
-    ArgShape, CallArgs, ClassIdx, EventKind, Handle, Instance, Name, RegionKind, Value,
+    ArgShape, CallArgs, ClassIdx, EventKind, Handle, Instance, Name, RegionKind, StopSignal, Value,
 };
 use std::sync::Arc;
 
@@ -368,6 +368,17 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         self.calls_seen += 1;
         self.note_attribute_named(&call.arguments);
+        // `q.put(None)`: a sentinel that ends a loop reading `q` (see `LoopStop::Sentinel`).
+        if let Expr::Attribute(m) = &*call.func
+            && matches!(m.attr.id.as_str(), "put" | "put_nowait")
+            && matches!(call.arguments.args.first(), Some(Expr::NoneLiteral(_)))
+        {
+            let attr = match &*m.value {
+                Expr::Attribute(q) => Some(q.attr.id.as_str().into()),
+                _ => None,
+            };
+            self.note_stop_signal(StopSignal::PutNone { attr });
+        }
         let callee = self.eval(&call.func);
         let kind = self.callee_kind(&callee);
         // `x.submit(...)` on an `x` this module cannot name: the value flow may know it.

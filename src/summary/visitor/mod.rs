@@ -29,7 +29,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
     ClassIdx, Event, EventKind, FuncIdx, Handle, Incomplete, Instance, ModuleSummary, Name, QName,
-    Receiver, RegionKind, SelfPath, SharedName, SyntaxProblem, Value,
+    Receiver, RegionKind, SelfPath, SharedName, StopSignal, SyntaxProblem, Value,
 };
 
 use std::sync::Arc;
@@ -488,6 +488,14 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
             Stmt::Assign(a) => {
                 if let [target] = a.targets.as_slice() {
                     self.note_module_literal(target, &a.value);
+                }
+                for target in &a.targets {
+                    if let Expr::Attribute(t) = target {
+                        self.note_stop_signal(StopSignal::Store {
+                            attr: t.attr.id.as_str().into(),
+                            truth: regions::literal_truth(&a.value),
+                        });
+                    }
                 }
                 let v = self.eval(&a.value);
                 let kept = self.param_passed_through(a);

@@ -2,12 +2,17 @@
 //! `is_running()` test, a cancel shield or deadline, a held `with` lock, and loops that run
 //! until stopped.
 
+use std::sync::Arc;
+
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::knowledge::EffectKind;
-use crate::summary::{ArgShape, EventKind, Instance, LongLoop, Name, Region, RegionKind, Value};
+use crate::summary::{
+    ArgShape, EventKind, Instance, LongLoop, LoopStop, Name, Region, RegionKind, SharedName,
+    StopSignal, Value,
+};
 
 use super::ModuleVisitor;
 use super::conditions::terminates;
@@ -176,12 +181,185 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if !until_stopped || func.long_loop.is_some() {
             return;
         }
+        let forever = always && !breaks_out(&w.body) && !returns_inside(&w.body);
+        let stops = if forever {
+            Some(Arc::from([]))
+        } else {
+            loop_stops(w, always).map(Arc::from)
+        };
         func.long_loop = Some(LongLoop {
             range: w.range,
-            forever: always && !breaks_out(&w.body) && !returns_inside(&w.body),
+            forever,
             works,
+            stops,
         });
     }
+
+    /// Records a stop signal the function being walked sends ([`StopSignal`]).
+    pub(super) fn note_stop_signal(&mut self, signal: StopSignal) {
+        let Some(f) = self.sink else { return };
+        let signals = &mut self.summary.functions[f as usize].stop_signals;
+        if !signals.contains(&signal) {
+            signals.push(signal);
+        }
+    }
+}
+
+/// How the value of an assignment tests, when it is a literal: `True`, `1`, `"x"` hold,
+/// `False`, `None`, `0`, `""` do not.
+pub(super) fn literal_truth(value: &Expr) -> Option<bool> {
+    match value {
+        Expr::BooleanLiteral(b) => Some(b.value),
+        Expr::NoneLiteral(_) => Some(false),
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => Some(i.as_u8() != Some(0)),
+            _ => None,
+        },
+        Expr::StringLiteral(s) => Some(!s.value.to_str().is_empty()),
+        _ => None,
+    }
+}
+
+/// Every way out of a long `while` loop, when each is a stop signal another function can
+/// send: the loop's own test on an attribute (`while self.running:`), and each `break` or
+/// `return` in it under an `if` on an attribute (`if not self.running: return`) or on a
+/// value read from a queue being `None` (`item = self.q.get()` … `if item is None: break`).
+/// `None` when some way out is anything else (a count, a call, a bare `break`).
+fn loop_stops(w: &ast::StmtWhile, always: bool) -> Option<Vec<LoopStop>> {
+    let mut stops = Vec::new();
+    if !always {
+        stops.push(flag_test(&w.test, false)?);
+    }
+    let mut gets: Vec<(&str, Option<SharedName>)> = Vec::new();
+    if !exits_are_stops(&w.body, false, &mut gets, &mut stops) {
+        return None;
+    }
+    Some(stops)
+}
+
+/// `x.attr` or `not x.attr` as a test: the flag, and the value that makes the test hold
+/// (`holds_when` of the attribute) mapped to the loop's stop: for a `while` test the loop
+/// stops when the test fails (`holds` = `false`), for an `if` around an exit when it holds.
+fn flag_test(test: &Expr, holds: bool) -> Option<LoopStop> {
+    match test {
+        Expr::Attribute(a) => Some(LoopStop::Flag {
+            attr: a.attr.id.as_str().into(),
+            stop_when: holds,
+        }),
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => flag_test(&u.operand, !holds),
+        _ => None,
+    }
+}
+
+/// Whether every `break` (of this loop) and `return` in `body` is under an `if` whose test
+/// is a stop signal; the stops are added to `stops`. `gets` holds the names assigned from a
+/// queue's `get` so far, with the attribute holding the queue.
+fn exits_are_stops<'a>(
+    body: &'a [Stmt],
+    nested_loop: bool,
+    gets: &mut Vec<(&'a str, Option<SharedName>)>,
+    stops: &mut Vec<LoopStop>,
+) -> bool {
+    for stmt in body {
+        let ok = match stmt {
+            Stmt::Break(_) => nested_loop,
+            Stmt::Return(_) => false,
+            Stmt::Assign(a) => {
+                if let [Expr::Name(n)] = a.targets.as_slice() {
+                    gets.retain(|(g, _)| *g != n.id.as_str());
+                    if let Expr::Call(c) = &*a.value
+                        && let Expr::Attribute(m) = &*c.func
+                        && matches!(m.attr.id.as_str(), "get" | "get_nowait")
+                    {
+                        let queue = match &*m.value {
+                            Expr::Attribute(q) => Some(q.attr.id.as_str().into()),
+                            _ => None,
+                        };
+                        gets.push((n.id.as_str(), queue));
+                    }
+                }
+                true
+            }
+            Stmt::If(i) => {
+                let clauses = std::iter::once((Some(&*i.test), &i.body)).chain(
+                    i.elif_else_clauses
+                        .iter()
+                        .map(|c| (c.test.as_ref(), &c.body)),
+                );
+                let mut ok = true;
+                for (test, body) in clauses {
+                    let exits_here = body.iter().any(|s| {
+                        matches!(s, Stmt::Return(_))
+                            || (!nested_loop && matches!(s, Stmt::Break(_)))
+                    });
+                    if exits_here {
+                        match test.and_then(|t| stop_test(t, gets)) {
+                            Some(stop) => stops.push(stop),
+                            None => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    }
+                    let rest: Vec<&Stmt> = body
+                        .iter()
+                        .filter(|s| !matches!(s, Stmt::Return(_) | Stmt::Break(_)))
+                        .collect();
+                    if !rest.iter().all(|s| {
+                        exits_are_stops(std::slice::from_ref(*s), nested_loop, gets, stops)
+                    }) {
+                        ok = false;
+                        break;
+                    }
+                }
+                ok
+            }
+            Stmt::While(l) => {
+                exits_are_stops(&l.body, true, gets, stops)
+                    && exits_are_stops(&l.orelse, nested_loop, gets, stops)
+            }
+            Stmt::For(l) => {
+                exits_are_stops(&l.body, true, gets, stops)
+                    && exits_are_stops(&l.orelse, nested_loop, gets, stops)
+            }
+            Stmt::Try(t) => {
+                exits_are_stops(&t.body, nested_loop, gets, stops)
+                    && t.handlers.iter().all(|h| match h {
+                        ast::ExceptHandler::ExceptHandler(h) => {
+                            exits_are_stops(&h.body, nested_loop, gets, stops)
+                        }
+                    })
+                    && exits_are_stops(&t.orelse, nested_loop, gets, stops)
+                    && exits_are_stops(&t.finalbody, nested_loop, gets, stops)
+            }
+            Stmt::With(w) => exits_are_stops(&w.body, nested_loop, gets, stops),
+            Stmt::Match(m) => m
+                .cases
+                .iter()
+                .all(|c| exits_are_stops(&c.body, nested_loop, gets, stops)),
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// An `if` test around a loop exit that is a stop signal: a flag, or a value read from a
+/// queue compared with `None` (`item is None`, `item == None`).
+fn stop_test(test: &Expr, gets: &[(&str, Option<SharedName>)]) -> Option<LoopStop> {
+    if let Expr::Compare(c) = test
+        && let ([op], [right], Expr::Name(n)) = (&*c.ops, &*c.comparators, &*c.left)
+        && matches!(op, ast::CmpOp::Is | ast::CmpOp::Eq)
+        && matches!(right, Expr::NoneLiteral(_))
+    {
+        let (_, queue) = gets.iter().rev().find(|(g, _)| *g == n.id.as_str())?;
+        return Some(LoopStop::Sentinel {
+            attr: queue.clone(),
+        });
+    }
+    flag_test(test, true)
 }
 
 /// Whether a main-thread test holds on the main thread (`current_thread() is
@@ -251,5 +429,95 @@ fn body_range(body: &[Stmt]) -> TextRange {
     match (body.first(), body.last()) {
         (Some(a), Some(b)) => TextRange::new(a.start(), b.end()),
         _ => TextRange::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stops of the first `while` of `src`.
+    fn stops(src: &str) -> Option<Vec<LoopStop>> {
+        let parsed = ruff_python_parser::parse_module(src).unwrap();
+        let Some(Stmt::While(w)) = parsed.suite().first() else {
+            panic!("not a while loop: {src}");
+        };
+        let always = matches!(&*w.test, Expr::BooleanLiteral(b) if b.value);
+        loop_stops(w, always)
+    }
+
+    fn flag(attr: &str, stop_when: bool) -> LoopStop {
+        LoopStop::Flag {
+            attr: attr.into(),
+            stop_when,
+        }
+    }
+
+    #[test]
+    fn loop_tests_on_attributes_are_flags() {
+        assert_eq!(
+            stops("while self.running:\n    work()\n"),
+            Some(vec![flag("running", false)])
+        );
+        assert_eq!(
+            stops("while not self.closed:\n    work()\n"),
+            Some(vec![flag("closed", true)])
+        );
+        // A call or a count is not a flag another function sets.
+        assert_eq!(stops("while not stop.is_set():\n    work()\n"), None);
+        assert_eq!(stops("while n:\n    n -= 1\n"), None);
+    }
+
+    #[test]
+    fn exits_under_flag_and_sentinel_tests() {
+        let src = "while True:\n    try:\n        x = q.get(timeout=1)\n    except Empty:\n        if not self.running:\n            return\n        continue\n    use(x)\n";
+        assert_eq!(stops(src), Some(vec![flag("running", false)]));
+        let src = "while True:\n    item = self.pending.get()\n    if item is None:\n        break\n    send(item)\n";
+        assert_eq!(
+            stops(src),
+            Some(vec![LoopStop::Sentinel {
+                attr: Some("pending".into())
+            }])
+        );
+        // A `break` of an inner loop does not leave this one.
+        let src = "while self.running:\n    for x in xs:\n        if x:\n            break\n";
+        assert_eq!(stops(src), Some(vec![flag("running", false)]));
+    }
+
+    #[test]
+    fn other_exits_are_not_understood() {
+        assert_eq!(stops("while True:\n    if done():\n        break\n"), None);
+        assert_eq!(stops("while True:\n    work()\n    return\n"), None);
+        assert_eq!(
+            stops("while True:\n    if self.stopped:\n        break\n    else:\n        return\n"),
+            None
+        );
+        // `item` was not read from a queue.
+        assert_eq!(
+            stops("while True:\n    item = compute()\n    if item is None:\n        break\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn signals_trigger_matching_stops() {
+        let store = |attr: &str, truth: Option<bool>| StopSignal::Store {
+            attr: attr.into(),
+            truth,
+        };
+        assert!(flag("running", false).triggered_by(&store("running", Some(false))));
+        assert!(flag("running", false).triggered_by(&store("running", None)));
+        assert!(!flag("running", false).triggered_by(&store("running", Some(true))));
+        assert!(!flag("running", false).triggered_by(&store("other", Some(false))));
+        let sentinel = LoopStop::Sentinel {
+            attr: Some("q".into()),
+        };
+        assert!(sentinel.triggered_by(&StopSignal::PutNone {
+            attr: Some("q".into())
+        }));
+        assert!(sentinel.triggered_by(&StopSignal::PutNone { attr: None }));
+        assert!(!sentinel.triggered_by(&StopSignal::PutNone {
+            attr: Some("other".into())
+        }));
     }
 }

@@ -1,0 +1,437 @@
+//! Which functions run: decided from roots, not from the existence of a definition.
+//!
+//! A join, a `shutdown()` or a stop event's `set()` counts only where it runs, and a function
+//! runs only if a path of calls leads to it from a root:
+//! - every module body (import time, and a script's main flow under its `__main__` guard);
+//! - what a thread, a process, a subinterpreter, a pool or `threading._register_atexit` is
+//!   given to run;
+//! - every function of a test module (`test_*.py`, `*_test.py`, `conftest.py`: pytest
+//!   collects and calls them);
+//! - special methods Python calls by protocol (`__call__`, `__iter__`, `__getattr__`, …;
+//!   `__init__`, `__enter__` and `__exit__` are reached through the constructor call or
+//!   `with` statement that runs them);
+//! - the public methods of a class derived from a library class (the framework calls its
+//!   hooks: `handle`, `on_message`, `run`);
+//! - a project function the value flow sees passed to a library call (a signal handler, a
+//!   callback): the library may call it.
+//!
+//! Calls are those the summaries resolve and those the value flow finds; a method called on
+//! a receiver the flow cannot follow (`server.stop()` on a parameter nothing passes an
+//! object to) may be any method of that name of a public class (code outside the project
+//! makes objects of those and hands them in; a private class's objects are all made by the
+//! project, where the flow follows them).
+//!
+//! What runs at exit is a second phase, with its own roots: `atexit` and `weakref.finalize`
+//! registrations, `__del__` methods, and the `close`/`flush` of `logging` handlers (called by
+//! `logging.shutdown`, registered with `atexit` by `logging`) and `io` classes (called by
+//! `IOBase.__del__`).
+//!
+//! Public functions nobody calls are *not* roots: a `stop()` method that no path from a root
+//! calls stops nothing, in an application or in a library whose users may forget it.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::Program;
+use super::effects::{Body, Effect, HandoffKind, Resolved};
+use super::points_to::{PointsTo, ScopeRef};
+use super::resolve::{FnRef, Target};
+use crate::knowledge::EffectKind;
+
+/// When a function runs, as far as the roots tell.
+#[derive(Default)]
+pub struct Reached {
+    /// Offset of each file's first function in the flat numbering.
+    offsets: Vec<usize>,
+    before_exit: Vec<bool>,
+    at_exit: Vec<bool>,
+    /// Kept for [`Reached::runs_given`].
+    graph: Graph,
+}
+
+impl Reached {
+    /// Whether `body` runs at all (a module body always does).
+    pub fn runs(&self, body: Body) -> bool {
+        match body {
+            Body::Module(_) => true,
+            Body::Function(f) => {
+                let i = self.index(f);
+                self.before_exit[i] || self.at_exit[i]
+            }
+        }
+    }
+
+    /// Whether `body` runs before the interpreter begins to exit: not only from a finalizer.
+    pub fn runs_before_exit(&self, body: Body) -> bool {
+        match body {
+            Body::Module(_) => true,
+            Body::Function(f) => self.before_exit[self.index(f)],
+        }
+    }
+
+    fn index(&self, f: FnRef) -> usize {
+        self.offsets[f.file.0 as usize] + f.func as usize
+    }
+
+    /// Whether `body` runs once `given` has run: it runs anyway, or `given` calls it (through
+    /// any calls, or hands it on), or registers it to run at exit (unless `before_exit`).
+    /// A thread's start and its join are judged this way: a library's `start()` that nobody
+    /// in the project calls still starts the thread when its user calls it, and the join or
+    /// the exit handler it sets up then runs too; a `stop()` it does not call does not.
+    pub fn runs_given(&self, given: Body, body: Body, before_exit: bool) -> bool {
+        let runs = if before_exit {
+            self.runs_before_exit(body)
+        } else {
+            self.runs(body)
+        };
+        if runs {
+            return true;
+        }
+        let (Body::Function(given), Body::Function(target)) = (given, body) else {
+            return false;
+        };
+        let mut seen: rustc_hash::FxHashSet<FnRef> = rustc_hash::FxHashSet::default();
+        let mut stack = vec![given];
+        while let Some(f) = stack.pop() {
+            if f == target {
+                return true;
+            }
+            if seen.insert(f) {
+                stack.extend(self.graph.callees[self.index(f)].iter().copied());
+            }
+        }
+        if before_exit {
+            return false;
+        }
+        // What the code run so far registers for exit, and what that calls.
+        let mut exit: rustc_hash::FxHashSet<FnRef> = rustc_hash::FxHashSet::default();
+        let mut stack: Vec<FnRef> = self
+            .graph
+            .registered
+            .iter()
+            .filter(|(from, _)| matches!(from, Body::Function(f) if seen.contains(f)))
+            .map(|(_, f)| *f)
+            .collect();
+        while let Some(f) = stack.pop() {
+            if f == target {
+                return true;
+            }
+            if exit.insert(f) {
+                stack.extend(self.graph.callees[self.index(f)].iter().copied());
+            }
+        }
+        false
+    }
+
+    /// The functions reached from the roots through the calls the summaries resolve and,
+    /// with `flow`, the calls and callbacks the value flow finds as well. What a body hands
+    /// to a thread, a pool or a library is reached only if that body runs; so is what it
+    /// registers to run at exit, in the exit phase.
+    pub fn compute(program: &Program, flow: Option<&PointsTo>) -> Reached {
+        let (offsets, total) = program.function_offsets();
+        let node = |f: FnRef| offsets[f.file.0 as usize] + f.func as usize;
+
+        let mut graph = Graph {
+            callees: vec![Vec::new(); total],
+            before: Vec::new(),
+            registered: Vec::new(),
+        };
+        let mut at_exit = roots(program, &mut graph.before);
+        for file in program.file_ids() {
+            for r in program.body_events[file.0 as usize].all() {
+                if let Resolved::Call(f) = r {
+                    graph.before.push(*f);
+                }
+            }
+            let per_fn = &program.fn_events[file.0 as usize];
+            for func in 0..per_fn.len() as u32 {
+                let from = node(FnRef { file, func });
+                for r in per_fn.all(func) {
+                    if let Resolved::Call(f) = r {
+                        graph.callees[from].push(*f);
+                    }
+                }
+            }
+        }
+        // What effects hand on: run if the body that hands it on runs.
+        for s in &program.effects {
+            match &s.effect {
+                Effect::ThreadStart { targets, .. }
+                | Effect::ProcessSpawn { targets, .. }
+                | Effect::Subinterp { targets, .. } => {
+                    graph.edges(s.body, targets, &node);
+                }
+                Effect::Handoff {
+                    to: HandoffKind::AtExit,
+                    targets,
+                    ..
+                } => graph
+                    .registered
+                    .extend(targets.iter().map(|&t| (s.body, t))),
+                Effect::Handoff { targets, .. } => graph.edges(s.body, targets, &node),
+                _ => {}
+            }
+        }
+        if let Some(pt) = flow {
+            let mut bodies: HashMap<ScopeRef, Body> = HashMap::default();
+            let mut body_of =
+                |s: ScopeRef| *bodies.entry(s).or_insert_with(|| body_of(program, pt, s));
+            for (caller, callee) in pt.function_edges() {
+                if let Body::Function(callee) = body_of(callee) {
+                    graph.edges(body_of(caller), &[callee], &node);
+                }
+            }
+            // A method called on a receiver the flow cannot follow, or passed to a library
+            // from one, may be any method of that name of a public class.
+            let unresolved = pt.unresolved_method_calls();
+            let unresolved_passed = pt.unresolved_passed_to_library();
+            let methods = public_methods_named(
+                program,
+                unresolved
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .chain(unresolved_passed.iter().map(|(_, _, n)| *n)),
+            );
+            for (caller, name) in unresolved {
+                graph.edges(body_of(caller), &methods[name], &node);
+            }
+            for (library, caller, name) in &unresolved_passed {
+                let from = body_of(*caller);
+                if is_exit_registration(program, library) {
+                    graph
+                        .registered
+                        .extend(methods[name].iter().map(|&m| (from, m)));
+                } else {
+                    graph.edges(from, &methods[name], &node);
+                }
+            }
+            for (library, caller, func) in pt.passed_to_library() {
+                let Body::Function(func) = body_of(func) else {
+                    continue;
+                };
+                let from = body_of(caller);
+                if is_exit_registration(program, &library) {
+                    graph.registered.push((from, func));
+                } else {
+                    graph.edges(from, &[func], &node);
+                }
+            }
+        }
+        let walk = |roots: Vec<FnRef>, seen: &mut Vec<bool>| {
+            let mut stack = roots;
+            while let Some(f) = stack.pop() {
+                let i = node(f);
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                stack.extend(graph.callees[i].iter().copied());
+            }
+        };
+        let mut before_exit = vec![false; total];
+        walk(std::mem::take(&mut graph.before), &mut before_exit);
+        // Exit handlers registered by code that runs, before exit or (a handler registering
+        // another) at exit.
+        let mut exit = vec![false; total];
+        let runs = |b: Body, exit: &[bool]| match b {
+            Body::Module(_) => true,
+            Body::Function(f) => before_exit[node(f)] || exit[node(f)],
+        };
+        loop {
+            at_exit.extend(
+                graph
+                    .registered
+                    .iter()
+                    .filter(|(from, f)| runs(*from, &exit) && !exit[node(*f)])
+                    .map(|(_, f)| *f),
+            );
+            if at_exit.is_empty() {
+                break;
+            }
+            walk(std::mem::take(&mut at_exit), &mut exit);
+        }
+        Reached {
+            offsets,
+            before_exit,
+            at_exit: exit,
+            graph,
+        }
+    }
+}
+
+/// The call graph [`Reached::compute`] walks.
+#[derive(Default)]
+struct Graph {
+    callees: Vec<Vec<FnRef>>,
+    /// Roots of the phase before exit.
+    before: Vec<FnRef>,
+    /// Functions registered to run at exit, with the body that registers them.
+    registered: Vec<(Body, FnRef)>,
+}
+
+impl Graph {
+    /// `from` runs `to` (calls it, or hands it to a thread or a library that calls it): a
+    /// module body's are roots.
+    fn edges(&mut self, from: Body, to: &[FnRef], node: &impl Fn(FnRef) -> usize) {
+        match from {
+            Body::Module(_) => self.before.extend(to),
+            Body::Function(f) => self.callees[node(f)].extend(to),
+        }
+    }
+}
+
+/// The roots the summaries show: those of the phase before exit are added to `before`, those
+/// of the exit phase returned. The module bodies' callees, what code hands on and the value
+/// flow's roots are added by [`Reached::compute`].
+fn roots(program: &Program, before: &mut Vec<FnRef>) -> Vec<FnRef> {
+    let mut at_exit = Vec::new();
+    for file in program.file_ids() {
+        let test_module = is_test_module(&program.file(file).path);
+        let summary = program.summary(file);
+        for (i, f) in summary.functions.iter().enumerate() {
+            let func = FnRef {
+                file,
+                func: i as u32,
+            };
+            if test_module {
+                before.push(func);
+                continue;
+            }
+            let name = f.qualname.rsplit('.').next().unwrap_or(&f.qualname);
+            let dunder = name.len() > 4 && name.starts_with("__") && name.ends_with("__");
+            if dunder {
+                match name {
+                    "__del__" if f.class.is_some() => at_exit.push(func),
+                    // Reached through what runs them: a constructor call, a `with`.
+                    "__init__" | "__new__" | "__enter__" | "__exit__" | "__aenter__"
+                    | "__aexit__" | "__del__" => {}
+                    _ => before.push(func),
+                }
+                continue;
+            }
+            let Some(class) = f.class else { continue };
+            if name.starts_with('_') {
+                continue;
+            }
+            match library_base(program, file, class) {
+                None => {}
+                // `IOBase.__del__` closes the object; `logging.shutdown` (an `atexit`
+                // handler) flushes and closes every handler.
+                Some(base)
+                    if (base.starts_with("io.") || base.starts_with("logging."))
+                        && matches!(name, "close" | "flush") =>
+                {
+                    at_exit.push(func)
+                }
+                Some(base) if base.starts_with("io.") => {}
+                Some(_) => before.push(func),
+            }
+        }
+    }
+    at_exit
+}
+
+/// Whether a library call registers its argument to run at exit (`atexit.register`,
+/// `weakref.finalize`).
+fn is_exit_registration(program: &Program, library: &str) -> bool {
+    program
+        .knowledge
+        .get(library)
+        .is_some_and(|api| api.has(EffectKind::AtexitRegister))
+}
+
+/// The methods of public classes with each of `names`: what a call of `x.name()` may run
+/// when the flow cannot follow `x`. Code outside the project makes objects of public
+/// classes and hands them in; a private class's objects are all made by the project, where
+/// the flow follows them.
+fn public_methods_named<'n>(
+    program: &Program,
+    names: impl Iterator<Item = &'n str>,
+) -> HashMap<&'n str, Vec<FnRef>> {
+    let mut methods: HashMap<&str, Vec<FnRef>> = names.map(|n| (n, Vec::new())).collect();
+    if methods.is_empty() {
+        return methods;
+    }
+    for file in program.file_ids() {
+        let summary = program.summary(file);
+        for (i, f) in summary.functions.iter().enumerate() {
+            let name = f.qualname.rsplit('.').next().unwrap_or(&f.qualname);
+            if let Some(class) = f.class
+                && is_public(&summary.classes[class as usize].qualname)
+                && let Some(list) = methods.get_mut(name)
+            {
+                list.push(FnRef {
+                    file,
+                    func: i as u32,
+                });
+            }
+        }
+    }
+    methods
+}
+
+/// A dotted name none of whose parts is private (`_name`).
+fn is_public(qualname: &str) -> bool {
+    qualname.split('.').all(|part| !part.starts_with('_'))
+}
+
+/// A test module: pytest imports it and calls its functions (and fixtures).
+fn is_test_module(path: &std::path::Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name == "conftest.py"
+        || (name.starts_with("test_") && name.ends_with(".py"))
+        || name.ends_with("_test.py")
+}
+
+/// The first library class a project class derives from, through project bases: a name
+/// such as `socketserver.BaseRequestHandler` or `logging.Handler`. Not `typing`/`abc`
+/// helpers or builtins, whose methods call nothing of a subclass's.
+fn library_base(program: &Program, file: crate::diagnostic::FileId, class: u32) -> Option<String> {
+    let mut stack = vec![(file, class)];
+    let mut seen = 0;
+    while let Some((file, class)) = stack.pop() {
+        seen += 1;
+        if seen > 32 {
+            break;
+        }
+        let c = program.summary(file).classes.get(class as usize)?;
+        for base in &c.bases {
+            match program.resolve_qual(base) {
+                Target::Class(f2, c2) => stack.push((f2, c2)),
+                Target::Known(api) => return Some(api.name.to_string()),
+                Target::Unknown
+                    if base.contains('.')
+                        && !base.starts_with("typing.")
+                        && !base.starts_with("abc.")
+                        && !base.starts_with("builtins.") =>
+                {
+                    return Some(base.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// The body a value-flow scope is: a function of the summaries by dotted name, or the
+/// nearest enclosing one (a lambda counts as the function that defines it), or the module.
+pub fn body_of(program: &Program, pt: &PointsTo, scope: ScopeRef) -> Body {
+    let (mut q, _) = pt.scope_qualname(scope);
+    let summary = program.summary(scope.0);
+    loop {
+        if q.is_empty() {
+            return Body::Module(scope.0);
+        }
+        if let Some(func) = summary.function_by_qualname(q) {
+            return Body::Function(FnRef {
+                file: scope.0,
+                func,
+            });
+        }
+        q = match q.rfind('.') {
+            Some(i) => &q[..i],
+            None => "",
+        };
+    }
+}
