@@ -60,10 +60,16 @@ def main():
 Or set it from `threading._register_atexit` (3.9+). Only dropping `daemon=True` blocks exit.
 
 ## When it does not apply
-Non-daemon threads; daemon threads the program joins somewhere (`t.join()` after setting a
-stop event, in a `finally`, a `stop()` method or an `atexit` handler, which runs before daemon
-threads are stopped): they end before shutdown, and the daemon flag is only a fallback. A
-target without a loop, or with a `for` loop over a finite list; library pools (`to_thread`,
+Non-daemon threads; daemon threads joined by code that runs (`t.join()` after setting a stop
+event, in a `finally`, a `stop()` method something calls, an `atexit` handler, which runs
+before daemon threads are stopped, a `logging.Handler`'s `close()`, which `logging.shutdown`
+runs at exit): they end before shutdown, and the daemon flag is only a fallback. A join counts
+only where it runs: in a function reached from the main flow, an import, a thread, a test
+module, a signal handler or another callback passed to a library, or an exit handler
+registered by code that runs, given that the thread's start runs. A `stop()` that nothing
+calls stops nothing, and the finding then names it in a note; a method called on an object the
+analysis cannot follow (a parameter) may be any public class's method of that name. A target
+without a loop, or with a `for` loop over a finite list; library pools (`to_thread`,
 `ThreadPoolExecutor`). A loop in a function the target calls is not seen.
 
 ## Python versions and platforms

@@ -59,8 +59,10 @@ def main():
 Or stop it from the main flow (`try`/`finally`). The hook is private (3.9+; see gh-126168).
 
 ## When it does not apply
-The event is also set from the main flow (`try`/`finally` in `main()`, a function it calls);
-the stop is registered with `threading._register_atexit`; daemon threads (FL401); `atexit`
+The event is also set by code that runs before exit (`try`/`finally` in `main()`, a function
+it calls, a thread, a test, a signal handler); a setter in a function nothing calls (a public
+`stop()` no path reaches) does not count. The stop is registered with
+`threading._register_atexit`; daemon threads (FL401); `atexit`
 handlers that only flush or close. Stops other than an event's `set()` (a flag, a sentinel on
 a queue, `.close()` on a socket) are not modelled: such threads are not reported.
 

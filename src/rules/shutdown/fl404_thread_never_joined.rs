@@ -22,8 +22,14 @@ pub static RULE: Rule = Rule {
     doc: r#"## What it does
 Reports the start of a non-daemon thread started by project code whose handle is discarded
 (`threading.Thread(target=f).start()`) or never joined (`t = Thread(...)`, `t.start()`, no
-`t.join()` anywhere), when its target loops forever: a `while True:` with no `break` and no
-`return` inside it, or a `threading.Timer` callback that starts the next Timer every time.
+`t.join()` in code that runs), when its target loops forever: a `while True:` with no `break`
+and no `return` inside it; a loop whose every way out is a stop signal that no code that runs
+sends (`while self.running:` or `if not self.running: return` where only an uncalled
+`stop()` clears `running`; `item = self.q.get()` … `if item is None: break` where nothing that
+runs puts `None` on `q`); or a `threading.Timer` callback that starts the next Timer every
+time. A join or a stop signal counts only where it runs, given that the thread's start runs
+(see FL401); a join in an `atexit` handler comes too late (threads are joined first), and a
+store in `__init__` initialises the flag before the thread exists.
 
 ## Why is this bad?
 "The entire Python program exits when no alive non-daemon threads are left" (threading docs).
@@ -68,8 +74,9 @@ daemon threads; executor threads (`with ThreadPoolExecutor() as ex:`); a `thread
 that fires once. A Timer whose callback starts the next Timer on every path of its body
 (itself or through calls) runs forever, as `while True:` does, and is reported at the first
 start; one that re-arms only under a test (`if not self._stopped:`) or whose re-armed Timer is
-`cancel()`ed somewhere is not. A never-joined thread whose target ends on its own is not
-reported: the program still exits.
+`cancel()`ed somewhere is not. A never-joined thread whose target ends on its own, or whose
+loop ends on a test other than an attribute flag or a `None` sentinel (a call, a count, an
+`Event`: see FL403), is not reported: the program still exits, or forklint cannot tell.
 
 ## Python versions and platforms
 All versions and platforms.

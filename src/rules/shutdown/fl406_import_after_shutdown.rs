@@ -58,7 +58,8 @@ forklint does not move the import for you: that changes when the module runs (FL
 
 ## When it does not apply
 Imports at module top level; imports at the top of the thread's target, before its loop;
-non-daemon threads that are joined; a daemon target without a loop; function-level imports in
+non-daemon threads; daemon threads joined by code that runs (the same notion of joined as
+FL401: they end before shutdown begins); a daemon target without a loop; function-level imports in
 code only the main thread runs. forklint does not know which
 library functions import lazily: only import statements in project code are seen.
 
