@@ -288,6 +288,9 @@ pub enum StopSignal {
     /// `x.attr.put(None)` (`attr` is `None` when the queue is not an attribute: a name, an
     /// element of a list).
     PutNone { attr: Option<SharedName> },
+    /// `x.name.set()` or `name.set()`: an event named `name` (the last attribute, or the
+    /// variable) is set.
+    EventSet { name: SharedName },
 }
 
 /// A `while` loop that runs until something stops it: `while True:`, `while not stop:`,
@@ -315,6 +318,11 @@ pub enum LoopStop {
     /// `None` read from a queue: `item = self.q.get()` then `if item is None: break`.
     /// `attr` names the attribute holding the queue (`None` when it is not one).
     Sentinel { attr: Option<SharedName> },
+    /// An event named `name` (`self.stop` or a global `STOP`) being set: `while not
+    /// self.stop.is_set():`, `while not STOP.wait(1):`, `if self.stop.is_set(): break`.
+    /// `test` is the `is_set()`/`wait()` call, where the value flow tells which event objects
+    /// it reads (an event passed in as a parameter and set under another name).
+    Event { name: SharedName, test: TextRange },
 }
 
 impl LoopStop {
@@ -327,6 +335,7 @@ impl LoopStop {
             (LoopStop::Sentinel { attr }, StopSignal::PutNone { attr: a }) => {
                 attr.is_none() || a.is_none() || attr == a
             }
+            (LoopStop::Event { name, .. }, StopSignal::EventSet { name: n }) => name == n,
             _ => false,
         }
     }
@@ -417,6 +426,9 @@ pub struct ModuleSummary {
     pub body: Vec<Event>,
     pub functions: Vec<FunctionSummary>,
     pub classes: Vec<ClassSummary>,
+    /// The stop signals the module body sends (`STOP.set()` in a `__main__` guard's
+    /// `finally`), as [`FunctionSummary::stop_signals`] for a function.
+    pub body_stop_signals: Vec<StopSignal>,
     /// Final top-level bindings: what `module.name` is, for other modules' lookups.
     pub exports: HashMap<String, Value>,
     pub has_main_guard: bool,

@@ -4,7 +4,7 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::program::{Body, Effect, EffectId, FnRef, ObjId, Program, Resolved};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
-use crate::summary::{LongLoop, LoopStop};
+use crate::summary::{LongLoop, LoopStop, StopSignal};
 
 use super::{
     Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, step,
@@ -26,7 +26,9 @@ Reports the start of a non-daemon thread started by project code whose handle is
 and no `return` inside it; a loop whose every way out is a stop signal that no code that runs
 sends (`while self.running:` or `if not self.running: return` where only an uncalled
 `stop()` clears `running`; `item = self.q.get()` … `if item is None: break` where nothing that
-runs puts `None` on `q`); or a `threading.Timer` callback that starts the next Timer every
+runs puts `None` on `q`; `while not self._stop.is_set():` where nothing that runs sets that
+event, matched by object through the value flow when it follows the event, else by name); or a
+`threading.Timer` callback that starts the next Timer every
 time. A join or a stop signal counts only where it runs, given that the thread's start runs
 (see FL401); a join in an `atexit` handler comes too late (threads are joined first), and a
 store in `__init__` initialises the flag before the thread exists.
@@ -75,8 +77,9 @@ that fires once. A Timer whose callback starts the next Timer on every path of i
 (itself or through calls) runs forever, as `while True:` does, and is reported at the first
 start; one that re-arms only under a test (`if not self._stopped:`) or whose re-armed Timer is
 `cancel()`ed somewhere is not. A never-joined thread whose target ends on its own, or whose
-loop ends on a test other than an attribute flag or a `None` sentinel (a call, a count, an
-`Event`: see FL403), is not reported: the program still exits, or forklint cannot tell.
+loop ends on a test other than an attribute flag, a `None` sentinel or an event (a call, a
+count), is not reported: the program still exits, or forklint cannot tell. An event set only
+by an `atexit` handler is FL403's finding.
 
 ## Python versions and platforms
 All versions and platforms.
@@ -98,33 +101,70 @@ enum Forever<'p> {
 /// `running`, `if item is None: break` where nothing that runs puts `None` on the queue.
 /// A store in `__init__` initialises the flag before the object's threads exist: not a stop.
 /// Code counts where it runs given that the thread's start runs ([`Program::runs_given`]).
-fn never_stopped(program: &Program, start: EffectId, lp: &LongLoop) -> bool {
+fn never_stopped(program: &Program, start: EffectId, target: FnRef, lp: &LongLoop) -> bool {
     let given = program.effect(start).body;
     let Some(stops) = lp.stops.as_deref().filter(|s| !s.is_empty()) else {
         return false;
     };
+    // An event the value flow follows is matched by object: one passed in as a parameter and
+    // set under another name (`stop_event` in the thread, `producer_stop.set()` in `main()`)
+    // is the same event. Only an event it does not follow is matched by name.
+    let mut by_name = Vec::new();
+    for stop in stops {
+        match stop {
+            LoopStop::Event { test, .. } => {
+                let events = program.points_to().receivers(target.file, *test);
+                if events.is_empty() {
+                    by_name.push(stop);
+                } else if event_set_where_it_runs(program, given, &events) {
+                    return false;
+                }
+            }
+            _ => by_name.push(stop),
+        }
+    }
+    // The stops `signals` (sent by `body`) trigger, where they run: before exit, or for an
+    // event at any time (an event set only at exit is FL403's finding, not this one).
+    let sent = |signals: &[StopSignal], body: Body| {
+        signals.iter().any(|sig| {
+            by_name.iter().any(|stop| {
+                stop.triggered_by(sig)
+                    && program.runs_given(given, body, !matches!(stop, LoopStop::Event { .. }))
+            })
+        })
+    };
     for file in program.file_ids() {
-        for (i, f) in program.summary(file).functions.iter().enumerate() {
+        let summary = program.summary(file);
+        if sent(&summary.body_stop_signals, Body::Module(file)) {
+            return false;
+        }
+        for (i, f) in summary.functions.iter().enumerate() {
             if f.class.is_some() && f.qualname.ends_with(".__init__") {
                 continue;
             }
-            if f.stop_signals
-                .iter()
-                .any(|sig| stops.iter().any(|stop| stop.triggered_by(sig)))
-                && program.runs_given(
-                    given,
-                    Body::Function(FnRef {
-                        file,
-                        func: i as u32,
-                    }),
-                    true,
-                )
-            {
+            let func = FnRef {
+                file,
+                func: i as u32,
+            };
+            if sent(&f.stop_signals, Body::Function(func)) {
                 return false;
             }
         }
     }
     true
+}
+
+/// Whether code that runs (given `given` runs) calls `set()` on one of `events`.
+fn event_set_where_it_runs(program: &Program, given: Body, events: &[ObjId]) -> bool {
+    program
+        .points_to()
+        .method_calls()
+        .into_iter()
+        .any(|(method, recv, scope)| {
+            method.ends_with(".set")
+                && events.contains(&recv)
+                && program.runs_given(given, program.body_of_scope(scope), false)
+        })
 }
 
 /// How a loop's stops read in a message: "`running` is false or `None` is put on `queue`".
@@ -138,6 +178,7 @@ fn describe_stops(stops: &[LoopStop]) -> String {
             ),
             LoopStop::Sentinel { attr: Some(q) } => format!("`None` is put on `{q}`"),
             LoopStop::Sentinel { attr: None } => "`None` is put on its queue".to_string(),
+            LoopStop::Event { name, .. } => format!("`{name}` is set"),
         })
         .collect();
     let mut parts = parts;
@@ -221,7 +262,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 if l.forever {
                     return Some((t, Forever::Loop(l)));
                 }
-                if never_stopped(program, thread.start, l) {
+                if never_stopped(program, thread.start, t, l) {
                     return Some((t, Forever::Unstopped(l)));
                 }
             }
@@ -257,7 +298,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         let what = match &forever {
             Forever::Loop(_) => "loops forever".to_string(),
             Forever::Unstopped(lp) => format!(
-                "loops until {}, which no code that runs does",
+                "loops until {}, which no code that runs before exit does",
                 describe_stops(lp.stops.as_deref().unwrap_or_default())
             ),
             Forever::Rearms(_) => "starts the next Timer every time it runs".to_string(),

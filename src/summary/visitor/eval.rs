@@ -379,6 +379,20 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             };
             self.note_stop_signal(StopSignal::PutNone { attr });
         }
+        // `x.ev.set()` / `EV.set()` with no arguments: an event set (see `LoopStop::Event`).
+        if let Expr::Attribute(m) = &*call.func
+            && m.attr.id.as_str() == "set"
+            && call.arguments.is_empty()
+        {
+            let name = match &*m.value {
+                Expr::Attribute(e) => Some(e.attr.id.as_str()),
+                Expr::Name(n) => Some(n.id.as_str()),
+                _ => None,
+            };
+            if let Some(name) = name {
+                self.note_stop_signal(StopSignal::EventSet { name: name.into() });
+            }
+        }
         let callee = self.eval(&call.func);
         let kind = self.callee_kind(&callee);
         // `x.submit(...)` on an `x` this module cannot name: the value flow may know it.

@@ -197,8 +197,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// Records a stop signal the function being walked sends ([`StopSignal`]).
     pub(super) fn note_stop_signal(&mut self, signal: StopSignal) {
-        let Some(f) = self.sink else { return };
-        let signals = &mut self.summary.functions[f as usize].stop_signals;
+        let signals = match self.sink {
+            Some(f) => &mut self.summary.functions[f as usize].stop_signals,
+            None => &mut self.summary.body_stop_signals,
+        };
         if !signals.contains(&signal) {
             signals.push(signal);
         }
@@ -240,8 +242,26 @@ fn loop_stops(w: &ast::StmtWhile, always: bool) -> Option<Vec<LoopStop>> {
 /// `x.attr` or `not x.attr` as a test: the flag, and the value that makes the test hold
 /// (`holds_when` of the attribute) mapped to the loop's stop: for a `while` test the loop
 /// stops when the test fails (`holds` = `false`), for an `if` around an exit when it holds.
+/// `x.ev.is_set()` and `x.ev.wait(...)` are an event's test: the loop stops when it is set.
 fn flag_test(test: &Expr, holds: bool) -> Option<LoopStop> {
     match test {
+        Expr::Call(c) if holds => {
+            let Expr::Attribute(m) = &*c.func else {
+                return None;
+            };
+            if !matches!(m.attr.id.as_str(), "is_set" | "wait") {
+                return None;
+            }
+            let name = match &*m.value {
+                Expr::Attribute(e) => e.attr.id.as_str(),
+                Expr::Name(n) => n.id.as_str(),
+                _ => return None,
+            };
+            Some(LoopStop::Event {
+                name: name.into(),
+                test: c.range(),
+            })
+        }
         Expr::Attribute(a) => Some(LoopStop::Flag {
             attr: a.attr.id.as_str().into(),
             stop_when: holds,
@@ -463,9 +483,27 @@ mod tests {
             stops("while not self.closed:\n    work()\n"),
             Some(vec![flag("closed", true)])
         );
-        // A call or a count is not a flag another function sets.
-        assert_eq!(stops("while not stop.is_set():\n    work()\n"), None);
+        // A count, or a call other than an event's test, is not a stop another function sends.
+        assert_eq!(stops("while not ready():\n    work()\n"), None);
         assert_eq!(stops("while n:\n    n -= 1\n"), None);
+        // An event's test: the loop stops when it is set.
+        let event = |src: &str| match stops(src).as_deref() {
+            Some([LoopStop::Event { name, .. }]) => Some(name.to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            event("while not self.stop.is_set():\n    work()\n").as_deref(),
+            Some("stop")
+        );
+        assert_eq!(
+            event("while not STOP.wait(1):\n    work()\n").as_deref(),
+            Some("STOP")
+        );
+        assert_eq!(
+            event("while True:\n    if ev.is_set():\n        break\n").as_deref(),
+            Some("ev")
+        );
+        assert_eq!(event("while ev.is_set():\n    work()\n"), None);
     }
 
     #[test]
