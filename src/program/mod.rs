@@ -28,7 +28,7 @@ pub use fork_flow::{
 pub use points_to::ScopeRef;
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
 pub use reach::{CallSite, CallStep, SkippedEvents};
-pub use reached::Reached;
+pub use reached::{Phase, Reached};
 pub use resolve::{FnRef, MethodTarget, Target};
 pub use start_methods::MethodSet;
 
@@ -656,23 +656,14 @@ impl Program {
         })
     }
 
-    /// Whether `body` runs: a module body always does; a function does when a path of calls
-    /// leads to it from a root (see [`Reached`]). Asks the value flow only when the calls the
-    /// summaries resolve do not reach it.
-    pub fn runs(&self, body: Body) -> bool {
+    /// Whether `body` runs in `phase`: a module body runs before exit; a function does when a
+    /// path of calls leads to it from a root (see [`Reached`]). Asks the value flow only when
+    /// the calls the summaries resolve do not reach it.
+    pub fn runs(&self, body: Body, phase: Phase) -> bool {
         self.reached_by_calls
             .get_or_init(|| Reached::compute(self, None))
-            .runs(body)
-            || self.reached().runs(body)
-    }
-
-    /// Whether `body` runs before the interpreter begins to exit (not only from an `atexit`
-    /// handler or a finalizer).
-    pub fn runs_before_exit(&self, body: Body) -> bool {
-        self.reached_by_calls
-            .get_or_init(|| Reached::compute(self, None))
-            .runs_before_exit(body)
-            || self.reached().runs_before_exit(body)
+            .runs_in(body, phase)
+            || self.reached().runs_in(body, phase)
     }
 
     /// The project body a value-flow scope belongs to (a class body: the scope defining it).
@@ -680,14 +671,13 @@ impl Program {
         reached::body_of(self, self.points_to(), scope)
     }
 
-    /// Whether `body` runs once `given` has run (see [`Reached::runs_given`]): how a
-    /// thread's join, stop signal or exit handler is judged against its start.
-    pub fn runs_given(&self, given: Body, body: Body, before_exit: bool) -> bool {
+    /// Whether `body` runs in `phase` once `given` has run (see [`Reached::runs_given`]): how
+    /// a thread's join, stop signal or exit handler is judged against its start.
+    pub fn runs_given(&self, given: Body, body: Body, phase: Phase) -> bool {
         let by_calls = self
             .reached_by_calls
             .get_or_init(|| Reached::compute(self, None));
-        by_calls.runs_given(given, body, before_exit)
-            || self.reached().runs_given(given, body, before_exit)
+        by_calls.runs_given(given, body, phase) || self.reached().runs_given(given, body, phase)
     }
 
     /// Which functions run, with the value flow's calls and callbacks (computed once).

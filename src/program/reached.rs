@@ -37,34 +37,45 @@ use super::points_to::{PointsTo, ScopeRef};
 use super::resolve::{FnRef, Target};
 use crate::knowledge::EffectKind;
 
+/// When code must run to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Before the interpreter begins to exit: not only from an exit handler or a finalizer.
+    BeforeExit,
+    /// In an exit handler registered with `atexit` (or `weakref.finalize`,
+    /// `multiprocessing.util.Finalize`, `logging.shutdown`), or what it calls: after
+    /// `threading._shutdown` has joined non-daemon threads.
+    RegisteredExit,
+    /// At any time, `__del__` and the `close()` `IOBase.__del__` runs included: those run when
+    /// their object is collected, which may be before exit or during it.
+    Any,
+}
+
 /// When a function runs, as far as the roots tell.
 #[derive(Default)]
 pub struct Reached {
     /// Offset of each file's first function in the flat numbering.
     offsets: Vec<usize>,
     before_exit: Vec<bool>,
+    /// Run by registered exit handlers.
     at_exit: Vec<bool>,
+    /// Run when an object is collected (`__del__`, `IOBase.__del__`'s `close()`).
+    collected: Vec<bool>,
     /// Kept for [`Reached::runs_given`].
     graph: Graph,
 }
 
 impl Reached {
-    /// Whether `body` runs at all (a module body always does).
-    pub fn runs(&self, body: Body) -> bool {
-        match body {
-            Body::Module(_) => true,
-            Body::Function(f) => {
-                let i = self.index(f);
-                self.before_exit[i] || self.at_exit[i]
-            }
-        }
-    }
-
-    /// Whether `body` runs before the interpreter begins to exit: not only from a finalizer.
-    pub fn runs_before_exit(&self, body: Body) -> bool {
-        match body {
-            Body::Module(_) => true,
-            Body::Function(f) => self.before_exit[self.index(f)],
+    /// Whether `body` runs in `phase` (a module body runs before exit).
+    pub fn runs_in(&self, body: Body, phase: Phase) -> bool {
+        let Body::Function(f) = body else {
+            return phase != Phase::RegisteredExit;
+        };
+        let i = self.index(f);
+        match phase {
+            Phase::BeforeExit => self.before_exit[i],
+            Phase::RegisteredExit => self.at_exit[i],
+            Phase::Any => self.before_exit[i] || self.at_exit[i] || self.collected[i],
         }
     }
 
@@ -72,18 +83,13 @@ impl Reached {
         self.offsets[f.file.0 as usize] + f.func as usize
     }
 
-    /// Whether `body` runs once `given` has run: it runs anyway, or `given` calls it (through
-    /// any calls, or hands it on), or registers it to run at exit (unless `before_exit`).
-    /// A thread's start and its join are judged this way: a library's `start()` that nobody
-    /// in the project calls still starts the thread when its user calls it, and the join or
-    /// the exit handler it sets up then runs too; a `stop()` it does not call does not.
-    pub fn runs_given(&self, given: Body, body: Body, before_exit: bool) -> bool {
-        let runs = if before_exit {
-            self.runs_before_exit(body)
-        } else {
-            self.runs(body)
-        };
-        if runs {
+    /// Whether `body` runs in `phase` once `given` has run: it runs anyway, or `given` calls
+    /// it (through any calls, or hands it on), or (for an exit phase) registers it to run at
+    /// exit. A thread's start and its join are judged this way: a library's `start()` that
+    /// nobody in the project calls still starts the thread when its user calls it, and the
+    /// join or the exit handler it sets up then runs too; a `stop()` it does not call does not.
+    pub fn runs_given(&self, given: Body, body: Body, phase: Phase) -> bool {
+        if self.runs_in(body, phase) {
             return true;
         }
         let (Body::Function(given), Body::Function(target)) = (given, body) else {
@@ -92,14 +98,14 @@ impl Reached {
         let mut seen: rustc_hash::FxHashSet<FnRef> = rustc_hash::FxHashSet::default();
         let mut stack = vec![given];
         while let Some(f) = stack.pop() {
-            if f == target {
+            if f == target && phase != Phase::RegisteredExit {
                 return true;
             }
             if seen.insert(f) {
                 stack.extend(self.graph.callees[self.index(f)].iter().copied());
             }
         }
-        if before_exit {
+        if phase == Phase::BeforeExit {
             return false;
         }
         // What the code run so far registers for exit, and what that calls.
@@ -135,7 +141,7 @@ impl Reached {
             before: Vec::new(),
             registered: Vec::new(),
         };
-        let mut at_exit = roots(program, &mut graph.before);
+        let (mut at_exit, collected_roots) = roots(program, &mut graph.before);
         for file in program.file_ids() {
             for r in program.body_events[file.0 as usize].all() {
                 if let Resolved::Call(f) = r {
@@ -248,10 +254,13 @@ impl Reached {
             }
             walk(std::mem::take(&mut at_exit), &mut exit);
         }
+        let mut collected = vec![false; total];
+        walk(collected_roots, &mut collected);
         Reached {
             offsets,
             before_exit,
             at_exit: exit,
+            collected,
             graph,
         }
     }
@@ -278,11 +287,12 @@ impl Graph {
     }
 }
 
-/// The roots the summaries show: those of the phase before exit are added to `before`, those
-/// of the exit phase returned. The module bodies' callees, what code hands on and the value
-/// flow's roots are added by [`Reached::compute`].
-fn roots(program: &Program, before: &mut Vec<FnRef>) -> Vec<FnRef> {
-    let mut at_exit = Vec::new();
+/// The roots the summaries show: those of the phase before exit are added to `before`;
+/// returned, those of the exit phase (`logging.shutdown`'s) and those run when an object is
+/// collected (`__del__`, `IOBase.__del__`'s `close()`). The module bodies' callees, what code
+/// hands on and the value flow's roots are added by [`Reached::compute`].
+fn roots(program: &Program, before: &mut Vec<FnRef>) -> (Vec<FnRef>, Vec<FnRef>) {
+    let (mut at_exit, mut collected) = (Vec::new(), Vec::new());
     for file in program.file_ids() {
         let test_module = is_test_module(&program.file(file).path);
         let summary = program.summary(file);
@@ -299,7 +309,7 @@ fn roots(program: &Program, before: &mut Vec<FnRef>) -> Vec<FnRef> {
             let dunder = name.len() > 4 && name.starts_with("__") && name.ends_with("__");
             if dunder {
                 match name {
-                    "__del__" if f.class.is_some() => at_exit.push(func),
+                    "__del__" if f.class.is_some() => collected.push(func),
                     // Reached through what runs them: a constructor call, a `with`.
                     "__init__" | "__new__" | "__enter__" | "__exit__" | "__aenter__"
                     | "__aexit__" | "__del__" => {}
@@ -313,20 +323,20 @@ fn roots(program: &Program, before: &mut Vec<FnRef>) -> Vec<FnRef> {
             }
             match library_base(program, file, class) {
                 None => {}
-                // `IOBase.__del__` closes the object; `logging.shutdown` (an `atexit`
-                // handler) flushes and closes every handler.
-                Some(base)
-                    if (base.starts_with("io.") || base.starts_with("logging."))
-                        && matches!(name, "close" | "flush") =>
-                {
+                // `logging.shutdown` (an `atexit` handler) flushes and closes every
+                // handler; `IOBase.__del__` closes the object when it is collected.
+                Some(base) if base.starts_with("logging.") && matches!(name, "close" | "flush") => {
                     at_exit.push(func)
+                }
+                Some(base) if base.starts_with("io.") && matches!(name, "close" | "flush") => {
+                    collected.push(func)
                 }
                 Some(base) if base.starts_with("io.") => {}
                 Some(_) => before.push(func),
             }
         }
     }
-    at_exit
+    (at_exit, collected)
 }
 
 /// Whether a library call registers its argument to run at exit (`atexit.register`,

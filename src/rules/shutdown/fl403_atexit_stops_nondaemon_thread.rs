@@ -1,12 +1,15 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
-use crate::program::{Body, Effect, EffectId, Program};
+use crate::program::{Body, Effect, EffectId, Phase, Program};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::Handle;
 
-use super::{diagnostic, finalizers, site, step};
+use super::{
+    StopSent, describe_stops, diagnostic, finalizers, function, project_threads, site, step,
+    stop_sent,
+};
 
 pub static RULE: Rule = Rule {
     code: "FL403",
@@ -22,6 +25,10 @@ Reports the start of a non-daemon thread whose target loops until an event is se
 finalizer (an `atexit.register`/`@atexit.register` function, a `weakref.finalize` callback, a
 `__del__`) or in functions only they call. Events: `threading.Event`, `trio.Event`,
 `asyncio.Event`, module-level or `self._stop`. Also such a loop in a `ThreadPoolExecutor` task.
+The same for a thread whose loop ends only on an attribute flag (`while self.running:`, `if
+not self.running: return`) or a `None` sentinel read from a queue, when the only code that
+clears the flag or puts the sentinel runs from an exit handler (see FL404 for these stop
+signals).
 
 ## Why is this bad?
 At exit CPython joins every non-daemon thread (`threading._shutdown`) before it runs `atexit`
@@ -63,8 +70,10 @@ The event is also set by code that runs before exit (`try`/`finally` in `main()`
 it calls, a thread, a test, a signal handler); a setter in a function nothing calls (a public
 `stop()` no path reaches) does not count. The stop is registered with
 `threading._register_atexit`; daemon threads (FL401); `atexit`
-handlers that only flush or close. Stops other than an event's `set()` (a flag, a sentinel on
-a queue, `.close()` on a socket) are not modelled: such threads are not reported.
+handlers that only flush or close. A stop sent from `__del__` (or the `close()` that
+`IOBase.__del__` runs) runs when its object is collected, which may be before exit: FL404
+reports that case when nothing else sends the stop. Other stops (`.close()` on a socket, a
+call) are not modelled: such threads are not reported.
 
 ## Python versions and platforms
 All Python 3 versions and platforms; `ThreadPoolExecutor` tasks from 3.9.
@@ -73,6 +82,18 @@ All Python 3 versions and platforms; `ThreadPoolExecutor` tasks from 3.9.
 };
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
+    let mut reported = HashSet::default();
+    stopped_by_event_handles(program, out, &mut reported);
+    stopped_by_loop_signals(program, out, &mut reported);
+}
+
+/// A non-daemon thread (or pool task) waiting on an event whose every `set()` that the
+/// summaries name by handle runs only at exit.
+fn stopped_by_event_handles(
+    program: &Program,
+    out: &mut Vec<Diagnostic>,
+    reported: &mut HashSet<EffectId>,
+) {
     // Events set somewhere: (handle → the sites that set it).
     let mut sets: Vec<((FileId, Handle), EffectId)> = Vec::new();
     for (i, s) in program.effects.iter().enumerate() {
@@ -91,7 +112,6 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     if finals.is_empty() {
         return;
     }
-    let mut reported = HashSet::default();
     for (i, s) in program.effects.iter().enumerate() {
         // A non-daemon thread of the project, or a task of a pool whose workers are
         // non-daemon (`ThreadPoolExecutor`, 3.9+).
@@ -132,9 +152,9 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 // A setter counts where it runs before exit: called on a path from the main
                 // flow, an import, a thread or a test, not merely defined (a public `stop()`
                 // nobody calls sets nothing).
-                let only_at_exit = setters
-                    .iter()
-                    .all(|id| !program.runs_given(s.body, program.effect(*id).body, true));
+                let only_at_exit = setters.iter().all(|id| {
+                    !program.runs_given(s.body, program.effect(*id).body, Phase::BeforeExit)
+                });
                 if !only_at_exit || !reported.insert(start) {
                     continue;
                 }
@@ -171,6 +191,60 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 out.push(d);
                 break;
             }
+        }
+    }
+}
+
+/// A non-daemon thread whose long loop ends only on stop signals ([`stop_sent`]: a flag, a
+/// `None` sentinel, an event the value flow follows) that only code run at exit sends.
+fn stopped_by_loop_signals(
+    program: &Program,
+    out: &mut Vec<Diagnostic>,
+    reported: &mut HashSet<EffectId>,
+) {
+    for thread in project_threads(program).filter(|t| !t.daemon) {
+        if reported.contains(&thread.start) {
+            continue;
+        }
+        for &target in thread.targets {
+            let Some(lp) = &function(program, target).long_loop else {
+                continue;
+            };
+            let Some(StopSent::OnlyAtExit(sender)) = stop_sent(program, thread.start, target, lp)
+            else {
+                continue;
+            };
+            reported.insert(thread.start);
+            let s = program.effect(thread.start);
+            let mut d = diagnostic(
+                &RULE,
+                site(program, thread.start),
+                format!(
+                    "`{}` starts a non-daemon thread (`{}`) that loops until {}, and only code \
+                     run at exit (an `atexit` handler or finalizer) does that: non-daemon \
+                     threads are joined before `atexit` handlers run, so the process hangs at \
+                     exit (every Python 3 version)",
+                    snippet(program, s.body.file(), s.range),
+                    function_name(program, target),
+                    describe_stops(lp.stops.as_deref().unwrap_or_default())
+                ),
+                "stopped only from a handler that runs after it is joined",
+            );
+            if let Body::Function(f) = sender {
+                d.trace.push(crate::diagnostic::Step {
+                    location: crate::diagnostic::Location {
+                        file: f.file,
+                        range: function(program, f).name_range,
+                    },
+                    message: format!(
+                        "`{}` sends the stop, and runs only at exit",
+                        function_name(program, f)
+                    ),
+                });
+            }
+            d.help = Some("stop the thread from the main flow (`try/finally` in `main()`, a context manager), or register the stop with `threading._register_atexit`, which runs before threads are joined".into());
+            out.push(d);
+            break;
         }
     }
 }

@@ -4,11 +4,11 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::program::{Body, Effect, EffectId, FnRef, ObjId, Program, Resolved};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
-use crate::summary::{LongLoop, LoopStop, StopSignal};
+use crate::summary::LongLoop;
 
 use super::{
-    Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, step,
-    unreached_join_step,
+    Joined, StopSent, WaitPhase, Waits, describe_stops, diagnostic, function, project_threads,
+    site, step, stop_sent, unreached_join_step,
 };
 
 pub static RULE: Rule = Rule {
@@ -91,99 +91,10 @@ All versions and platforms.
 /// the next Timer.
 enum Forever<'p> {
     Loop(&'p LongLoop),
-    /// A loop whose every way out is a stop signal that no code that runs sends.
-    Unstopped(&'p LongLoop),
+    /// A loop whose every way out is a stop signal that no code that runs sends, or that
+    /// only code run when an object is collected sends (`Some` of that function).
+    Unstopped(&'p LongLoop, Option<FnRef>),
     Rearms(EffectId),
-}
-
-/// Whether every way out of `lp` is a stop signal ([`LoopStop`]) that no function running
-/// before exit sends: `while self.running:` where only a `stop()` nobody calls clears
-/// `running`, `if item is None: break` where nothing that runs puts `None` on the queue.
-/// A store in `__init__` initialises the flag before the object's threads exist: not a stop.
-/// Code counts where it runs given that the thread's start runs ([`Program::runs_given`]).
-fn never_stopped(program: &Program, start: EffectId, target: FnRef, lp: &LongLoop) -> bool {
-    let given = program.effect(start).body;
-    let Some(stops) = lp.stops.as_deref().filter(|s| !s.is_empty()) else {
-        return false;
-    };
-    // An event the value flow follows is matched by object: one passed in as a parameter and
-    // set under another name (`stop_event` in the thread, `producer_stop.set()` in `main()`)
-    // is the same event. Only an event it does not follow is matched by name.
-    let mut by_name = Vec::new();
-    for stop in stops {
-        match stop {
-            LoopStop::Event { test, .. } => {
-                let events = program.points_to().receivers(target.file, *test);
-                if events.is_empty() {
-                    by_name.push(stop);
-                } else if event_set_where_it_runs(program, given, &events) {
-                    return false;
-                }
-            }
-            _ => by_name.push(stop),
-        }
-    }
-    // The stops `signals` (sent by `body`) trigger, where they run: before exit, or for an
-    // event at any time (an event set only at exit is FL403's finding, not this one).
-    let sent = |signals: &[StopSignal], body: Body| {
-        signals.iter().any(|sig| {
-            by_name.iter().any(|stop| {
-                stop.triggered_by(sig)
-                    && program.runs_given(given, body, !matches!(stop, LoopStop::Event { .. }))
-            })
-        })
-    };
-    for file in program.file_ids() {
-        let summary = program.summary(file);
-        if sent(&summary.body_stop_signals, Body::Module(file)) {
-            return false;
-        }
-        for (i, f) in summary.functions.iter().enumerate() {
-            if f.class.is_some() && f.qualname.ends_with(".__init__") {
-                continue;
-            }
-            let func = FnRef {
-                file,
-                func: i as u32,
-            };
-            if sent(&f.stop_signals, Body::Function(func)) {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// Whether code that runs (given `given` runs) calls `set()` on one of `events`.
-fn event_set_where_it_runs(program: &Program, given: Body, events: &[ObjId]) -> bool {
-    program
-        .points_to()
-        .method_calls()
-        .into_iter()
-        .any(|(method, recv, scope)| {
-            method.ends_with(".set")
-                && events.contains(&recv)
-                && program.runs_given(given, program.body_of_scope(scope), false)
-        })
-}
-
-/// How a loop's stops read in a message: "`running` is false or `None` is put on `queue`".
-fn describe_stops(stops: &[LoopStop]) -> String {
-    let parts: Vec<String> = stops
-        .iter()
-        .map(|s| match s {
-            LoopStop::Flag { attr, stop_when } => format!(
-                "`{attr}` is {}",
-                if *stop_when { "set true" } else { "set false" }
-            ),
-            LoopStop::Sentinel { attr: Some(q) } => format!("`None` is put on `{q}`"),
-            LoopStop::Sentinel { attr: None } => "`None` is put on its queue".to_string(),
-            LoopStop::Event { name, .. } => format!("`{name}` is set"),
-        })
-        .collect();
-    let mut parts = parts;
-    parts.dedup();
-    parts.join(" or ")
 }
 
 const TIMER_START: &str = "threading.Timer.start";
@@ -262,8 +173,12 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 if l.forever {
                     return Some((t, Forever::Loop(l)));
                 }
-                if never_stopped(program, thread.start, t, l) {
-                    return Some((t, Forever::Unstopped(l)));
+                match stop_sent(program, thread.start, t, l) {
+                    Some(StopSent::Never) => return Some((t, Forever::Unstopped(l, None))),
+                    Some(StopSent::OnlyWhenCollected(Body::Function(f))) => {
+                        return Some((t, Forever::Unstopped(l, Some(f))));
+                    }
+                    _ => {}
                 }
             }
             is_timer
@@ -297,9 +212,16 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         let s = program.effect(thread.start);
         let what = match &forever {
             Forever::Loop(_) => "loops forever".to_string(),
-            Forever::Unstopped(lp) => format!(
-                "loops until {}, which no code that runs before exit does",
+            Forever::Unstopped(lp, None) => format!(
+                "loops until {}, which no code that runs does",
                 describe_stops(lp.stops.as_deref().unwrap_or_default())
+            ),
+            Forever::Unstopped(lp, Some(f)) => format!(
+                "loops until {}, which only `{}` does, and that runs only when an object is \
+                 garbage-collected (`__del__`, `IOBase.__del__`'s `close()`): one still \
+                 referenced at exit (a global, a traceback) never is",
+                describe_stops(lp.stops.as_deref().unwrap_or_default()),
+                function_name(program, *f)
             ),
             Forever::Rearms(_) => "starts the next Timer every time it runs".to_string(),
         };
@@ -322,7 +244,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 },
                 message: "`while True:` with no `break` or `return`".into(),
             },
-            Forever::Unstopped(lp) => crate::diagnostic::Step {
+            Forever::Unstopped(lp, _) => crate::diagnostic::Step {
                 location: Location {
                     file: target.file,
                     range: lp.range,
@@ -342,7 +264,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
         }
         d.help = Some(match forever {
             Forever::Loop(_) => "give the loop a stop `Event` checked each turn, set it from the main flow and `join()` the thread; or make it a deliberate daemon thread (then see FL401)",
-            Forever::Unstopped(_) => "send the stop from code that runs before exit: call the stop method in a `finally` of `main()` or a context manager's `__exit__`, or register it with `threading._register_atexit` (an `atexit` handler runs only after this thread is joined)",
+            Forever::Unstopped(..) => "send the stop from code that runs before exit: call the stop method in a `finally` of `main()` or a context manager's `__exit__`, or register it with `threading._register_atexit` (an `atexit` handler runs only after this thread is joined)",
             Forever::Rearms(_) => "keep the pending Timer on an object, re-arm only while a stop flag is unset, and on shutdown set the flag and `cancel()` the Timer from the main flow",
         }.into());
         out.push(d);

@@ -18,8 +18,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::FileId;
 use crate::knowledge::EffectKind;
-use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Program};
-use crate::summary::{FunctionSummary, Handle};
+use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Phase, Program};
+use crate::summary::{FunctionSummary, Handle, LongLoop, LoopStop};
 
 pub use crate::rules::subinterp::{diagnostic, site, step};
 
@@ -126,7 +126,11 @@ impl Waits {
         // A wait counts where it runs, given that the start runs (a library's `start()`
         // that registers its own exit handler is judged as its user calls it).
         let given = program.effect(start).body;
-        let runs = |body: Body| program.runs_given(given, body, phase == WaitPhase::BeforeExit);
+        let phase = match phase {
+            WaitPhase::BeforeExit => Phase::BeforeExit,
+            WaitPhase::BeforeFinalization => Phase::Any,
+        };
+        let runs = |body: Body| program.runs_given(given, body, phase);
         let mut unreached = None;
         if let Some(waits) = handle.and_then(|h| self.handles.get(&h)) {
             for &w in waits {
@@ -239,4 +243,115 @@ pub fn finalizers(program: &Program) -> Vec<Finalizer> {
         }
     }
     out
+}
+
+/// Where a thread loop's stop signal is sent, as far as what runs tells ([`stop_sent`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopSent {
+    /// By code that runs before exit: the loop ends while the program runs.
+    BeforeExit,
+    /// Only by code that runs at exit (an `atexit` handler, `weakref.finalize`): after
+    /// `threading._shutdown` has waited for the thread (FL403). The function that sends it.
+    OnlyAtExit(Body),
+    /// Only by code run when an object is collected (`__del__`, the `close()` that
+    /// `IOBase.__del__` runs): never, if the object is still referenced at exit (a global, a
+    /// traceback) (FL404). The function that sends it.
+    OnlyWhenCollected(Body),
+    /// By no code that runs (FL404).
+    Never,
+}
+
+/// Where the stop signals ([`LoopStop`]) of `lp`, the long loop of thread target `target`,
+/// are sent, given that the thread's start `start` runs ([`Program::runs_given`]); `None`
+/// when some way out of the loop is not a stop signal (forklint cannot tell when it ends).
+/// `while self.running:` where only a `stop()` nobody calls clears `running`, or `if item is
+/// None: break` where nothing that runs puts `None` on the queue, is never stopped. A store
+/// in `__init__` initialises the flag before the object's threads exist: not a stop. An
+/// event the value flow follows is matched by object (one passed in as a parameter and set
+/// under another name, `stop_event` in the thread and `producer_stop.set()` in `main()`, is
+/// the same event); any other stop by name.
+pub fn stop_sent(
+    program: &Program,
+    start: EffectId,
+    target: FnRef,
+    lp: &LongLoop,
+) -> Option<StopSent> {
+    let given = program.effect(start).body;
+    let stops = lp.stops.as_deref().filter(|s| !s.is_empty())?;
+    let mut at_exit: Option<StopSent> = None;
+    let later = |body: Body, at_exit: &mut Option<StopSent>| {
+        if program.runs_given(given, body, Phase::RegisteredExit) {
+            if !matches!(at_exit, Some(StopSent::OnlyAtExit(_))) {
+                *at_exit = Some(StopSent::OnlyAtExit(body));
+            }
+        } else if at_exit.is_none() && program.runs_given(given, body, Phase::Any) {
+            *at_exit = Some(StopSent::OnlyWhenCollected(body));
+        }
+    };
+    let mut by_name = Vec::new();
+    for stop in stops {
+        let LoopStop::Event { test, .. } = stop else {
+            by_name.push(stop);
+            continue;
+        };
+        let events = program.points_to().receivers(target.file, *test);
+        if events.is_empty() {
+            by_name.push(stop);
+            continue;
+        }
+        for (method, recv, scope) in program.points_to().method_calls() {
+            if method.ends_with(".set") && events.contains(&recv) {
+                let body = program.body_of_scope(scope);
+                if program.runs_given(given, body, Phase::BeforeExit) {
+                    return Some(StopSent::BeforeExit);
+                }
+                later(body, &mut at_exit);
+            }
+        }
+    }
+    let mut senders = Vec::new();
+    for file in program.file_ids() {
+        let summary = program.summary(file);
+        senders.push((Body::Module(file), &summary.body_stop_signals));
+        for (i, f) in summary.functions.iter().enumerate() {
+            if !(f.class.is_some() && f.qualname.ends_with(".__init__")) {
+                let func = FnRef {
+                    file,
+                    func: i as u32,
+                };
+                senders.push((Body::Function(func), &f.stop_signals));
+            }
+        }
+    }
+    for (body, signals) in senders {
+        let triggers = signals
+            .iter()
+            .any(|sig| by_name.iter().any(|stop| stop.triggered_by(sig)));
+        if !triggers {
+            continue;
+        }
+        if program.runs_given(given, body, Phase::BeforeExit) {
+            return Some(StopSent::BeforeExit);
+        }
+        later(body, &mut at_exit);
+    }
+    Some(at_exit.unwrap_or(StopSent::Never))
+}
+
+/// How a loop's stops read in a message: "`running` is set false or `None` is put on `q`".
+pub fn describe_stops(stops: &[LoopStop]) -> String {
+    let mut parts: Vec<String> = stops
+        .iter()
+        .map(|s| match s {
+            LoopStop::Flag { attr, stop_when } => format!(
+                "`{attr}` is set {}",
+                if *stop_when { "true" } else { "false" }
+            ),
+            LoopStop::Sentinel { attr: Some(q) } => format!("`None` is put on `{q}`"),
+            LoopStop::Sentinel { attr: None } => "`None` is put on its queue".to_string(),
+            LoopStop::Event { name, .. } => format!("`{name}` is set"),
+        })
+        .collect();
+    parts.dedup();
+    parts.join(" or ")
 }
