@@ -384,7 +384,7 @@ fn is_public(qualname: &str) -> bool {
 }
 
 /// A test module: pytest imports it and calls its functions (and fixtures).
-fn is_test_module(path: &std::path::Path) -> bool {
+pub fn is_test_module(path: &std::path::Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };

@@ -302,10 +302,14 @@ pub struct LongLoop {
     pub forever: bool,
     /// The body calls something: Python-level work that needs the GIL on every turn.
     pub works: bool,
-    /// Every way out of the loop other than an exception, when each is one of the stop
-    /// signals a [`LoopStop`] names; `None` when some way out is another test. Empty for a
-    /// loop that is `forever`.
-    pub stops: Option<Arc<[LoopStop]>>,
+    /// The ways out of the loop that are stop signals another function sends: all of them
+    /// when each way out (other than an exception) is one, else the loop's own test when it
+    /// is one (`while not self.stop.is_set():` with a `return` on an error inside). Empty for
+    /// a loop that is `forever`.
+    pub stops: Arc<[LoopStop]>,
+    /// Some way out is not a stop signal (a call, a count, an error path): the loop may end
+    /// without any stop being sent.
+    pub other_exits: bool,
 }
 
 /// A way out of a long loop that another function's [`StopSignal`] triggers.

@@ -1,10 +1,11 @@
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::program::Program;
+use crate::program::{Program, is_test_module};
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 
 use super::{
-    Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, unreached_join_step,
+    Exits, Joined, StopSent, WaitPhase, Waits, diagnostic, function, project_threads, site,
+    stop_sent, unreached_join_step,
 };
 
 pub static RULE: Rule = Rule {
@@ -68,7 +69,11 @@ only where it runs: in a function reached from the main flow, an import, a threa
 module, a signal handler or another callback passed to a library, or an exit handler
 registered by code that runs, given that the thread's start runs. A `stop()` that nothing
 calls stops nothing, and the finding then names it in a note; a method called on an object the
-analysis cannot follow (a parameter) may be any public class's method of that name. A target
+analysis cannot follow (a parameter) may be any public class's method of that name. A daemon
+thread that a test module starts and whose loop's stop signal (a flag, a `None` sentinel, an
+event: see FL404) code that runs sends: pytest runs the rest of the session after the test, so
+the loop has ended long before exit, joined or not (in an application, a stop without a join
+may come just before exit, and is reported). A target
 without a loop, or with a `for` loop over a finite list; library pools (`to_thread`,
 `ThreadPoolExecutor`). A loop in a function the target calls is not seen.
 
@@ -105,7 +110,16 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             Joined::OnlyWhereNothingRuns(f) => Some(f),
             Joined::No => None,
         };
+        // A thread a test starts and stops: the stop runs long before the interpreter exits
+        // (pytest runs the rest of the session after the test), so the loop has ended by
+        // then, joined or not. Elsewhere a stop without a join may come just before exit.
         let s = program.effect(thread.start);
+        if is_test_module(&program.file(s.body.file()).path)
+            && stop_sent(program, thread.start, target, lp, Exits::Known)
+                == Some(StopSent::BeforeExit)
+        {
+            continue;
+        }
         let mut d = diagnostic(
             &RULE,
             site(program, thread.start),

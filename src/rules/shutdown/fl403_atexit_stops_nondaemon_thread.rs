@@ -7,7 +7,7 @@ use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::Handle;
 
 use super::{
-    StopSent, describe_stops, diagnostic, finalizers, function, project_threads, site, step,
+    Exits, StopSent, describe_stops, diagnostic, finalizers, function, project_threads, site, step,
     stop_sent,
 };
 
@@ -210,7 +210,8 @@ fn stopped_by_loop_signals(
             let Some(lp) = &function(program, target).long_loop else {
                 continue;
             };
-            let Some(StopSent::OnlyAtExit(sender)) = stop_sent(program, thread.start, target, lp)
+            let Some(StopSent::OnlyAtExit(sender)) =
+                stop_sent(program, thread.start, target, lp, Exits::All)
             else {
                 continue;
             };
@@ -226,7 +227,7 @@ fn stopped_by_loop_signals(
                      exit (every Python 3 version)",
                     snippet(program, s.body.file(), s.range),
                     function_name(program, target),
-                    describe_stops(lp.stops.as_deref().unwrap_or_default())
+                    describe_stops(&lp.stops)
                 ),
                 "stopped only from a handler that runs after it is joined",
             );

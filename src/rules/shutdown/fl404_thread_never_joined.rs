@@ -7,8 +7,8 @@ use crate::rules::{Family, FixAvailability, Rule};
 use crate::summary::LongLoop;
 
 use super::{
-    Joined, StopSent, WaitPhase, Waits, describe_stops, diagnostic, function, project_threads,
-    site, step, stop_sent, unreached_join_step,
+    Exits, Joined, StopSent, WaitPhase, Waits, describe_stops, diagnostic, function,
+    project_threads, site, step, stop_sent, unreached_join_step,
 };
 
 pub static RULE: Rule = Rule {
@@ -173,7 +173,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 if l.forever {
                     return Some((t, Forever::Loop(l)));
                 }
-                match stop_sent(program, thread.start, t, l) {
+                match stop_sent(program, thread.start, t, l, Exits::All) {
                     Some(StopSent::Never) => return Some((t, Forever::Unstopped(l, None))),
                     Some(StopSent::OnlyWhenCollected(Body::Function(f))) => {
                         return Some((t, Forever::Unstopped(l, Some(f))));
@@ -214,13 +214,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             Forever::Loop(_) => "loops forever".to_string(),
             Forever::Unstopped(lp, None) => format!(
                 "loops until {}, which no code that runs does",
-                describe_stops(lp.stops.as_deref().unwrap_or_default())
+                describe_stops(&lp.stops)
             ),
             Forever::Unstopped(lp, Some(f)) => format!(
                 "loops until {}, which only `{}` does, and that runs only when an object is \
                  garbage-collected (`__del__`, `IOBase.__del__`'s `close()`): one still \
                  referenced at exit (a global, a traceback) never is",
-                describe_stops(lp.stops.as_deref().unwrap_or_default()),
+                describe_stops(&lp.stops),
                 function_name(program, *f)
             ),
             Forever::Rearms(_) => "starts the next Timer every time it runs".to_string(),

@@ -261,9 +261,19 @@ pub enum StopSent {
     Never,
 }
 
+/// Which ways out of a loop [`stop_sent`] asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exits {
+    /// Every way out must be a stop signal: whether the loop can end at all (FL403, FL404).
+    All,
+    /// The stop signals among them: whether one ends it (FL401's threads a test stops).
+    Known,
+}
+
 /// Where the stop signals ([`LoopStop`]) of `lp`, the long loop of thread target `target`,
 /// are sent, given that the thread's start `start` runs ([`Program::runs_given`]); `None`
-/// when some way out of the loop is not a stop signal (forklint cannot tell when it ends).
+/// when the loop has no stop signal, or (with [`Exits::All`]) when some way out of the loop
+/// is not one (forklint cannot tell when it ends).
 /// `while self.running:` where only a `stop()` nobody calls clears `running`, or `if item is
 /// None: break` where nothing that runs puts `None` on the queue, is never stopped. A store
 /// in `__init__` initialises the flag before the object's threads exist: not a stop. An
@@ -275,9 +285,13 @@ pub fn stop_sent(
     start: EffectId,
     target: FnRef,
     lp: &LongLoop,
+    exits: Exits,
 ) -> Option<StopSent> {
     let given = program.effect(start).body;
-    let stops = lp.stops.as_deref().filter(|s| !s.is_empty())?;
+    if lp.stops.is_empty() || (exits == Exits::All && lp.other_exits) {
+        return None;
+    }
+    let stops = &lp.stops[..];
     let mut at_exit: Option<StopSent> = None;
     let later = |body: Body, at_exit: &mut Option<StopSent>| {
         if program.runs_given(given, body, Phase::RegisteredExit) {

@@ -182,16 +182,27 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             return;
         }
         let forever = always && !breaks_out(&w.body) && !returns_inside(&w.body);
-        let stops = if forever {
-            Some(Arc::from([]))
+        let (stops, other_exits) = if forever {
+            (Vec::new(), false)
         } else {
-            loop_stops(w, always).map(Arc::from)
+            match loop_stops(w, always) {
+                Some(stops) => (stops, false),
+                None => (
+                    (!always)
+                        .then(|| flag_test(&w.test, false))
+                        .flatten()
+                        .into_iter()
+                        .collect(),
+                    true,
+                ),
+            }
         };
         func.long_loop = Some(LongLoop {
             range: w.range,
             forever,
             works,
-            stops,
+            stops: Arc::from(stops),
+            other_exits,
         });
     }
 
