@@ -4,7 +4,7 @@
 //! runs only if a path of calls leads to it from a root:
 //! - every module body (import time, and a script's main flow under its `__main__` guard);
 //! - what a thread, a process, a subinterpreter, a pool or `threading._register_atexit` is
-//!   given to run;
+//!   given to run, by code that runs;
 //! - every function of a test module (`test_*.py`, `*_test.py`, `conftest.py`: pytest
 //!   collects and calls them);
 //! - special methods Python calls by protocol (`__call__`, `__iter__`, `__getattr__`, …;
@@ -13,7 +13,7 @@
 //! - the public methods of a class derived from a library class (the framework calls its
 //!   hooks: `handle`, `on_message`, `run`);
 //! - a project function the value flow sees passed to a library call (a signal handler, a
-//!   callback): the library may call it.
+//!   callback) by code that runs: the library may call it.
 //!
 //! Calls are those the summaries resolve and those the value flow finds; a method called on
 //! a receiver the flow cannot follow (`server.stop()` on a parameter nothing passes an
@@ -21,10 +21,12 @@
 //! makes objects of those and hands them in; a private class's objects are all made by the
 //! project, where the flow follows them).
 //!
-//! What runs at exit is a second phase, with its own roots: `atexit` and `weakref.finalize`
-//! registrations, `__del__` methods, and the `close`/`flush` of `logging` handlers (called by
-//! `logging.shutdown`, registered with `atexit` by `logging`) and `io` classes (called by
-//! `IOBase.__del__`).
+//! What runs at exit is a second phase ([`Phase::RegisteredExit`]), with its own roots:
+//! `atexit`, `weakref.finalize` and `multiprocessing.util.Finalize` registrations made by code
+//! that runs, and the `close`/`flush` of `logging` handlers (called by `logging.shutdown`,
+//! registered with `atexit` by `logging`). A third ([`Phase::Any`] only) is what runs when an
+//! object is collected, at a time not known: `__del__` methods, and the `close`/`flush` of `io`
+//! classes (called by `IOBase.__del__`).
 //!
 //! Public functions nobody calls are *not* roots: a `stop()` method that no path from a root
 //! calls stops nothing, in an application or in a library whose users may forget it.
