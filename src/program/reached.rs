@@ -11,7 +11,8 @@
 //!   `__init__`, `__enter__` and `__exit__` are reached through the constructor call or
 //!   `with` statement that runs them);
 //! - the public methods of a class derived from a library class (the framework calls its
-//!   hooks: `handle`, `on_message`, `run`);
+//!   hooks: `handle`, `on_message`), except a thread or process class's: the knowledge base
+//!   names the one method its library calls (`run-method`), the thread's target;
 //! - a project function the value flow sees passed to a library call (a signal handler, a
 //!   callback) by code that runs: the library may call it.
 //!
@@ -97,6 +98,10 @@ impl Reached {
         let (Body::Function(given), Body::Function(target)) = (given, body) else {
             return false;
         };
+        // What a function that runs anyway calls and registers is in the sets already.
+        if self.before_exit[self.index(given)] {
+            return false;
+        }
         let mut seen: rustc_hash::FxHashSet<FnRef> = rustc_hash::FxHashSet::default();
         let mut stack = vec![given];
         while let Some(f) = stack.pop() {
@@ -325,15 +330,25 @@ fn roots(program: &Program, before: &mut Vec<FnRef>) -> (Vec<FnRef>, Vec<FnRef>)
             }
             match library_base(program, file, class) {
                 None => {}
+                // A thread or process class: the library calls only its run method, which
+                // is the thread's target (its `stop()` runs only if something calls it).
+                Some(LibraryBase {
+                    calls_only_run: true,
+                    ..
+                }) => {}
                 // `logging.shutdown` (an `atexit` handler) flushes and closes every
                 // handler; `IOBase.__del__` closes the object when it is collected.
-                Some(base) if base.starts_with("logging.") && matches!(name, "close" | "flush") => {
+                Some(LibraryBase { name: base, .. })
+                    if base.starts_with("logging.") && matches!(name, "close" | "flush") =>
+                {
                     at_exit.push(func)
                 }
-                Some(base) if base.starts_with("io.") && matches!(name, "close" | "flush") => {
+                Some(LibraryBase { name: base, .. })
+                    if base.starts_with("io.") && matches!(name, "close" | "flush") =>
+                {
                     collected.push(func)
                 }
-                Some(base) if base.starts_with("io.") => {}
+                Some(LibraryBase { name: base, .. }) if base.starts_with("io.") => {}
                 Some(_) => before.push(func),
             }
         }
@@ -395,10 +410,22 @@ pub fn is_test_module(path: &std::path::Path) -> bool {
         || name.ends_with("_test.py")
 }
 
-/// The first library class a project class derives from, through project bases: a name
-/// such as `socketserver.BaseRequestHandler` or `logging.Handler`. Not `typing`/`abc`
-/// helpers or builtins, whose methods call nothing of a subclass's.
-fn library_base(program: &Program, file: crate::diagnostic::FileId, class: u32) -> Option<String> {
+/// A library class a project class derives from.
+struct LibraryBase {
+    /// `socketserver.BaseRequestHandler`, `logging.Handler`.
+    name: String,
+    /// The knowledge base names the one method the library calls (`run` of
+    /// `threading.Thread` and `multiprocessing.Process`).
+    calls_only_run: bool,
+}
+
+/// The first library class a project class derives from, through project bases. Not
+/// `typing`/`abc` helpers or builtins, whose methods call nothing of a subclass's.
+fn library_base(
+    program: &Program,
+    file: crate::diagnostic::FileId,
+    class: u32,
+) -> Option<LibraryBase> {
     let mut stack = vec![(file, class)];
     let mut seen = 0;
     while let Some((file, class)) = stack.pop() {
@@ -410,14 +437,22 @@ fn library_base(program: &Program, file: crate::diagnostic::FileId, class: u32) 
         for base in &c.bases {
             match program.resolve_qual(base) {
                 Target::Class(f2, c2) => stack.push((f2, c2)),
-                Target::Known(api) => return Some(api.name.to_string()),
+                Target::Known(api) => {
+                    return Some(LibraryBase {
+                        name: api.name.to_string(),
+                        calls_only_run: api.run_method.is_some(),
+                    });
+                }
                 Target::Unknown
                     if base.contains('.')
                         && !base.starts_with("typing.")
                         && !base.starts_with("abc.")
                         && !base.starts_with("builtins.") =>
                 {
-                    return Some(base.to_string());
+                    return Some(LibraryBase {
+                        name: base.to_string(),
+                        calls_only_run: false,
+                    });
                 }
                 _ => {}
             }
@@ -429,7 +464,7 @@ fn library_base(program: &Program, file: crate::diagnostic::FileId, class: u32) 
 /// The body a value-flow scope is: a function of the summaries by dotted name, or the
 /// nearest enclosing one (a lambda counts as the function that defines it), or the module.
 pub fn body_of(program: &Program, pt: &PointsTo, scope: ScopeRef) -> Body {
-    let (mut q, _) = pt.scope_qualname(scope);
+    let mut q = pt.scope_qualname(scope);
     let summary = program.summary(scope.0);
     loop {
         if q.is_empty() {

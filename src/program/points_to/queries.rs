@@ -147,11 +147,9 @@ impl PointsTo {
         out
     }
 
-    /// A scope's dotted name within its module (empty for the module) and whether it is a
-    /// class body.
-    pub fn scope_qualname(&self, scope: ScopeRef) -> (&str, bool) {
-        let info = self.scope_info(scope.0, scope.1);
-        (&info.qualname, info.kind == ScopeKind::Class)
+    /// A scope's dotted name within its module (empty for the module).
+    pub fn scope_qualname(&self, scope: ScopeRef) -> &str {
+        &self.scope_info(scope.0, scope.1).qualname
     }
 
     /// Whether a wait on `o` is a wait on the objects it stands for: the objects made at one
