@@ -395,6 +395,8 @@ pub struct PointsTo {
     /// once solved may be any project method of that name
     /// ([`PointsTo::unresolved_passed_to_library`]).
     attr_args: Vec<(u32, NodeId, u32)>,
+    /// [`PointsTo::method_calls`], computed on first use: several rules ask, per thread.
+    method_calls: std::sync::OnceLock<Vec<(String, ObjId, ScopeRef)>>,
     /// The call sites each callee object was reached from.
     modules: HashMap<String, FileId>,
     module_names: Vec<String>,
@@ -547,6 +549,7 @@ impl PointsTo {
             module_results: HashMap::default(),
             attr_calls: Vec::new(),
             attr_args: Vec::new(),
+            method_calls: std::sync::OnceLock::new(),
             modules: HashMap::default(),
             module_names: Vec::new(),
             scopes: HashMap::default(),

@@ -34,8 +34,13 @@ impl PointsTo {
     /// Every method called anywhere on an object: (the method's name — a library name, or a
     /// project function's dotted name — the object it is called on, and the scope the call
     /// is written in). `for t in ts: t.join()` gives `threading.Thread.join` on each thread
-    /// put in `ts`.
-    pub fn method_calls(&self) -> Vec<(String, ObjId, ScopeRef)> {
+    /// put in `ts`. Computed once.
+    pub fn method_calls(&self) -> &[(String, ObjId, ScopeRef)] {
+        self.method_calls
+            .get_or_init(|| self.collect_method_calls())
+    }
+
+    fn collect_method_calls(&self) -> Vec<(String, ObjId, ScopeRef)> {
         let mut out = Vec::new();
         let mut seen = HashSet::default();
         for s in self.sites.iter().filter(|s| !s.direct) {

@@ -1,11 +1,11 @@
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::program::{Program, is_test_module};
+use crate::program::Program;
 use crate::rules::import_time::{function_name, snippet};
 use crate::rules::{Family, FixAvailability, Rule};
 
 use super::{
-    Exits, Joined, StopSent, WaitPhase, Waits, diagnostic, function, project_threads, site,
-    stop_sent, unreached_join_step,
+    Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, stopped_by_its_test,
+    unreached_join_step,
 };
 
 pub static RULE: Rule = Rule {
@@ -110,16 +110,10 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             Joined::OnlyWhereNothingRuns(f) => Some(f),
             Joined::No => None,
         };
-        // A thread a test starts and stops: the stop runs long before the interpreter exits
-        // (pytest runs the rest of the session after the test), so the loop has ended by
-        // then, joined or not. Elsewhere a stop without a join may come just before exit.
-        let s = program.effect(thread.start);
-        if is_test_module(&program.file(s.body.file()).path)
-            && stop_sent(program, thread.start, target, lp, Exits::Known)
-                == Some(StopSent::BeforeExit)
-        {
+        if stopped_by_its_test(program, thread.start, target, lp) {
             continue;
         }
+        let s = program.effect(thread.start);
         let mut d = diagnostic(
             &RULE,
             site(program, thread.start),

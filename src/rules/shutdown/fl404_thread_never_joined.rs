@@ -78,7 +78,7 @@ that fires once. A Timer whose callback starts the next Timer on every path of i
 start; one that re-arms only under a test (`if not self._stopped:`) or whose re-armed Timer is
 `cancel()`ed somewhere is not. A never-joined thread whose target ends on its own, or whose
 loop ends on a test other than an attribute flag, a `None` sentinel or an event (a call, a
-count), is not reported: the program still exits, or forklint cannot tell. An event set only
+count), is not reported: the program still exits, or forklint cannot tell. A stop sent only
 by an `atexit` handler is FL403's finding.
 
 ## Python versions and platforms
@@ -152,9 +152,9 @@ fn is_cancelled(
         program
             .points_to()
             .method_calls()
-            .into_iter()
+            .iter()
             .filter(|(method, _, _)| method.ends_with(".cancel"))
-            .map(|(_, o, _)| o)
+            .map(|(_, o, _)| *o)
             .collect()
     });
     started.iter().any(|o| cancelled.contains(o))
@@ -244,14 +244,19 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 },
                 message: "`while True:` with no `break` or `return`".into(),
             },
-            Forever::Unstopped(lp, _) => crate::diagnostic::Step {
+            Forever::Unstopped(lp, collected) => crate::diagnostic::Step {
                 location: Location {
                     file: target.file,
                     range: lp.range,
                 },
-                message: "every way out of this loop waits for a stop signal that nothing \
-                          reached from the main flow, an import, a thread or a test sends"
-                    .into(),
+                message: if collected.is_some() {
+                    "every way out of this loop waits for a stop signal that only code run \
+                     when an object is collected sends"
+                } else {
+                    "every way out of this loop waits for a stop signal that nothing reached \
+                     from the main flow, an import, a thread or a test sends"
+                }
+                .into(),
             },
             Forever::Rearms(id) => step(
                 program,

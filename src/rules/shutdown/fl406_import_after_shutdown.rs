@@ -5,7 +5,10 @@ use crate::program::{Body, Effect, Program};
 use crate::rules::import_time::{call_steps, function_name};
 use crate::rules::{Family, FixAvailability, Rule};
 
-use super::{Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, step};
+use super::{
+    Joined, WaitPhase, Waits, diagnostic, function, project_threads, site, step,
+    stopped_by_its_test,
+};
 
 pub static RULE: Rule = Rule {
     code: "FL406",
@@ -58,8 +61,9 @@ forklint does not move the import for you: that changes when the module runs (FL
 
 ## When it does not apply
 Imports at module top level; imports at the top of the thread's target, before its loop;
-non-daemon threads; daemon threads joined by code that runs (the same notion of joined as
-FL401: they end before shutdown begins); a daemon target without a loop; function-level imports in
+non-daemon threads; daemon threads joined by code that runs, or started and stopped by a test
+(the same notions as FL401's: they end before shutdown begins); a daemon target without a
+loop; function-level imports in
 code only the main thread runs. forklint does not know which
 library functions import lazily: only import statements in project code are seen.
 
@@ -73,26 +77,29 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::default();
     let mut waited = None;
     for thread in project_threads(program).filter(|t| t.daemon) {
-        // A daemon thread joined by code that runs ends before shutdown begins: its
-        // imports run before it. Asked only for a thread that would be reported (the value
-        // flow is costly).
-        let mut joined = || {
-            let waited = waited.get_or_insert_with(|| Waits::of(program));
-            matches!(
-                waited.covers(
-                    program,
-                    thread.start,
-                    thread.handle,
-                    WaitPhase::BeforeFinalization
-                ),
-                Joined::Yes
-            )
-        };
-        let mut asked = None;
+        // A daemon thread joined by code that runs, or one a test stops, ends before
+        // shutdown begins: its imports run before it (the same notions as FL401's). Asked only
+        // for a thread that would be reported (the value flow is costly).
+        let mut joined = None;
         for &target in thread.targets {
             let Some(long_loop) = &function(program, target).long_loop else {
                 continue;
             };
+            let mut ends_before_exit = || {
+                *joined.get_or_insert_with(|| {
+                    let waited = waited.get_or_insert_with(|| Waits::of(program));
+                    matches!(
+                        waited.covers(
+                            program,
+                            thread.start,
+                            thread.handle,
+                            WaitPhase::BeforeFinalization
+                        ),
+                        Joined::Yes
+                    )
+                }) || stopped_by_its_test(program, thread.start, target, long_loop)
+            };
+            let mut asked = None;
             for &id in program.reach(target) {
                 let effect = program.effect(id);
                 let Effect::Import { name, .. } = &effect.effect else {
@@ -105,7 +112,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 {
                     continue;
                 }
-                if *asked.get_or_insert_with(&mut joined) || !reported.insert(id) {
+                if *asked.get_or_insert_with(&mut ends_before_exit) || !reported.insert(id) {
                     continue;
                 }
                 let mut d = diagnostic(

@@ -18,7 +18,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::FileId;
 use crate::knowledge::EffectKind;
-use crate::program::{Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Phase, Program};
+use crate::program::{
+    Body, Effect, EffectId, FnRef, HandoffKind, ObjId, Phase, Program, is_test_module,
+};
 use crate::summary::{FunctionSummary, Handle, LongLoop, LoopStop};
 
 pub use crate::rules::subinterp::{diagnostic, site, step};
@@ -149,9 +151,10 @@ impl Waits {
             // can name its receiver.
             let mut by_object: HashMap<ObjId, Vec<Body>> = HashMap::default();
             for (method, recv, scope) in program.points_to().method_calls() {
+                let (recv, scope) = (*recv, *scope);
                 if program
                     .knowledge
-                    .get(&method)
+                    .get(method)
                     .is_some_and(|api| api.has(EffectKind::ThreadWait))
                 {
                     by_object
@@ -314,8 +317,8 @@ pub fn stop_sent(
             continue;
         }
         for (method, recv, scope) in program.points_to().method_calls() {
-            if method.ends_with(".set") && events.contains(&recv) {
-                let body = program.body_of_scope(scope);
+            if method.ends_with(".set") && events.contains(recv) {
+                let body = program.body_of_scope(*scope);
                 if program.runs_given(given, body, Phase::BeforeExit) {
                     return Some(StopSent::BeforeExit);
                 }
@@ -368,4 +371,18 @@ pub fn describe_stops(stops: &[LoopStop]) -> String {
         .collect();
     parts.dedup();
     parts.join(" or ")
+}
+
+/// A daemon thread a test module starts whose loop's stop signal code that runs sends: the
+/// stop runs long before the interpreter exits (pytest runs the rest of the session after
+/// the test), so the loop has ended by then, joined or not (FL401, FL406). Elsewhere a stop
+/// without a join may come just before exit.
+pub fn stopped_by_its_test(
+    program: &Program,
+    start: EffectId,
+    target: FnRef,
+    lp: &LongLoop,
+) -> bool {
+    is_test_module(&program.file(program.effect(start).body.file()).path)
+        && stop_sent(program, start, target, lp, Exits::Known) == Some(StopSent::BeforeExit)
 }

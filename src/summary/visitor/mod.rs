@@ -493,7 +493,9 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                     if let Expr::Attribute(t) = target {
                         self.note_stop_signal(StopSignal::Store {
                             attr: t.attr.id.as_str().into(),
-                            truth: regions::literal_truth(&a.value),
+                            truth: eval::literal_value(&a.value)
+                                .as_ref()
+                                .and_then(super::truthiness),
                         });
                     }
                 }

@@ -218,21 +218,6 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 }
 
-/// How the value of an assignment tests, when it is a literal: `True`, `1`, `"x"` hold,
-/// `False`, `None`, `0`, `""` do not.
-pub(super) fn literal_truth(value: &Expr) -> Option<bool> {
-    match value {
-        Expr::BooleanLiteral(b) => Some(b.value),
-        Expr::NoneLiteral(_) => Some(false),
-        Expr::NumberLiteral(n) => match &n.value {
-            ast::Number::Int(i) => Some(i.as_u8() != Some(0)),
-            _ => None,
-        },
-        Expr::StringLiteral(s) => Some(!s.value.to_str().is_empty()),
-        _ => None,
-    }
-}
-
 /// Every way out of a long `while` loop, when each is a stop signal another function can
 /// send: the loop's own test on an attribute (`while self.running:`), and each `break` or
 /// `return` in it under an `if` on an attribute (`if not self.running: return`) or on a
