@@ -28,7 +28,7 @@ pub use fork_flow::{
 pub use points_to::ScopeRef;
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
 pub use reach::{CallSite, CallStep, SkippedEvents};
-pub use reached::{Phase, Reached, is_test_module};
+pub use reached::{Phase, Reached, is_test_module, library_hook};
 pub use resolve::{FnRef, MethodTarget, Target};
 pub use start_methods::MethodSet;
 

@@ -324,36 +324,47 @@ fn roots(program: &Program, before: &mut Vec<FnRef>) -> (Vec<FnRef>, Vec<FnRef>)
                 }
                 continue;
             }
-            let Some(class) = f.class else { continue };
-            if name.starts_with('_') {
-                continue;
-            }
-            match library_base(program, file, class) {
+            match library_hook(program, file, f) {
+                Some(Phase::BeforeExit) => before.push(func),
+                Some(Phase::RegisteredExit) => at_exit.push(func),
+                Some(Phase::Any) => collected.push(func),
                 None => {}
-                // A thread or process class: the library calls only its run method, which
-                // is the thread's target (its `stop()` runs only if something calls it).
-                Some(LibraryBase {
-                    calls_only_run: true,
-                    ..
-                }) => {}
-                // `logging.shutdown` (an `atexit` handler) flushes and closes every
-                // handler; `IOBase.__del__` closes the object when it is collected.
-                Some(LibraryBase { name: base, .. })
-                    if base.starts_with("logging.") && matches!(name, "close" | "flush") =>
-                {
-                    at_exit.push(func)
-                }
-                Some(LibraryBase { name: base, .. })
-                    if base.starts_with("io.") && matches!(name, "close" | "flush") =>
-                {
-                    collected.push(func)
-                }
-                Some(LibraryBase { name: base, .. }) if base.starts_with("io.") => {}
-                Some(_) => before.push(func),
             }
         }
     }
     (at_exit, collected)
+}
+
+/// When a library runs a public method of a project class derived from one of its classes
+/// (a framework hook), if it does: `logging.shutdown` (an `atexit` handler) flushes and
+/// closes every handler (`Phase::RegisteredExit`); `IOBase.__del__` closes an `io` object
+/// when it is collected (`Phase::Any`); any other library base's public methods may be
+/// called at any time before exit. A thread or process class's are not: the library calls
+/// only its run method, which is the thread's target (its `stop()` runs only if something
+/// calls it).
+pub fn library_hook(
+    program: &Program,
+    file: crate::diagnostic::FileId,
+    f: &crate::summary::FunctionSummary,
+) -> Option<Phase> {
+    let class = f.class?;
+    let name = f.qualname.rsplit('.').next().unwrap_or(&f.qualname);
+    if name.starts_with('_') {
+        return None;
+    }
+    let base = library_base(program, file, class)?;
+    let closes = matches!(name, "close" | "flush");
+    match base {
+        LibraryBase {
+            calls_only_run: true,
+            ..
+        } => None,
+        LibraryBase { name: base, .. } if base.starts_with("logging.") && closes => {
+            Some(Phase::RegisteredExit)
+        }
+        LibraryBase { name: base, .. } if base.starts_with("io.") => closes.then_some(Phase::Any),
+        _ => Some(Phase::BeforeExit),
+    }
 }
 
 /// Whether a library call registers its argument to run at exit (`atexit.register`,

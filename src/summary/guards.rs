@@ -130,6 +130,18 @@ fn argument_for<'v>(
     shape: ArgShape,
     shift: u32,
 ) -> Option<&'v Value> {
+    if let Some(attr) = &g.attr {
+        // Only the receiver's attributes are known, and only when the call passes it
+        // unwritten (`self.m()`, not `Class.m(other)`).
+        if g.position != Some(0) || shift != 1 {
+            return None;
+        }
+        return args
+            .receiver_attrs
+            .iter()
+            .find(|(name, _)| name == attr)
+            .map(|(_, v)| v);
+    }
     if let Some(v) = args.get(None, Some(g.name.as_str())) {
         return Some(v);
     }
@@ -179,6 +191,10 @@ pub struct ParamGuard {
     /// The parameter's default, when it is a literal: what the test sees when a call does
     /// not pass the argument.
     pub default: Option<Value>,
+    /// `if not self._closed:`: the test is on this attribute of the parameter (only ever the
+    /// receiver of a method), decided by what the caller's path stored in its own `self`
+    /// before a `self.m()` call ([`CallArgs::receiver_attrs`]).
+    pub attr: Option<Name>,
     pub test: ParamTest,
 }
 
@@ -423,6 +439,7 @@ mod tests {
                 position: Some(2),
                 name: Name::new("with_scheduler"),
                 default: Some(Value::Bool(false)),
+                attr: None,
                 test: ParamTest::Truth(true),
             }],
             receiver: Receiver::Instance,
@@ -437,6 +454,7 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| (Name::new(k), v))
                 .collect(),
+            receiver_attrs: Vec::new(),
         }
     }
 
@@ -489,5 +507,37 @@ mod tests {
             f.skipped_by(CallBinding::Bound, &off, ArgShape::new(2, false, false, [])),
             vec![0..2]
         );
+    }
+
+    #[test]
+    fn a_receiver_attribute_guard_is_decided_by_what_the_caller_stored() {
+        // `_flush` re-arms only `if not self._closed:`.
+        let mut f = work();
+        f.guards = vec![ParamGuard {
+            events: 3..5,
+            position: Some(0),
+            name: Name::new("self"),
+            default: None,
+            attr: Some(Name::new("_closed")),
+            test: ParamTest::Truth(false),
+        }];
+        let closed = CallArgs {
+            receiver_attrs: vec![(Name::new("_closed"), Value::Bool(true))],
+            ..CallArgs::default()
+        };
+        let open = CallArgs {
+            receiver_attrs: vec![(Name::new("_closed"), Value::Bool(false))],
+            ..CallArgs::default()
+        };
+        let shape = ArgShape::new(0, false, false, []);
+        assert_eq!(f.skipped_by(CallBinding::Bound, &closed, shape), vec![3..5]);
+        assert!(f.skipped_by(CallBinding::Bound, &open, shape).is_empty());
+        assert!(
+            f.skipped_by(CallBinding::Bound, &CallArgs::default(), shape)
+                .is_empty()
+        );
+        // `Class._flush(other)`: the receiver is written out, its attributes are not known.
+        let one = ArgShape::new(1, false, false, []);
+        assert!(f.skipped_by(CallBinding::Plain, &closed, one).is_empty());
     }
 }

@@ -142,6 +142,11 @@ impl Value {
 pub struct CallArgs {
     pub positional: Vec<Value>,
     pub keywords: Vec<(Name, Value)>,
+    /// `self.m()` in a method: the literal values the caller's own `self.attr`s certainly
+    /// hold at the call, from stores earlier on the same path (`self._closed = True` just
+    /// before `self._flush()`). A guard of the callee on `self.attr` is decided by them
+    /// ([`ParamGuard::attr`]).
+    pub receiver_attrs: Vec<(Name, Value)>,
 }
 
 impl Instance {
@@ -150,6 +155,7 @@ impl Instance {
         static NONE: CallArgs = CallArgs {
             positional: Vec::new(),
             keywords: Vec::new(),
+            receiver_attrs: Vec::new(),
         };
         self.ctor.as_deref().unwrap_or(&NONE)
     }
@@ -177,7 +183,10 @@ impl CallArgs {
     /// Shared for an event (and the instance it makes), or `None` when nothing is left to
     /// keep.
     pub fn shared(self) -> Option<Arc<CallArgs>> {
-        (!self.positional.is_empty() || !self.keywords.is_empty()).then(|| Arc::new(self))
+        (!self.positional.is_empty()
+            || !self.keywords.is_empty()
+            || !self.receiver_attrs.is_empty())
+        .then(|| Arc::new(self))
     }
 
     /// The argument passed at `position` or as `keyword`, if any.

@@ -19,8 +19,12 @@ pub static RULE: Rule = Rule {
     doc: r#"## What it does
 Reports a thread start, `os.fork()`, `subprocess.*(preexec_fn=...)` or a `multiprocessing`
 start inside a finalizer, directly or through calls: a function registered with
-`atexit.register` (or `@atexit.register`), a `weakref.finalize` callback, or a `__del__`
-method. The finding is at the spawning call.
+`atexit.register` (or `@atexit.register`), a `weakref.finalize` callback, a `__del__`
+method, or the public `close()`/`flush()` of a `logging.Handler` subclass (`logging.shutdown`,
+registered with `atexit` by `logging`, calls them on every handler still alive). The finding
+is at the spawning call. A call that certainly skips the spawn does not count: a `close()`
+that sets `self._closed = True` and then calls `self._flush()`, which re-arms its Timer only
+`if not self._closed:`.
 
 ## Why is this bad?
 By the time finalizers run the interpreter is shutting down, and it refuses new threads and
@@ -50,7 +54,8 @@ Better, do the work from the main flow before `main()` returns.
 ## When it does not apply
 The same calls in a `threading._register_atexit` hook (it runs before shutdown proper); plain
 `subprocess.run([...])` without `preexec_fn` (no Python runs in the child; it is not refused);
-handlers that only log or flush; threads started in `main()`.
+handlers that only log or flush; threads started in `main()`; a handler's `close()` that
+marks the handler closed before the last flush that would otherwise re-arm a Timer.
 
 ## Python versions and platforms
 3.12+ (refused); earlier versions: unreliable. `os.fork` and `preexec_fn`: POSIX only.
@@ -108,6 +113,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                         "`{}` is registered to run at exit here",
                         function_name(program, fin.func)
                     ),
+                ));
+            }
+            if fin.by_logging_shutdown {
+                d.notes.push(format!(
+                    "`logging.shutdown`, registered with `atexit` by `logging`, calls `{}` on \
+                     every handler still alive at exit",
+                    function_name(program, fin.func)
                 ));
             }
             d.trace.extend(call_steps(program, fin.func, id));

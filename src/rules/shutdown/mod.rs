@@ -204,11 +204,14 @@ pub fn unreached_join_step(program: &Program, f: FnRef) -> crate::diagnostic::St
 }
 
 /// A function that runs during finalization: registered with `atexit.register` or
-/// `weakref.finalize` (by the effect `registered`), or a `__del__` method.
+/// `weakref.finalize` (by the effect `registered`), a `__del__` method, or the `close()` or
+/// `flush()` of a `logging` handler class (`logging.shutdown`, itself an `atexit` handler,
+/// calls them on every handler still alive: `by_logging_shutdown`).
 #[derive(Clone, Copy, Debug)]
 pub struct Finalizer {
     pub func: FnRef,
     pub registered: Option<EffectId>,
+    pub by_logging_shutdown: bool,
 }
 
 pub fn finalizers(program: &Program) -> Vec<Finalizer> {
@@ -226,6 +229,7 @@ pub fn finalizers(program: &Program) -> Vec<Finalizer> {
                     out.push(Finalizer {
                         func,
                         registered: Some(EffectId(i as u32)),
+                        by_logging_shutdown: false,
                     });
                 }
             }
@@ -237,10 +241,15 @@ pub fn finalizers(program: &Program) -> Vec<Finalizer> {
                 file,
                 func: i as u32,
             };
-            if f.class.is_some() && f.qualname.ends_with(".__del__") && seen.insert(func) {
+            let del = f.class.is_some() && f.qualname.ends_with(".__del__");
+            let by_logging_shutdown = !del
+                && f.class.is_some()
+                && crate::program::library_hook(program, file, f) == Some(Phase::RegisteredExit);
+            if (del || by_logging_shutdown) && seen.insert(func) {
                 out.push(Finalizer {
                     func,
                     registered: None,
+                    by_logging_shutdown,
                 });
             }
         }

@@ -313,8 +313,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// The conjuncts of an `if` test that test a parameter: `version[3] == "alpha" and
     /// version[4] == 0` gives two; `if with_scheduler:`, `if not p:`, `if p is None:` one.
+    /// In a method, a test of an attribute of the receiver (`if not self._closed:`) too,
+    /// unless the method stored to it first: a caller's `self._closed = True` before
+    /// `self.m()` decides it ([`super::receiver_facts`]).
     fn param_tests(&self, test: &'a Expr) -> Vec<ParamGuard> {
-        if self.params.is_empty() {
+        if self.params.is_empty() && self.sink.is_none() {
             return Vec::new();
         }
         let conjuncts: &[Expr] = match test {
@@ -323,19 +326,47 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         };
         let mut out = Vec::new();
         for c in conjuncts {
-            let Some((name, test)) = param_test(c) else {
+            let Some((subject, test)) = tested(c) else {
                 continue;
             };
-            let Some(param) = self.params.iter().find(|p| p.name == name) else {
-                continue;
-            };
-            out.push(ParamGuard {
-                events: 0..0,
-                position: param.position,
-                name: Name::new(name),
-                default: param.default.clone(),
-                test,
-            });
+            match subject {
+                Expr::Name(n) => {
+                    let name = n.id.as_str();
+                    let Some(param) = self.params.iter().find(|p| p.name == name) else {
+                        continue;
+                    };
+                    out.push(ParamGuard {
+                        events: 0..0,
+                        position: param.position,
+                        name: Name::new(name),
+                        default: param.default.clone(),
+                        attr: None,
+                        test,
+                    });
+                }
+                Expr::Attribute(a) => {
+                    let Expr::Name(receiver) = &*a.value else {
+                        continue;
+                    };
+                    let attr = a.attr.id.as_str();
+                    let is_receiver = matches!(
+                        self.eval_quiet(&a.value),
+                        Value::SelfAttr { ref path, .. } if path.is_empty()
+                    );
+                    if !is_receiver || self.receiver_facts.stored_before(attr) {
+                        continue;
+                    }
+                    out.push(ParamGuard {
+                        events: 0..0,
+                        position: Some(0),
+                        name: Name::new(receiver.id.as_str()),
+                        default: None,
+                        attr: Some(Name::new(attr)),
+                        test,
+                    });
+                }
+                _ => {}
+            }
         }
         out
     }
@@ -406,12 +437,22 @@ impl<'a> ParamSlot<'a> {
 /// A test of one name: `p`, `not p`, `p == LIT`, `p[k] != LIT`, `p is None`, `p is not
 /// True`; the name and what is tested.
 pub(super) fn param_test(test: &Expr) -> Option<(&str, ParamTest)> {
+    match tested(test)? {
+        (Expr::Name(n), t) => Some((n.id.as_str(), t)),
+        _ => None,
+    }
+}
+
+/// A test of one subject against a literal or its truth: the subject is a name (`p`, the
+/// `p` of `p[k] == LIT`, whose index the test keeps) or an attribute (`self.closed`,
+/// `self.mode == "r"`); what is tested.
+fn tested(test: &Expr) -> Option<(&Expr, ParamTest)> {
+    let subject = |e: &Expr| matches!(e, Expr::Name(_) | Expr::Attribute(_));
     match test {
-        Expr::Name(n) => Some((n.id.as_str(), ParamTest::Truth(true))),
-        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => match &*u.operand {
-            Expr::Name(n) => Some((n.id.as_str(), ParamTest::Truth(false))),
-            _ => None,
-        },
+        e if subject(e) => Some((e, ParamTest::Truth(true))),
+        Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not && subject(&u.operand) => {
+            Some((&*u.operand, ParamTest::Truth(false)))
+        }
         Expr::Compare(cmp) => {
             let ([op], [right]) = (&*cmp.ops, &*cmp.comparators) else {
                 return None;
@@ -423,13 +464,13 @@ pub(super) fn param_test(test: &Expr) -> Option<(&str, ParamTest)> {
                 CmpOp::IsNot => (false, true),
                 _ => return None,
             };
-            let (name, index) = match &*cmp.left {
-                Expr::Name(n) => (n.id.as_str(), None),
+            let (subject, index) = match &*cmp.left {
+                e if subject(e) => (&*cmp.left, None),
                 Expr::Subscript(sub) => match (&*sub.value, &*sub.slice) {
-                    (Expr::Name(n), Expr::NumberLiteral(k)) => match &k.value {
+                    (Expr::Name(_), Expr::NumberLiteral(k)) => match &k.value {
                         ast::Number::Int(k) => {
                             let k = k.as_u64().and_then(|k| u32::try_from(k).ok())?;
-                            (n.id.as_str(), Some(k))
+                            (&*sub.value, Some(k))
                         }
                         _ => return None,
                     },
@@ -439,7 +480,7 @@ pub(super) fn param_test(test: &Expr) -> Option<(&str, ParamTest)> {
             };
             let literal = literal_value(right)?;
             Some((
-                name,
+                subject,
                 ParamTest::Compare {
                     index,
                     equal,

@@ -86,6 +86,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 let args = CallArgs {
                     positional: vec![value.clone()],
                     keywords: Vec::new(),
+                    receiver_attrs: Vec::new(),
                 };
                 self.push_event(
                     deco.range,

@@ -509,6 +509,13 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             }
             // A local function, `self.m`, a partial, a method of a project class.
             _ => {
+                // `self.m()`: what the caller's path stored in `self` goes along.
+                if let Value::SelfAttr { path, .. } = &callee
+                    && path.len() == 1
+                    && !self.receiver_facts.is_empty()
+                {
+                    self.receiver_facts.attach(&mut args);
+                }
                 self.push_event(
                     range,
                     EventKind::Call {

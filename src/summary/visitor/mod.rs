@@ -17,6 +17,7 @@ mod eval;
 mod fork_child;
 mod imports;
 mod prescan;
+mod receiver_facts;
 mod regions;
 mod scope;
 
@@ -239,6 +240,8 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// Conditional expressions whose test the configured platforms decide alike, for the
     /// value flow ([`super::flow::PlatformChoices`]).
     platform_choices: super::flow::PlatformChoices,
+    /// In a method: what its own `self.attr`s certainly hold here ([`receiver_facts`]).
+    receiver_facts: receiver_facts::ReceiverFacts<'a>,
 }
 
 impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
@@ -293,6 +296,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             calls_seen: 0,
             seen: 0,
             platform_choices: Default::default(),
+            receiver_facts: Default::default(),
         }
     }
 
@@ -365,6 +369,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             };
             let saved_params = std::mem::replace(&mut self.params, params);
             let saved_rebound = std::mem::take(&mut self.rebound_params);
+            let saved_facts = std::mem::take(&mut self.receiver_facts);
             self.pending.push(Vec::new());
             // A function's body runs whenever it is called: where it was defined does not
             // make its events conditional or platform-bound.
@@ -389,6 +394,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.platforms = saved_platforms;
             self.conditional = saved_conditional;
             self.params = saved_params;
+            self.receiver_facts = saved_facts;
             if let Some(scope) = self.scopes.last() {
                 let local = &scope.names;
                 let shadowed = |name: &str| local.contains_key(name);
@@ -452,9 +458,28 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         self.visit_assign_target(&stmt.target, Value::Unknown);
         self.conditional += 1;
+        let facts = self.receiver_facts.enter_block(true);
         self.visit_body(&stmt.body);
+        self.receiver_facts.leave_block(facts);
         self.visit_body(&stmt.orelse);
         self.conditional -= 1;
+    }
+
+    /// The statements of a block in order (a `with` block's: it runs whenever the statement
+    /// does, so what it stores holds after it).
+    fn visit_block(&mut self, body: &'a [Stmt]) {
+        let saved = std::mem::replace(&mut self.unreachable, false);
+        let end = body.last().map_or(self.block_end, |s| s.end());
+        let saved_end = std::mem::replace(&mut self.block_end, end);
+        for (i, stmt) in body.iter().enumerate() {
+            if self.unreachable {
+                break;
+            }
+            self.following = body.get(i + 1);
+            self.visit_stmt(stmt);
+        }
+        self.unreachable = saved;
+        self.block_end = saved_end;
     }
 
     /// Past [`MAX_VISIT_DEPTH`] the rest is not followed: what it calls is not seen. The
@@ -523,7 +548,9 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
                 self.eval(&w.test);
                 let calls_before = self.calls_seen;
                 self.conditional += 1;
+                let facts = self.receiver_facts.enter_block(true);
                 self.visit_body(&w.body);
+                self.receiver_facts.leave_block(facts);
                 self.visit_body(&w.orelse);
                 self.conditional -= 1;
                 self.note_long_loop(w, self.calls_seen > calls_before);
@@ -585,19 +612,14 @@ impl<'a> Visitor<'a> for ModuleVisitor<'_, '_, 'a> {
 
     /// A block of statements. A platform test that is true everywhere and ends in `return` or
     /// `raise` makes the rest of its block unreachable (`unreachable`), for this block only.
+    /// A nested block may not run: after it, only the receiver facts it left alone hold.
     fn visit_body(&mut self, body: &'a [Stmt]) {
-        let saved = std::mem::replace(&mut self.unreachable, false);
-        let end = body.last().map_or(self.block_end, |s| s.end());
-        let saved_end = std::mem::replace(&mut self.block_end, end);
-        for (i, stmt) in body.iter().enumerate() {
-            if self.unreachable {
-                break;
-            }
-            self.following = body.get(i + 1);
-            self.visit_stmt(stmt);
+        if self.sink.is_none() {
+            return self.visit_block(body);
         }
-        self.unreachable = saved;
-        self.block_end = saved_end;
+        let facts = self.receiver_facts.enter_block(false);
+        self.visit_block(body);
+        self.receiver_facts.leave_block(facts);
     }
 
     /// An expression whose value is not used: only what it calls matters.

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
@@ -71,7 +70,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         for (kind, item) in scopes {
             self.push_region(kind, item, body);
         }
-        self.visit_body(&with.body);
+        // The block runs whenever the `with` does: what it stores holds after it.
+        self.visit_block(&with.body);
         let end = TextRange::empty(with.range.end());
         for receiver in held.into_iter().rev() {
             let exit = Value::BoundMethod {

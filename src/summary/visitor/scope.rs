@@ -176,6 +176,12 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 let receiver = self.eval_quiet(&attr.value);
                 let name = attr.attr.id.as_str();
                 self.note_attribute_store(&receiver, name);
+                if let Value::SelfAttr { path, .. } = &receiver
+                    && path.is_empty()
+                    && self.sink.is_some()
+                {
+                    self.receiver_facts.store(name, &value);
+                }
                 match (&receiver, &value) {
                     (Value::Instance(inst), Value::Bool(b)) if name == "daemon" => {
                         self.daemon_by_handle.insert(inst.handle, *b);
