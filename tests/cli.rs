@@ -616,6 +616,9 @@ fn gitignored_directories_are_not_checked() {
         ("api_generated.py", THREAD_AT_IMPORT),
         ("kept.py", THREAD_AT_IMPORT),
     ]);
+    // Packages: a file in a plain directory that nothing imports is a script
+    // (docs/import-time.md), and these files are meant to be imported.
+    write(dir.path(), "ignored/__init__.py", "");
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     let run = concise(dir.path(), &[]);
     assert!(!run.stdout.contains("ignored/x.py"), "{}", run.describe());
@@ -636,6 +639,7 @@ fn gitignored_directories_are_not_checked() {
     write(dir.path(), "sub/ignored/y.py", THREAD_AT_IMPORT);
     write(dir.path(), "sub/z_generated.py", THREAD_AT_IMPORT);
     write(dir.path(), "sub/ok.py", THREAD_AT_IMPORT);
+    write(dir.path(), "sub/__init__.py", "");
     write(dir.path(), "sub/.gitignore", "");
     let run = concise(dir.path(), &["sub"]);
     assert!(!run.stdout.contains("y.py"), "{}", run.describe());
@@ -732,6 +736,7 @@ fn an_explicitly_named_excluded_file_is_checked() {
 #[test]
 fn exclude_replaces_the_defaults() {
     let dir = project(&[
+        ("build/__init__.py", ""),
         ("build/x.py", THREAD_AT_IMPORT),
         ("app.py", THREAD_AT_IMPORT),
     ]);
@@ -1117,8 +1122,8 @@ fn unused_noqa_offers_a_safe_fix_that_keeps_used_codes() {
 
 #[test]
 fn src_flag_is_relative_to_the_current_directory() {
-    // The project root is the directory with `.git`; the command runs in `sub/`.
-    let dir = project(&[("sub/app.py", THREAD_AT_IMPORT)]);
+    // The project root is the directory with `.git`; the command runs in `sub/`, a package.
+    let dir = project(&[("sub/__init__.py", ""), ("sub/app.py", THREAD_AT_IMPORT)]);
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     let sub = dir.path().join("sub");
     let run = concise(&sub, &["."]);
@@ -1155,6 +1160,7 @@ fn pre_commit_project() -> TempDir {
              return subprocess.Popen(cmd, preexec_fn=os.setsid)\n",
         ),
         ("clean.py", "x = 1\n"),
+        ("build/__init__.py", ""),
         ("build/gen.py", THREAD_AT_IMPORT),
     ]);
     std::fs::create_dir(dir.path().join(".git")).unwrap();

@@ -54,6 +54,8 @@ fn the_closest_config_file_wins() {
     let dir = two_hazards(&[
         ("forklint.toml", "ignore = [\"FL101\"]\n"),
         ("sub/forklint.toml", "ignore = [\"FL103\"]\n"),
+        // A package: a plain directory's files that nothing imports are scripts.
+        ("sub/__init__.py", ""),
         ("sub/thread.py", THREAD_AT_IMPORT),
         ("sub/spawn.py", SUBPROCESS_AT_IMPORT),
     ]);
@@ -331,6 +333,10 @@ fn knowledge_and_exclude_are_relative_to_the_config_file() {
             "[[api]]\nname = \"mylib.start_background\"\neffects = [\"thread-start\"]\n",
         ),
         ("proj/gen/out.py", THREAD_AT_IMPORT),
+        // Packages: a plain directory's files that nothing imports are scripts.
+        ("proj/__init__.py", ""),
+        ("proj/sub/__init__.py", ""),
+        ("proj/sub/gen/__init__.py", ""),
         ("proj/sub/gen/kept.py", THREAD_AT_IMPORT),
         (
             "proj/forklint.toml",

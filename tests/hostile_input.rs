@@ -135,6 +135,8 @@ fn non_utf8_is_reported_and_skipped() {
 fn fifo_and_symlink_loop_never_hang() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pkg/good.py", THREAD_AT_IMPORT);
+    // A package: a plain directory's files that nothing imports are scripts.
+    write(dir.path(), "pkg/__init__.py", b"");
     std::os::unix::fs::symlink("..", dir.path().join("pkg/loop")).unwrap();
     let fifo_made = Command::new("mkfifo")
         .arg(dir.path().join("x.py"))
@@ -165,6 +167,8 @@ fn gitignore_and_default_excludes() {
     ] {
         write(dir.path(), f, THREAD_AT_IMPORT);
     }
+    // A package: a plain directory's files that nothing imports are scripts.
+    write(dir.path(), "build/__init__.py", b"");
     let out = forklint(dir.path(), &[".", "--extend-exclude", "gen_*.py"]);
     assert_eq!(
         out.status.code(),
@@ -292,6 +296,7 @@ fn symlinked_file_pointing_outside_the_project_is_not_followed_unless_asked() {
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     write(dir.path(), "good.py", THREAD_AT_IMPORT);
     write(dir.path(), "pkg/inner.py", b"x = 1\n");
+    write(dir.path(), "pkg/__init__.py", b"");
     std::os::unix::fs::symlink(outside.path().join("evil.py"), dir.path().join("out.py")).unwrap();
     // A link that stays inside the project is followed.
     std::os::unix::fs::symlink("../good.py", dir.path().join("pkg/alias.py")).unwrap();

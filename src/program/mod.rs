@@ -49,6 +49,21 @@ pub enum FileRole {
     Script,
 }
 
+/// What a file alone says about being run directly (see docs/import-time.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryEvidence {
+    /// `__main__.py`: run by `python -m pkg` (or a zip application), never re-imported.
+    DunderMain,
+    /// Given with `--entry` or configured as `entry`.
+    Configured,
+    /// A shebang (`#!`) and no `__main__` guard.
+    Shebang,
+    /// An `if __name__ == "__main__":` guard: run directly *and* imported.
+    MainGuard,
+    /// Nothing: a module, unless the layout says otherwise.
+    None,
+}
+
 /// Where a module-body event runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
@@ -67,10 +82,22 @@ pub struct ProgramFile {
     /// Length and hash of the text that was analysed, to notice a file changed on disk since.
     analysed: (usize, u64),
     pub summary: ModuleSummary,
+    /// How its top level runs, from the file and from what imports it ([`Program::link`]
+    /// refines what the file alone says, `own`).
     pub role: FileRole,
-    /// Can run as the entry script (has a main guard, a shebang, or is configured as entry).
+    /// Can run as the entry script (has a main guard, a shebang, is configured as entry, or
+    /// is a script by its place in the project: see [`EntryEvidence::Layout`]).
     pub can_be_entry: bool,
     pub is_dunder_main: bool,
+    /// Why it is (or may be) an entry script, as far as the file alone tells.
+    pub own: EntryEvidence,
+    /// The role comes from the project's layout: no project module imports the file and no
+    /// package holds it, so it can only be run directly (`python path/to/file.py`).
+    pub script_by_layout: bool,
+    /// `can_be_entry`, or nothing in the project imports the file and no package holds it:
+    /// run directly or imported from outside (`gunicorn app:app`), forklint cannot tell, so
+    /// both readings are reported (FL107 as a script, the import-time rules as a module).
+    pub may_run_directly: bool,
     line_index: std::sync::OnceLock<LineIndex>,
 }
 
@@ -254,6 +281,7 @@ fn same_interface(a: &ModuleSummary, b: &ModuleSummary) -> bool {
         && a.class_index == b.class_index
         && a.has_main_guard == b.has_main_guard
         && a.has_shebang == b.has_shebang
+        && a.reads_command_line == b.reads_command_line
         && a.syntax_errors.is_empty() == b.syntax_errors.is_empty()
         && a.incomplete.is_some() == b.incomplete.is_some()
         // Which other modules' constants this one sets.
@@ -315,11 +343,22 @@ impl<'a> Analyser<'a> {
         let is_entry = entry.is_match(&s.found.path)
             || s.found.path.file_name().is_some_and(|n| entry.is_match(n))
             || entry.is_match(crate::discover::absolute(&s.found.path));
-        let role = if is_dunder_main || is_entry || (summary.has_shebang && !summary.has_main_guard)
-        {
-            FileRole::Script
+        let own = if is_dunder_main {
+            EntryEvidence::DunderMain
+        } else if is_entry {
+            EntryEvidence::Configured
+        } else if summary.has_main_guard {
+            EntryEvidence::MainGuard
+        } else if summary.has_shebang {
+            EntryEvidence::Shebang
         } else {
-            FileRole::Module
+            EntryEvidence::None
+        };
+        let role = match own {
+            EntryEvidence::DunderMain | EntryEvidence::Configured | EntryEvidence::Shebang => {
+                FileRole::Script
+            }
+            EntryEvidence::MainGuard | EntryEvidence::None => FileRole::Module,
         };
         let can_be_entry =
             !is_dunder_main && (is_entry || summary.has_main_guard || summary.has_shebang);
@@ -336,6 +375,9 @@ impl<'a> Analyser<'a> {
             role,
             can_be_entry,
             is_dunder_main,
+            own,
+            script_by_layout: false,
+            may_run_directly: false,
             line_index: std::sync::OnceLock::new(),
         }
     }
@@ -539,6 +581,7 @@ impl Program {
             .collect();
         let t = std::time::Instant::now();
         program.resolve_all();
+        program.assign_roles();
         let t_resolve = t.elapsed();
         program.reach = reach::Reach::compute(&program);
         if std::env::var_os("FORKLINT_TIMING").is_some() {
@@ -590,6 +633,67 @@ impl Program {
 
     pub fn file_ids(&self) -> impl Iterator<Item = FileId> + '_ {
         (0..self.files.len() as u32).map(FileId)
+    }
+
+    /// How each file's top level runs, from what the file says ([`EntryEvidence`]) and from
+    /// the resolved imports (docs/import-time.md):
+    /// - a file that no project module imports, with no main guard and not a test module
+    ///   (pytest imports those), is a script when its top level reads the command line
+    ///   (`sys.argv`, `parse_args()`), or when no package holds it (no `__init__.py` beside
+    ///   it) and it is not at a source root (`python docs/examples/x.py`, a test helper run
+    ///   in a subprocess); at a source root it stays a module (a server may import it by
+    ///   name) that may also run directly;
+    /// - a file with a shebang and no guard that a project module imports is imported too:
+    ///   its top level runs at import time (and it can still be run as a script, FL107).
+    fn assign_roles(&mut self) {
+        let mut imported: HashSet<FileId> = HashSet::default();
+        for s in &self.effects {
+            if let Effect::Import { modules, .. } = &s.effect {
+                imported.extend(modules.iter().filter(|&&m| m != s.body.file()));
+            }
+        }
+        let package_dirs: HashSet<&std::path::Path> = self
+            .files
+            .iter()
+            .filter(|f| f.path.file_name().is_some_and(|n| n == "__init__.py"))
+            .filter_map(|f| f.path.parent())
+            .collect();
+        // A package's `__init__.py` may not be among the files checked (a file named on the
+        // command line): then the directory itself tells.
+        let in_package = |path: &Path| {
+            path.parent()
+                .is_some_and(|d| package_dirs.contains(d) || d.join("__init__.py").is_file())
+        };
+        let mut layout_scripts = Vec::new();
+        for (i, f) in self.files.iter().enumerate() {
+            let id = FileId(i as u32);
+            // Not at a source root (`docs/examples/x.py`: no package makes it importable), or
+            // reading the command line at its top level (`bootstrap.py`, `sys.argv[1]`). A
+            // plain file at a source root that nothing imports may be imported from outside
+            // (`gunicorn app:app`, `celery -A tasks`): still a module.
+            // Either way it may be run directly (`may_run_directly`). Reading the command line
+            // makes a file in a package a script too (`python -m pkg.tool`, an example).
+            let unimported = f.own == EntryEvidence::None
+                && f.summary.native.is_none()
+                && !imported.contains(&id)
+                && !is_test_module(&f.path);
+            let outside_packages = unimported && !in_package(&f.path);
+            let script = unimported
+                && (f.summary.reads_command_line
+                    || outside_packages && f.summary.module.contains('.'));
+            layout_scripts.push((script, outside_packages, imported.contains(&id)));
+        }
+        for (f, (script, may_run, imported)) in self.files.iter_mut().zip(layout_scripts) {
+            f.script_by_layout = script;
+            f.role = match f.own {
+                EntryEvidence::DunderMain | EntryEvidence::Configured => FileRole::Script,
+                EntryEvidence::Shebang if !imported => FileRole::Script,
+                EntryEvidence::None if script => FileRole::Script,
+                _ => FileRole::Module,
+            };
+            f.can_be_entry = !f.is_dunder_main && (f.own != EntryEvidence::None || script);
+            f.may_run_directly = f.can_be_entry || may_run;
+        }
     }
 
     /// Where a module-body event runs.

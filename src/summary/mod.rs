@@ -446,6 +446,10 @@ pub struct ModuleSummary {
     pub exports: HashMap<String, Value>,
     pub has_main_guard: bool,
     pub has_shebang: bool,
+    /// The top level (outside functions) reads the command line: `sys.argv`,
+    /// `parser.parse_args()`, `getopt.getopt(...)`. A module others import does not; a file
+    /// run as `python file.py` does.
+    pub reads_command_line: bool,
     pub syntax_errors: Vec<SyntaxProblem>,
     /// Where and why analysis of this file stopped early (nesting past [`MAX_VISIT_DEPTH`],
     /// a statement too long to parse safely): what follows was not analysed.

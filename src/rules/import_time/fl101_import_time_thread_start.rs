@@ -62,9 +62,11 @@ if __name__ == "__main__":
         entry_fix_safety!(),
         r#"## When it does not apply
 Code under `if __name__ == "__main__":` (any spelling), an entry script's top level (a
-`__main__.py`, a file with a shebang and no main guard, a file given with `--entry`), functions
-that are defined but not called at import time, and thread or executor objects that are created
-but not started.
+`__main__.py`, a file with a shebang and no main guard that no project module imports, a file
+given with `--entry`, a file nothing imports whose top level reads the command line, a file
+nothing imports in a plain directory below the source root such as `docs/examples/`: see
+[when code runs at import time](../import-time.md)), functions that are defined but not called
+at import time, and thread or executor objects that are created but not started.
 
 ## Python versions and platforms
 All versions and platforms.

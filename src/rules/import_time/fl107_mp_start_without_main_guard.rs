@@ -17,7 +17,8 @@ pub static RULE: Rule = Rule {
     doc: concat!(
         r#"## What it does
 In a file that can run as the entry script (it has an `if __name__ == "__main__":` guard, a
-shebang, or is given with `--entry`), reports a `multiprocessing` start (`Process.start()`,
+shebang, or is given with `--entry`, or nothing in the project imports it and no package holds
+it, as this page's example), reports a `multiprocessing` start (`Process.start()`,
 `Pool()`, `Manager()`, `ProcessPoolExecutor.submit`/`map`) at top level outside the guard, or in
 a function called from there, when the start method is spawn or forkserver: explicitly
 (`get_context("spawn")`, `mp_context=`, `set_start_method(...)` earlier in the module) or by
@@ -75,7 +76,7 @@ configuration): reported when any of them re-imports.
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     for file in program.file_ids() {
-        if !program.file(file).can_be_entry {
+        if !program.file(file).may_run_directly {
             continue;
         }
         let mut set_in_module: Option<StartMethod> = None;

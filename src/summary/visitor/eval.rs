@@ -220,7 +220,34 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.depth += 1;
         let v = self.eval_inner(expr);
         self.depth -= 1;
+        if self.sink.is_none() && !self.summary.reads_command_line {
+            self.note_command_line(expr, &v);
+        }
         v
+    }
+
+    /// The module's top level reads the command line (`sys.argv`, `parser.parse_args()`,
+    /// `getopt.getopt(...)`): evidence that the file is run as a script
+    /// ([`ModuleSummary::reads_command_line`]).
+    fn note_command_line(&mut self, expr: &'a Expr, value: &Value) {
+        let reads = match (expr, value) {
+            (Expr::Name(_) | Expr::Attribute(_), Value::Qual(q)) => {
+                q.as_ref() == "sys.argv" || q.starts_with("sys.argv.")
+            }
+            (Expr::Call(call), _) => match &*call.func {
+                Expr::Attribute(a) => {
+                    matches!(a.attr.id.as_str(), "parse_args" | "parse_known_args")
+                        || matches!(
+                            self.eval_quiet(&call.func),
+                            Value::Qual(ref q) if q.as_ref() == "getopt.getopt"
+                                || q.as_ref() == "getopt.gnu_getopt"
+                        )
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        self.summary.reads_command_line |= reads;
     }
 
     fn eval_inner(&mut self, expr: &'a Expr) -> Value {
