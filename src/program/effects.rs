@@ -662,6 +662,11 @@ impl Program {
     /// is a submodule. Only project modules matter: the effects of others are not known.
     fn import_targets(&self, module: &str, names: &[String]) -> Vec<FileId> {
         let mut out = Vec::new();
+        // `import __main__` is the running main module, in `sys.modules` from the start: it
+        // runs no file, even when the project has a top-level `__main__.py`.
+        if module == "__main__" || module.starts_with("__main__.") {
+            return out;
+        }
         let mut end = 0;
         loop {
             end = module[end..].find('.').map_or(module.len(), |i| end + i);

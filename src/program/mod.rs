@@ -3,6 +3,7 @@
 
 mod effects;
 mod fork_flow;
+mod import_order;
 mod points_to;
 mod reach;
 mod reached;
@@ -25,6 +26,7 @@ pub use effects::{
 pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
 };
+pub use import_order::ImportedBy;
 pub use points_to::ScopeRef;
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
 pub use reach::{CallSite, CallStep, SkippedEvents};

@@ -1,7 +1,7 @@
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
-use crate::program::{Context, Effect, Program};
+use crate::program::{Context, Effect, ImportedBy, Program};
 use crate::rules::{Family, FixAvailability, Rule};
 
 use super::{Hit, chain, describe, flow, loc, module_name};
@@ -50,7 +50,12 @@ Imports under `if TYPE_CHECKING:`; imports inside functions that never run; impo
 module name is not a literal (their effects are unknown: the per-module rules still fire in the
 candidate modules themselves). Only the first import of a module in a file is reported (later
 ones find it in `sys.modules`), and a package's own modules importing the package are not
-(Python imported the package before them).
+(Python imported the package before them). Nor is an import of a module that is certainly
+imported already when the statement runs: one that a package `__init__` above the importer
+imports before it imports the importer (`pkg/__init__.py` imports `pkg._internal`, so
+`pkg/export.py`'s `import pkg._internal` runs nothing; the finding is at `pkg/__init__.py`),
+or one that an earlier unconditional statement of the same file imports through the modules
+it imports: the finding is then at that earlier statement, the one that runs it.
 
 ## Python versions and platforms
 All versions.
@@ -94,13 +99,29 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     let Some(hazard) = &hazards[imported.0 as usize] else {
                         continue;
                     };
-                    out.push(diagnostic(
-                        program,
-                        site.body.file(),
-                        site.range,
-                        imported,
-                        hazard,
-                    ));
+                    // Nor does one of a module already imported before this statement: by
+                    // the package `__init__` above (reported there), or by an earlier
+                    // statement's imports (the finding goes to that statement, which is the
+                    // one that runs it).
+                    let d = match program.imported_before(file, i, imported) {
+                        Some(ImportedBy::Package(_)) => continue,
+                        Some(ImportedBy::EarlierStatement(j)) => {
+                            let mut d = diagnostic(
+                                program,
+                                file,
+                                program.event_range(file, j),
+                                imported,
+                                hazard,
+                            );
+                            d.label = format!(
+                                "`{}` is first imported here, through the modules this imports",
+                                module_name(program, imported)
+                            );
+                            d
+                        }
+                        None => diagnostic(program, site.body.file(), site.range, imported, hazard),
+                    };
+                    out.push(d);
                 }
             }
         }

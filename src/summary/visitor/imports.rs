@@ -41,6 +41,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             parent(&self.summary.module)
         };
         let first = name.split('.').next().unwrap_or(name);
+        // `import __main__` is the running main module, always in `sys.modules`: never a
+        // `__main__.py` beside the file (idlelib's `autocomplete` reads `__main__.__dict__`).
+        if first == "__main__" {
+            return name.to_string();
+        }
         if !package.is_empty()
             && !self.index.packages.contains(first)
             && self.index.packages.contains(&format!("{package}.{first}"))
