@@ -117,6 +117,7 @@ fn link(files: &[(PathBuf, String)]) -> Program {
                     found,
                     text: text.as_str().into(),
                     keep_text: true,
+                    encoding: crate::program::SourceEncoding::Utf8,
                 })
             })
             .collect()

@@ -456,6 +456,55 @@ fn deeply_nested_lambdas_use_bounded_memory() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn a_declared_encoding_is_honoured_and_a_file_invalid_in_it_is_named() {
+    // PEP 263: `# -*- coding: big5 -*-` on the first line; the comment says "中文" in big5.
+    let dir = project(&[]);
+    let big5: &[u8] = b"# -*- coding: big5 -*-\n# \xa4\xa4\xa4\xe5\nimport threading\n\nthreading.Thread(target=print).start()\n";
+    write(dir.path(), "big5.py", big5);
+    // Latin-1 declared on the second line, after a shebang.
+    write(
+        dir.path(),
+        "latin.py",
+        b"#!/usr/bin/env python\n# vim: set fileencoding=latin-1 :\n# caf\xe9\nimport subprocess\nsubprocess.run(['true'])\n",
+    );
+    // Declared Shift_JIS, but a lead byte is followed by an invalid trail byte.
+    write(
+        dir.path(),
+        "broken.py",
+        b"# coding: shift_jis\nx = '\x82'\n",
+    );
+    let run = concise(dir.path(), &["--select", "FL101,FL103"]);
+    assert_eq!(
+        findings(&run.stdout, "big5.py", "FL101").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+    // The shebang makes latin.py a script: its subprocess is its main flow, not an import.
+    assert!(!run.stdout.contains("latin.py"), "{}", run.describe());
+    assert!(
+        !run.stderr.contains("latin.py"),
+        "read, not skipped: {}",
+        run.describe()
+    );
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("broken.py"))
+        .unwrap_or_else(|| panic!("no warning for broken.py: {}", run.describe()));
+    assert!(
+        warning.contains("Shift_JIS") && warning.contains("offset 25"),
+        "{warning}"
+    );
+
+    // A fix never rewrites a file that is not UTF-8 (it would have to be encoded back).
+    let before = std::fs::read(dir.path().join("big5.py")).unwrap();
+    let run = concise(dir.path(), &["--fix", "--unsafe-fixes", "big5.py"]);
+    assert_ne!(run.code(), Some(101), "panicked: {}", run.describe());
+    assert_eq!(std::fs::read(dir.path().join("big5.py")).unwrap(), before);
+}
+
+#[test]
 fn non_utf8_file_is_skipped_with_a_warning_and_the_rest_is_checked() {
     let dir = project(&[("good.py", THREAD_AT_IMPORT)]);
     write(dir.path(), "binary.py", b"x = '\xff\xfe'\n");

@@ -53,6 +53,7 @@ fn relinkable(found: &[discover::FoundFile], overlay: &HashMap<PathBuf, Arc<str>
                     found: f.clone(),
                     text: text.clone(),
                     keep_text: true,
+                    encoding: forklint::program::SourceEncoding::Utf8,
                 }),
                 None => analyser.analyse_on_disk(f.clone()).unwrap(),
             })
@@ -80,6 +81,7 @@ fn relink_with(
             found: found[id].clone(),
             text: text.into(),
             keep_text: true,
+            encoding: forklint::program::SourceEncoding::Utf8,
         })
     };
     input.replace(forklint::diagnostic::FileId(id as u32), file);

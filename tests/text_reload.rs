@@ -19,6 +19,7 @@ fn program_for(path: &std::path::Path, analysed_text: &str) -> Program {
         },
         text: Arc::from(analysed_text),
         keep_text: false,
+        encoding: forklint::program::SourceEncoding::Utf8,
     };
     let knowledge =
         Knowledge::load(&Vec::<std::path::PathBuf>::new()).expect("built-in knowledge loads");

@@ -1,6 +1,7 @@
 //! Summaries → `Program`: modules, the import graph, the call graph, and effects propagated
 //! through calls, each with enough provenance to show the chain that leads to it.
 
+mod decode;
 mod effects;
 mod fork_flow;
 mod import_order;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
+pub use decode::SourceEncoding;
 pub use effects::{
     Body, Effect, EffectId, EffectSite, EventFlags, FileResolution, FunctionEvents, HandoffKind,
     Resolved, ResolvedEvents, SubiOp,
@@ -96,6 +98,9 @@ pub struct ProgramFile {
     /// The role comes from the project's layout: no project module imports the file and no
     /// package holds it, so it can only be run directly (`python path/to/file.py`).
     pub script_by_layout: bool,
+    /// How the file's bytes were decoded: a fix rewrites only a UTF-8 file (writing another
+    /// codec back is not supported).
+    pub encoding: SourceEncoding,
     /// `can_be_entry`, or nothing in the project imports the file and no package holds it:
     /// run directly or imported from outside (`gunicorn app:app`), forklint cannot tell, so
     /// both readings are reported (FL107 as a script, the import-time rules as a module).
@@ -111,8 +116,8 @@ impl ProgramFile {
         self.text.get_or_init(|| {
             std::fs::read(&self.path)
                 .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or_else(|| Arc::from(""), Arc::from)
+                .and_then(|bytes| decode::decode(bytes).ok())
+                .map_or_else(|| Arc::from(""), |(text, _)| Arc::from(text))
         })
     }
 
@@ -380,6 +385,7 @@ impl<'a> Analyser<'a> {
             own,
             script_by_layout: false,
             may_run_directly: false,
+            encoding: s.encoding,
             line_index: std::sync::OnceLock::new(),
         }
     }
@@ -397,6 +403,8 @@ pub struct Source {
     /// Keep the text in memory after analysis (an editor buffer, which is not on disk as
     /// such); otherwise it is read again from disk when a diagnostic needs it.
     pub keep_text: bool,
+    /// How the file's bytes were decoded (PEP 263); an editor buffer is UTF-8.
+    pub encoding: SourceEncoding,
 }
 
 /// A file to analyse: on disk (read in the same parallel pass that parses it) or already in
@@ -439,6 +447,7 @@ impl Program {
                     found,
                     text: text.clone(),
                     keep_text: true,
+                    encoding: crate::program::SourceEncoding::Utf8,
                 }),
                 None => Input::Disk(found),
             })
@@ -621,7 +630,11 @@ impl Program {
     /// that does not parse or changed on disk since it was analysed (its offsets would lie).
     pub fn fix_source(&self, file: FileId) -> Option<Arc<FixSource>> {
         let f = self.file(file);
-        if f.summary.native.is_some() || !f.summary.syntax_errors.is_empty() || f.text_changed() {
+        if f.summary.native.is_some()
+            || !f.summary.syntax_errors.is_empty()
+            || !f.encoding.is_utf8()
+            || f.text_changed()
+        {
             return None;
         }
         if let Some(cached) = self.fix_sources.lock().ok()?.get(&file) {
@@ -1003,24 +1016,23 @@ impl Program {
 
 fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
     match read_regular_file(&found.path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Source {
+        // A native source is only scanned for text; one that is not UTF-8 is read lossily.
+        Ok(bytes) if summary::is_native(&found.path) => Ok(Source {
+            found,
+            text: Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+            keep_text: false,
+            encoding: SourceEncoding::Utf8,
+        }),
+        Ok(bytes) => match decode::decode(bytes) {
+            Ok((text, encoding)) => Ok(Source {
                 found,
                 text: Arc::from(text),
                 keep_text: false,
+                encoding,
             }),
-            // A native source is only scanned for text; one that is not UTF-8 is read lossily.
-            Err(e) if summary::is_native(&found.path) => Ok(Source {
-                found,
-                text: Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref()),
-                keep_text: false,
-            }),
-            Err(e) => Err(Unreadable {
+            Err(reason) => Err(Unreadable {
                 path: found.path,
-                reason: format!(
-                    "not valid UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
+                reason,
             }),
         },
         Err(e) => Err(Unreadable {

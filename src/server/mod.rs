@@ -725,6 +725,7 @@ impl Session {
                             found: found.clone(),
                             text: doc.text.as_str().into(),
                             keep_text: true,
+                            encoding: crate::program::SourceEncoding::Utf8,
                         })),
                         None => analyser.analyse_on_disk(found.clone()),
                     };
@@ -794,6 +795,7 @@ impl Session {
                             found,
                             text: doc.text.as_str().into(),
                             keep_text: true,
+                            encoding: crate::program::SourceEncoding::Utf8,
                         }),
                         // Unreadable now (deleted, say): analysed as empty until rediscovered.
                         None => analyser.analyse_on_disk(found.clone()).unwrap_or_else(|_| {
@@ -801,6 +803,7 @@ impl Session {
                                 found,
                                 text: "".into(),
                                 keep_text: true,
+                                encoding: crate::program::SourceEncoding::Utf8,
                             })
                         }),
                     };
