@@ -90,14 +90,11 @@ pub struct ProgramFile {
     /// refines what the file alone says, `own`).
     pub role: FileRole,
     /// Can run as the entry script (has a main guard, a shebang, is configured as entry, or
-    /// is a script by its place in the project: see [`EntryEvidence::Layout`]).
+    /// is a script by what imports it: see [`Program::link`] and docs/import-time.md).
     pub can_be_entry: bool,
     pub is_dunder_main: bool,
     /// Why it is (or may be) an entry script, as far as the file alone tells.
     pub own: EntryEvidence,
-    /// The role comes from the project's layout: no project module imports the file and no
-    /// package holds it, so it can only be run directly (`python path/to/file.py`).
-    pub script_by_layout: bool,
     /// How the file's bytes were decoded: a fix rewrites only a UTF-8 file (writing another
     /// codec back is not supported).
     pub encoding: SourceEncoding,
@@ -383,7 +380,6 @@ impl<'a> Analyser<'a> {
             can_be_entry,
             is_dunder_main,
             own,
-            script_by_layout: false,
             may_run_directly: false,
             encoding: s.encoding,
             line_index: std::sync::OnceLock::new(),
@@ -682,12 +678,11 @@ impl Program {
         let mut layout_scripts = Vec::new();
         for (i, f) in self.files.iter().enumerate() {
             let id = FileId(i as u32);
-            // Not at a source root (`docs/examples/x.py`: no package makes it importable), or
-            // reading the command line at its top level (`bootstrap.py`, `sys.argv[1]`). A
-            // plain file at a source root that nothing imports may be imported from outside
-            // (`gunicorn app:app`, `celery -A tasks`): still a module.
-            // Either way it may be run directly (`may_run_directly`). Reading the command line
-            // makes a file in a package a script too (`python -m pkg.tool`, an example).
+            // A script: reading the command line at its top level (`bootstrap.py`, and in a
+            // package too: `python -m pkg.tool`), or outside packages and below a source root
+            // (`docs/examples/x.py`: Python's imports cannot reach it). A plain file at a
+            // source root that nothing imports may be imported from outside (`gunicorn
+            // app:app`, `celery -A tasks`): still a module, that may also run directly.
             let unimported = f.own == EntryEvidence::None
                 && f.summary.native.is_none()
                 && !imported.contains(&id)
@@ -699,7 +694,6 @@ impl Program {
             layout_scripts.push((script, outside_packages, imported.contains(&id)));
         }
         for (f, (script, may_run, imported)) in self.files.iter_mut().zip(layout_scripts) {
-            f.script_by_layout = script;
             f.role = match f.own {
                 EntryEvidence::DunderMain | EntryEvidence::Configured => FileRole::Script,
                 EntryEvidence::Shebang if !imported => FileRole::Script,
