@@ -47,15 +47,21 @@ impl Program {
     ) -> Option<ImportedBy> {
         let body = &self.summary(file).body;
         let current = body.get(event)?;
+        // Modules searched already, in order, found to import neither the target nor the
+        // importer: later searches skip them (what they import is in `sys.modules` already).
+        let mut seen: HashSet<FileId> = HashSet::default();
         for (j, earlier) in body[..event].iter().enumerate() {
             // An earlier statement of a main guard runs before this one only in a main flow.
             if earlier.conditional || earlier.in_main_guard && !current.in_main_guard {
                 continue;
             }
-            if self.certain_search(&self.event_imports(file, j), target, None) == Found::Target {
+            let imports = self.event_imports(file, j);
+            if self.certain_search(&imports, target, None, &mut seen) == Found::Target {
                 return Some(ImportedBy::EarlierStatement(j));
             }
         }
+        // The packages' searches look for the importer too: a set of their own.
+        let mut seen: HashSet<FileId> = HashSet::default();
         let module = self.summary(file).module.as_str();
         for (i, _) in module.match_indices('.') {
             let Some(&package) = self.by_module.get(&module[..i]) else {
@@ -66,7 +72,8 @@ impl Program {
                 if e.conditional || e.in_main_guard {
                     continue;
                 }
-                match self.certain_search(&self.event_imports(package, j), target, Some(file)) {
+                let imports = self.event_imports(package, j);
+                match self.certain_search(&imports, target, Some(file), &mut seen) {
                     Found::Target => return Some(ImportedBy::Package(package)),
                     Found::Importer => break,
                     Found::Neither => {}
@@ -89,8 +96,13 @@ impl Program {
 
     /// Searches the modules `start` imports and what their top levels certainly import in
     /// turn, in order, for `target` and (when given) `importer`.
-    fn certain_search(&self, start: &[FileId], target: FileId, importer: Option<FileId>) -> Found {
-        let mut seen: HashSet<FileId> = HashSet::default();
+    fn certain_search(
+        &self,
+        start: &[FileId],
+        target: FileId,
+        importer: Option<FileId>,
+        seen: &mut HashSet<FileId>,
+    ) -> Found {
         let mut stack: Vec<FileId> = start.iter().rev().copied().collect();
         while let Some(f) = stack.pop() {
             if Some(f) == importer {
