@@ -329,7 +329,16 @@ impl ForkFlow {
             reports: HashMap::default(),
             pruning_depth: std::cell::Cell::new(0),
         };
-        builder.run();
+        // The flow of every function is composed only to say what reaches a fork sink: a
+        // project with none (most libraries) needs none of it, and composing it is the
+        // costliest step on a large, connected program (sympy: minutes).
+        if program
+            .effects
+            .iter()
+            .any(|site| sink_kind(&site.effect).is_some())
+        {
+            builder.run();
+        }
         let mut sinks: Vec<SinkReport> = builder.reports.into_values().collect();
         sinks.sort_by_key(|s| s.effect);
         ForkFlow {

@@ -453,6 +453,11 @@ pub struct PointsTo {
     /// `obj()` on an instance runs its `__call__`: one expansion per written call and
     /// instance, however the `__call__` chain loops.
     call_expansions: HashSet<(u32, ObjId)>,
+    /// Facts and edges added so far: the solver stops past `max_work` ([`MAX_WORK`]).
+    work: u64,
+    max_work: u64,
+    /// The work at which the solver stopped, when it did (the solution is then empty).
+    exhausted: Option<u64>,
 }
 
 /// The nodes of one call (or `with` item) at a source range.
@@ -487,6 +492,12 @@ struct ScopeInfo {
 /// variables hold a few objects; a variable past this is a hub of context-insensitive flow.
 const MAX_OBJECTS_PER_VARIABLE: usize = 64;
 
+/// The most facts and edges one solution may grow to. The standard library (2,000 modules)
+/// needs about 9 million; a project whose flow grows past this (sympy: thousands of classes
+/// whose objects reach every method) would take minutes and gigabytes, so the solver stops
+/// and the project is analysed without the value flow, with a warning.
+const MAX_WORK: u64 = 40_000_000;
+
 /// The longest dotted library name followed (`xml.etree.ElementTree.Element.find`):
 /// longer chains are attribute reads in loops, not names of an API.
 const MAX_EXTERNAL_PARTS: usize = 5;
@@ -519,6 +530,16 @@ impl PointsTo {
     /// Solves the flow of every module. `returns` maps library methods to the library class
     /// of what they return.
     pub fn solve(modules: &[FlowModule<'_>], library: &Library<'_>) -> PointsTo {
+        Self::solve_within(modules, library, MAX_WORK)
+    }
+
+    /// [`PointsTo::solve`], giving up (an empty solution, [`PointsTo::exhausted`]) past
+    /// `max_work` facts and edges.
+    pub fn solve_within(
+        modules: &[FlowModule<'_>],
+        library: &Library<'_>,
+        max_work: u64,
+    ) -> PointsTo {
         let mut pt = PointsTo {
             objs: Vec::new(),
             obj_ids: HashMap::default(),
@@ -577,6 +598,9 @@ impl PointsTo {
             tracked: HashSet::default(),
             ext_reads: HashMap::default(),
             call_expansions: HashSet::default(),
+            work: 0,
+            max_work,
+            exhausted: None,
         };
         pt.returns = library
             .returns
@@ -676,6 +700,15 @@ impl PointsTo {
             pt.add_module(m);
         }
         pt.run();
+        if pt.work > pt.max_work {
+            // A partial solution would be wrong both ways (a join it did not reach yet is
+            // "never called"): answer nothing instead, as for a project without flow.
+            let work = pt.work;
+            drop(pt);
+            let mut empty = PointsTo::solve(&[], library);
+            empty.exhausted = Some(work);
+            return empty;
+        }
         pt.sites
             .sort_by_key(|s| (s.file, s.range.start(), s.range.end()));
         pt
@@ -804,6 +837,7 @@ impl PointsTo {
                 return;
             }
             self.pts.push(n as usize, o);
+            self.work += 1;
             // Only a class reaching a base can change a method resolution order.
             if self.is_base[n as usize]
                 && matches!(self.objs[o.0 as usize], Obj::Class(..) | Obj::External(_))
@@ -865,6 +899,7 @@ impl PointsTo {
             }
         }
         self.succ.push(from as usize, (to, filter_id));
+        self.work += 1;
         // The objects `from` has passed on already; its news will pass along this edge with
         // the rest of its edges.
         let mut i = 0;

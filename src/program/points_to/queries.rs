@@ -12,6 +12,11 @@ impl PointsTo {
     /// The size of the solved analysis, for `FORKLINT_TIMING`: variables, edges, facts
     /// (objects held, summed over variables), the largest variable, how many reached the cap,
     /// uses (loads, stores, calls… waiting on a variable's objects), and objects.
+    /// How much work the solver had done when it gave up on this project, if it did.
+    pub fn exhausted(&self) -> Option<u64> {
+        self.exhausted
+    }
+
     pub fn stats(&self) -> String {
         let facts: usize = self.pts.iter().map(<[ObjId]>::len).sum();
         let largest = self.pts.iter().map(<[ObjId]>::len).max().unwrap_or(0);

@@ -13,6 +13,9 @@ impl PointsTo {
     pub(super) fn run(&mut self) {
         loop {
             loop {
+                if self.work > self.max_work {
+                    return;
+                }
                 if let Some((u, o)) = self.pending.pop() {
                     self.apply(u, o);
                     continue;

@@ -220,6 +220,25 @@ fn strings_that_are_neither_a_key_nor_a_start_method_are_one_object() {
 }
 
 #[test]
+fn a_solution_past_its_budget_is_dropped_and_says_so() {
+    let src = "def a(): pass\ndef b(): a()\nb()\n";
+    let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+    let flow = lower(&parsed.syntax().body, "m", false);
+    let modules = [FlowModule {
+        file: FileId(0),
+        module: "m",
+        flow: &flow,
+    }];
+    let whole = PointsTo::solve(&modules, &Library::default());
+    assert_eq!(whole.exhausted(), None);
+    assert!(!whole.call_graph().is_empty());
+    // A budget smaller than the program: no partial answers, and the work is reported.
+    let cut = PointsTo::solve_within(&modules, &Library::default(), 2);
+    assert!(cut.exhausted().is_some_and(|w| w > 2));
+    assert!(cut.call_graph().is_empty());
+}
+
+#[test]
 fn a_variable_past_the_cap_answers_not_known() {
     // 70 functions pass through one parameter: the variable stops growing at 64 objects,
     // and the result of a call through it is "not known", not 64 of the 70.
