@@ -81,7 +81,7 @@ impl<T> Located<T> {
 }
 
 /// What a configuration file says, validated, with paths absolute.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     pub selection: SelectionLayer,
     pub per_file_ignores: Vec<PerFileIgnore>,
@@ -101,7 +101,7 @@ pub struct Options {
 }
 
 /// A configuration file that was found and read.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ConfigFile {
     pub path: PathBuf,
     pub options: Options,
@@ -196,17 +196,26 @@ pub fn find(start: &Path) -> Result<Option<ConfigFile>, ConfigError> {
         start
     };
     for dir in dir.ancestors() {
-        for name in CONFIG_FILE_NAMES {
-            let path = dir.join(name);
-            match std::fs::metadata(&path) {
-                Ok(meta) if meta.is_file() => {
-                    if let Some(config) = load_if_configured(&path)? {
-                        return Ok(Some(config));
-                    }
+        if let Some(config) = configured_in(dir)? {
+            return Ok(Some(config));
+        }
+    }
+    Ok(None)
+}
+
+/// The configuration file in `dir` itself, if it has one (a `pyproject.toml` counts only
+/// with a `[tool.forklint]` table).
+pub fn configured_in(dir: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    for name in CONFIG_FILE_NAMES {
+        let path = dir.join(name);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {
+                if let Some(config) = load_if_configured(&path)? {
+                    return Ok(Some(config));
                 }
-                Ok(_) => return Err(not_a_file(&path)),
-                Err(_) => {}
             }
+            Ok(_) => return Err(not_a_file(&path)),
+            Err(_) => {}
         }
     }
     Ok(None)

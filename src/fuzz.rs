@@ -99,6 +99,7 @@ fn link(files: &[(PathBuf, String)]) -> Program {
                 module,
                 is_package,
                 explicit: false,
+                project: 0,
             }
         })
         .collect();
@@ -136,17 +137,18 @@ fn render_every_format(program: &Program, diagnostics: &[Diagnostic]) {
         let coloured = text::render(program, d, true);
         assert!(plain.contains(d.code) && coloured.contains(d.code));
     }
-    let json = json::render(program, diagnostics);
+    let findings: Vec<crate::report::Finding> = diagnostics.iter().map(|d| (program, d)).collect();
+    let json = json::render(&findings);
     let parsed: serde_json::Value = serde_json::from_str(&json).expect("json output parses");
     assert_eq!(parsed.as_array().map(Vec::len), Some(diagnostics.len()));
     let rules: Vec<&'static Rule> = RULES.to_vec();
-    let log = sarif::render(program, diagnostics, &rules, &[], root);
+    let log = sarif::render(&findings, &rules, &[], root);
     let parsed: serde_json::Value = serde_json::from_str(&log).expect("SARIF output parses");
     assert_eq!(
         parsed["runs"][0]["results"].as_array().map(Vec::len),
         Some(diagnostics.len())
     );
-    let annotations = github::render(program, diagnostics, root);
+    let annotations = github::render(&findings, root);
     assert_eq!(
         annotations.lines().count(),
         diagnostics.len(),

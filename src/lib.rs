@@ -26,18 +26,51 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
-use crate::discover::Skipped;
+use crate::discover::{SettingsSource, Skipped};
 use crate::knowledge::Knowledge;
 use crate::program::Program;
-use crate::settings::Settings;
 
-/// The result of checking a set of paths.
-pub struct CheckOutcome {
+/// One project of a run: its files, analysed as one program with its settings, and the
+/// findings.
+pub struct Checked {
+    pub project: discover::Project,
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The result of checking a set of paths: one [`Checked`] per project they belong to (files
+/// under different configuration files are different projects).
+pub struct CheckOutcome {
+    pub projects: Vec<Checked>,
     /// Paths that were found but could not be analysed (unreadable, not UTF-8, not a regular
     /// file), with the reason.
     pub skipped: Vec<Skipped>,
+}
+
+impl CheckOutcome {
+    /// Every finding with the program it belongs to, ordered by file and position.
+    pub fn findings(&self) -> Vec<(&Program, &Diagnostic)> {
+        let mut out: Vec<(&Program, &Diagnostic)> = self
+            .projects
+            .iter()
+            .flat_map(|c| c.diagnostics.iter().map(move |d| (&c.program, d)))
+            .collect();
+        // Each project's findings are already in order; a stable sort by path interleaves
+        // projects whose files interleave (a nested configuration) without reordering a file.
+        if self.projects.len() > 1 {
+            out.sort_by(|a, b| {
+                a.0.file(a.1.primary.file)
+                    .path
+                    .cmp(&b.0.file(b.1.primary.file).path)
+            });
+        }
+        out
+    }
+
+    /// How many files were analysed.
+    pub fn files_checked(&self) -> usize {
+        self.projects.iter().map(|c| c.program.files.len()).sum()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,8 +123,11 @@ pub fn analysis_pool() -> &'static rayon::ThreadPool {
 }
 
 /// Discovers, parses, links and checks, on the [`analysis_pool`].
-pub fn check(paths: &[PathBuf], settings: Settings) -> Result<CheckOutcome, Error> {
-    analysis_pool().install(|| check_in_pool(paths, settings, &HashMap::new()))
+pub fn check(paths: &[PathBuf], source: SettingsSource<'_>) -> Result<CheckOutcome, Error> {
+    analysis_pool().install(|| {
+        let found = discover::discover_with(paths, source)?;
+        check_in_pool(found.by_project(), &HashMap::new())
+    })
 }
 
 /// A file `--fix` changed: the text it had when first read, and the fixed text.
@@ -126,66 +162,72 @@ pub struct FixOutcome {
 /// another. Files with syntax errors are never fixed.
 pub fn check_and_fix(
     paths: &[PathBuf],
-    settings: Settings,
+    source: SettingsSource<'_>,
     unsafe_fixes: bool,
 ) -> Result<FixOutcome, Error> {
     analysis_pool().install(|| {
+        // The set of files is found once: fixes change texts, not which files there are.
+        let (projects, skipped) = discover::discover_with(paths, source)?.by_project();
+        let found = (projects, skipped);
         let mut overlay: HashMap<PathBuf, Arc<str>> = HashMap::new();
         let mut files: Vec<FixedFile> = Vec::new();
         let mut rejected: Vec<RejectedFix> = Vec::new();
         for _ in 0..fix::MAX_PASSES {
-            let outcome = check_in_pool(paths, settings.clone(), &overlay)?;
-            let program = &outcome.program;
-            let mut by_file: std::collections::BTreeMap<diagnostic::FileId, Vec<_>> =
-                Default::default();
-            for d in &outcome.diagnostics {
-                let Some(f) = d.fix.as_ref().filter(|_| fix::is_fixable(d, unsafe_fixes)) else {
-                    continue;
-                };
-                let file = f.edits[0].file;
-                if f.edits.iter().all(|e| e.file == file) {
-                    by_file.entry(file).or_default().push((d.code, f));
-                }
-            }
+            let outcome = check_in_pool(found.clone(), &overlay)?;
             let mut changed = false;
-            for (file, fixes) in by_file {
-                let f = program.file(file);
-                if !f.summary.syntax_errors.is_empty() || f.text_changed() {
-                    continue;
+            for checked in &outcome.projects {
+                let program = &checked.program;
+                let mut by_file: std::collections::BTreeMap<diagnostic::FileId, Vec<_>> =
+                    Default::default();
+                for d in &checked.diagnostics {
+                    let Some(f) = d.fix.as_ref().filter(|_| fix::is_fixable(d, unsafe_fixes))
+                    else {
+                        continue;
+                    };
+                    let file = f.edits[0].file;
+                    if f.edits.iter().all(|e| e.file == file) {
+                        by_file.entry(file).or_default().push((d.code, f));
+                    }
                 }
-                let text = f.text();
-                let applied = fix::apply(text, &fixes);
-                for r in applied.rejected {
-                    let line = f.line_col(r.range.start()).0;
-                    let seen = rejected
-                        .iter()
-                        .any(|x| x.path == f.path && x.rejected.code == r.code && x.line == line);
-                    if !seen {
-                        rejected.push(RejectedFix {
-                            path: f.path.clone(),
-                            line,
-                            rejected: r,
+                for (file, fixes) in by_file {
+                    let f = program.file(file);
+                    if !f.summary.syntax_errors.is_empty() || f.text_changed() {
+                        continue;
+                    }
+                    let text = f.text();
+                    let applied = fix::apply(text, &fixes);
+                    for r in applied.rejected {
+                        let line = f.line_col(r.range.start()).0;
+                        let seen = rejected.iter().any(|x| {
+                            x.path == f.path && x.rejected.code == r.code && x.line == line
                         });
+                        if !seen {
+                            rejected.push(RejectedFix {
+                                path: f.path.clone(),
+                                line,
+                                rejected: r,
+                            });
+                        }
                     }
-                }
-                if applied.fixed.is_empty() || applied.text == text {
-                    continue;
-                }
-                changed = true;
-                let fixed: Arc<str> = Arc::from(applied.text);
-                match files.iter_mut().find(|x| x.path == f.path) {
-                    Some(x) => {
-                        x.fixed = fixed.clone();
-                        x.codes.extend(applied.fixed);
+                    if applied.fixed.is_empty() || applied.text == text {
+                        continue;
                     }
-                    None => files.push(FixedFile {
-                        path: f.path.clone(),
-                        original: Arc::from(text),
-                        fixed: fixed.clone(),
-                        codes: applied.fixed,
-                    }),
+                    changed = true;
+                    let fixed: Arc<str> = Arc::from(applied.text);
+                    match files.iter_mut().find(|x| x.path == f.path) {
+                        Some(x) => {
+                            x.fixed = fixed.clone();
+                            x.codes.extend(applied.fixed);
+                        }
+                        None => files.push(FixedFile {
+                            path: f.path.clone(),
+                            original: Arc::from(text),
+                            fixed: fixed.clone(),
+                            codes: applied.fixed,
+                        }),
+                    }
+                    overlay.insert(f.path.clone(), fixed);
                 }
-                overlay.insert(f.path.clone(), fixed);
             }
             if !changed {
                 return Ok(FixOutcome {
@@ -196,7 +238,7 @@ pub fn check_and_fix(
                 });
             }
         }
-        let outcome = check_in_pool(paths, settings, &overlay)?;
+        let outcome = check_in_pool(found, &overlay)?;
         Ok(FixOutcome {
             outcome,
             files,
@@ -210,45 +252,65 @@ pub fn check_and_fix(
 /// written, the report must describe what is on disk).
 pub fn check_overlaid(
     paths: &[PathBuf],
-    settings: Settings,
+    source: SettingsSource<'_>,
     overlay: &HashMap<PathBuf, Arc<str>>,
 ) -> Result<CheckOutcome, Error> {
-    analysis_pool().install(|| check_in_pool(paths, settings, overlay))
+    analysis_pool().install(|| {
+        let found = discover::discover_with(paths, source)?;
+        check_in_pool(found.by_project(), overlay)
+    })
 }
 
+/// The files of each project, and the paths discovery skipped.
+type Found = (
+    Vec<(discover::Project, Vec<discover::FoundFile>)>,
+    Vec<Skipped>,
+);
+
 fn check_in_pool(
-    paths: &[PathBuf],
-    settings: Settings,
+    found: Found,
     overlay: &HashMap<PathBuf, Arc<str>>,
 ) -> Result<CheckOutcome, Error> {
+    let (groups, mut skipped) = found;
+    let mut projects = Vec::with_capacity(groups.len());
+    for (project, files) in groups {
+        let checked = check_project(project, files, overlay)?;
+        skipped.extend(checked.program.unreadable.iter().map(|u| Skipped {
+            path: u.path.clone(),
+            reason: u.reason.clone(),
+        }));
+        projects.push(checked);
+    }
+    Ok(CheckOutcome { projects, skipped })
+}
+
+/// Parses, links and checks one project's files with its settings.
+fn check_project(
+    project: discover::Project,
+    files: Vec<discover::FoundFile>,
+    overlay: &HashMap<PathBuf, Arc<str>>,
+) -> Result<Checked, Error> {
     // FORKLINT_TIMING=1 prints how long each phase took (for the benchmark's investigations).
     let timing = std::env::var_os("FORKLINT_TIMING").is_some();
-    let t0 = std::time::Instant::now();
-    let knowledge = Knowledge::load(&settings.knowledge_files)?;
-    let found = discover::discover(paths, &settings)?;
     let t1 = std::time::Instant::now();
-    let mut skipped = found.skipped;
-    let program = Program::build_overlaid(found.files, overlay, knowledge, settings);
+    let knowledge = Knowledge::load(&project.settings.knowledge_files)?;
+    let program = Program::build_overlaid(files, overlay, knowledge, project.settings.clone());
     let t2 = std::time::Instant::now();
-    skipped.extend(program.unreadable.iter().map(|u| Skipped {
-        path: u.path.clone(),
-        reason: u.reason.clone(),
-    }));
     let diagnostics = diagnose(&program);
     if timing {
         eprintln!(
-            "timing: discover {:?}, parse+summarise+link {:?}, rules {:?}; {} effects; {}",
-            t1 - t0,
+            "timing: {}: parse+summarise+link {:?}, rules {:?}; {} effects; {}",
+            project.root.display(),
             t2 - t1,
             t2.elapsed(),
             program.effects.len(),
             memory_report()
         );
     }
-    Ok(CheckOutcome {
+    Ok(Checked {
+        project,
         program,
         diagnostics,
-        skipped,
     })
 }
 

@@ -59,8 +59,15 @@ fn the_closest_config_file_wins() {
         ("sub/thread.py", THREAD_AT_IMPORT),
         ("sub/spawn.py", SUBPROCESS_AT_IMPORT),
     ]);
+    // From the top, each file gets its closest file's settings: the top file drops FL101 in
+    // thread.py, sub's file drops FL103 in sub/spawn.py.
     let top = concise(dir.path(), &["."]);
-    assert_eq!(codes(&top), ["FL103", "FL103"], "{}", top.describe());
+    assert_eq!(codes(&top), ["FL103", "FL101"], "{}", top.describe());
+    assert!(
+        top.stdout.contains("sub/thread.py") && top.stdout.contains("./spawn.py"),
+        "{}",
+        top.describe()
+    );
 
     // Checking `sub` (from the top, or from inside it) uses sub/forklint.toml only.
     let sub = concise(dir.path(), &["sub"]);
@@ -71,6 +78,199 @@ fn the_closest_config_file_wins() {
     // A file argument: its directory's closest file.
     let file = concise(dir.path(), &["sub/spawn.py", "sub/thread.py"]);
     assert_eq!(codes(&file), ["FL101"], "{}", file.describe());
+}
+
+/// A monorepo (a `.git` at the top, no configuration there) holding two projects with their
+/// own `[tool.forklint]`: `p1` drops FL101, `p2` drops FL103 and targets Windows. Each has
+/// an `app` package of the same name whose `worker` module starts a thread and a process
+/// when imported, and a `main.py` script that imports it.
+fn monorepo() -> tempfile::TempDir {
+    let app = "import subprocess\nimport threading\nsubprocess.run(['true'])\nthreading.Thread(target=print).start()\n";
+    let main = "import app.worker\n\nif __name__ == '__main__':\n    pass\n";
+    project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (
+            "p1/pyproject.toml",
+            "[project]\nname = \"p1\"\n\n[tool.forklint]\nignore = [\"FL101\"]\n",
+        ),
+        ("p1/app/__init__.py", ""),
+        ("p1/app/worker.py", app),
+        ("p1/main.py", main),
+        (
+            "p2/pyproject.toml",
+            "[project]\nname = \"p2\"\n\n[tool.forklint]\nignore = [\"FL103\"]\nplatforms = [\"windows\"]\n",
+        ),
+        ("p2/app/__init__.py", ""),
+        ("p2/app/worker.py", app),
+        ("p2/main.py", main),
+    ])
+}
+
+/// `path:CODE` of each finding, sorted (concise output).
+fn placed_codes(run: &Run) -> Vec<String> {
+    let mut out: Vec<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split(':');
+            let path = it.next()?.trim_start_matches("./");
+            let code = l.split(": ").nth(1)?.split_whitespace().next()?;
+            code.starts_with("FL").then(|| format!("{path}:{code}"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_project_of_a_monorepo_gets_its_own_settings_from_any_starting_point() {
+    let dir = monorepo();
+    let expected = [
+        // p1 drops FL101; its import of the worker is FL105 (the module it imports starts a
+        // process).
+        "p1/app/worker.py:FL103",
+        "p1/main.py:FL105",
+        // p2 drops FL103 and runs on Windows (spawn: no fork rules); the thread is FL101.
+        "p2/app/worker.py:FL101",
+        "p2/main.py:FL105",
+    ];
+    let top = concise(dir.path(), &["."]);
+    assert_eq!(placed_codes(&top), expected, "{}", top.describe());
+    for args in [["p1", "p2"], ["p2", "p1"]] {
+        let both = concise(dir.path(), &args);
+        assert_eq!(
+            placed_codes(&both),
+            expected,
+            "{args:?}: {}",
+            both.describe()
+        );
+    }
+    // From inside each project, and naming one project from the top.
+    let p1 = concise(&dir.path().join("p1"), &[]);
+    assert_eq!(
+        placed_codes(&p1),
+        ["app/worker.py:FL103", "main.py:FL105"],
+        "{}",
+        p1.describe()
+    );
+    let p2 = concise(dir.path(), &["p2"]);
+    assert_eq!(
+        placed_codes(&p2),
+        ["p2/app/worker.py:FL101", "p2/main.py:FL105"],
+        "{}",
+        p2.describe()
+    );
+    // Files of both projects given by name: each with its own project's settings.
+    let files = concise(dir.path(), &["p2/app/worker.py", "p1/app/worker.py"]);
+    assert_eq!(
+        placed_codes(&files),
+        ["p1/app/worker.py:FL103", "p2/app/worker.py:FL101"],
+        "{}",
+        files.describe()
+    );
+    // `--config` still overrides every project's configuration.
+    write(dir.path(), "only-fl101.toml", "select = [\"FL101\"]\n");
+    let forced = concise(dir.path(), &[".", "--config", "only-fl101.toml"]);
+    assert_eq!(
+        placed_codes(&forced),
+        ["p1/app/worker.py:FL101", "p2/app/worker.py:FL101"],
+        "{}",
+        forced.describe()
+    );
+}
+
+#[test]
+fn whole_project_with_files_of_two_projects_analyses_both() {
+    let dir = monorepo();
+    // The changed files are the workers; the findings that involve them are their own and
+    // the imports of them in each main.py, with each project's settings.
+    let run = concise(
+        dir.path(),
+        &["--whole-project", "p1/app/worker.py", "p2/app/worker.py"],
+    );
+    assert_eq!(
+        placed_codes(&run),
+        [
+            "p1/app/worker.py:FL103",
+            "p1/main.py:FL105",
+            "p2/app/worker.py:FL101",
+            "p2/main.py:FL105",
+        ],
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn show_settings_names_the_configuration_roots_and_module_of_a_file() {
+    let dir = monorepo();
+    let run = forklint(
+        dir.path(),
+        &["check", "--show-settings", "p2/app/worker.py"],
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let root = dir
+        .path()
+        .canonicalize()
+        .unwrap_or(dir.path().to_path_buf());
+    let out = &run.stdout;
+    assert!(
+        out.contains("Resolved settings for: p2/app/worker.py"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "Configuration file: {}",
+            dir.path().join("p2/pyproject.toml").display()
+        )) || out.contains(&format!(
+            "Configuration file: {}",
+            root.join("p2/pyproject.toml").display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("Module: app.worker\n"), "{out}");
+    assert!(out.contains("platforms = [\"windows\"]"), "{out}");
+    assert!(!out.contains("\"FL103\""), "FL103 is ignored in p2: {out}");
+    // And a file of p1, from inside p1.
+    let run = forklint(
+        &dir.path().join("p1"),
+        &["check", "--show-settings", "app/__init__.py"],
+    );
+    assert!(
+        run.stdout.contains("Module: app (package)"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout.contains("\"FL103\"") && !run.stdout.contains("\"FL101\""),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn show_files_lists_what_would_be_checked_with_each_projects_excludes() {
+    let dir = monorepo();
+    write(
+        dir.path(),
+        "p2/pyproject.toml",
+        "[tool.forklint]\nextend-exclude = [\"main.py\"]\n",
+    );
+    let run = forklint(dir.path(), &["check", "--show-files", "."]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let listed: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        listed,
+        [
+            "./p1/app/__init__.py",
+            "./p1/app/worker.py",
+            "./p1/main.py",
+            "./p2/app/__init__.py",
+            "./p2/app/worker.py",
+        ],
+        "{}",
+        run.describe()
+    );
 }
 
 #[test]

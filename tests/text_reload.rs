@@ -16,6 +16,7 @@ fn program_for(path: &std::path::Path, analysed_text: &str) -> Program {
             module: "app".into(),
             is_package: false,
             explicit: true,
+            project: 0,
         },
         text: Arc::from(analysed_text),
         keep_text: false,

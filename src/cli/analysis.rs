@@ -62,6 +62,12 @@ pub struct Resolved {
 }
 
 impl AnalysisArgs {
+    /// `--config` or `--isolated`: one set of settings for every file, whatever
+    /// configuration files lie above it.
+    pub fn forces_configuration(&self) -> bool {
+        self.isolated || self.config.is_some()
+    }
+
     /// The configuration file in force: `--config`, else the closest one at or above the first
     /// path, else none (and none with `--isolated`).
     fn config(&self, first: &Path) -> Result<config::Options, ConfigError> {

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::analysis::AnalysisArgs;
-use crate::config::ConfigError;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::config::{ConfigError, ConfigFile};
+use crate::diagnostic::Severity;
+use crate::discover::SettingsSource;
 use crate::report::{self, github, json, sarif, text};
 use crate::rules::selection::{RuleSelector, SelectionLayer};
 use crate::rules::{RULES, Rule};
@@ -95,12 +96,20 @@ pub struct CheckArgs {
     /// With `--fix` or `--fix-only`: exit 1 when a fix was applied, even if nothing remains.
     #[arg(long)]
     exit_non_zero_on_fix: bool,
-    /// Analyse the whole project the paths belong to (the project root of the first path, as
-    /// `forklint check ROOT` would find it), and report and fix only the findings that involve
-    /// the paths: located in them or with a step of their chain in them. For pre-commit, which
-    /// passes the changed files.
+    /// Analyse the whole projects the paths belong to (each path's closest configuration
+    /// file's directory, else its project root, as `forklint check ROOT` would find it), and
+    /// report and fix only the findings that involve the paths: located in them or with a step
+    /// of their chain in them. For pre-commit, which passes the changed files.
     #[arg(long)]
     whole_project: bool,
+    /// Print the settings that apply to a file or directory (the first path): which
+    /// configuration file, project root, source roots and module name, and the resolved
+    /// options; check nothing.
+    #[arg(long, conflicts_with_all = ["show_files", "fix", "fix_only", "diff"])]
+    show_settings: bool,
+    /// Print the files that would be checked, one per line, and check nothing.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only", "diff"])]
+    show_files: bool,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -110,16 +119,36 @@ fn parse_selector(s: &str) -> Result<RuleSelector, String> {
 }
 
 impl CheckArgs {
-    /// Settings and output format: command-line flags over the configuration over defaults.
-    fn settings(&self, first: &Path) -> Result<(Settings, OutputFormat), ConfigError> {
-        let cli_selection = SelectionLayer {
+    fn cli_selection(&self) -> SelectionLayer {
+        SelectionLayer {
             select: self.select.clone(),
             extend_select: self.extend_select.clone(),
             ignore: self.ignore.clone(),
-        };
+        }
+    }
+
+    /// The settings of a file whose closest configuration is `config`: command-line flags
+    /// over the configuration over defaults.
+    fn settings_for(
+        &self,
+        config: Option<&ConfigFile>,
+        report_only: &Option<Vec<PathBuf>>,
+    ) -> Settings {
+        let options = config.map(|c| c.options.clone()).unwrap_or_default();
+        let mut settings = self
+            .analysis
+            .resolve_with(options, self.cli_selection(), self.show_info)
+            .settings;
+        settings.report_only = report_only.clone();
+        settings
+    }
+
+    /// Settings and output format of the first path: command-line flags over the
+    /// configuration over defaults (the configuration's `output-format` applies to the run).
+    fn settings(&self, first: &Path) -> Result<(Settings, OutputFormat), ConfigError> {
         let resolved = self
             .analysis
-            .resolve(first, cli_selection, self.show_info)?;
+            .resolve(first, self.cli_selection(), self.show_info)?;
         // The configuration's format is checked even when the flag overrides it.
         let configured = resolved
             .output_format
@@ -159,9 +188,14 @@ pub fn run(args: CheckArgs) -> u8 {
             return super::EXIT_ERROR;
         }
     };
+    let forced = args.analysis.forces_configuration();
+    let mut report_only = None;
     let paths = if args.whole_project {
-        match whole_project(&paths, &mut settings) {
-            Ok(root) => vec![root],
+        match whole_project(&paths, forced) {
+            Ok((roots, scope)) => {
+                report_only = Some(scope);
+                roots
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return super::EXIT_ERROR;
@@ -170,12 +204,27 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         paths
     };
+    settings.report_only = report_only.clone();
+    // Each file gets the settings of its closest configuration, unless `--config` or
+    // `--isolated` names one set for all.
+    let closest = |config: Option<&ConfigFile>| args.settings_for(config, &report_only);
+    let source = if forced {
+        SettingsSource::Fixed(&settings)
+    } else {
+        SettingsSource::Closest(&closest)
+    };
+    if args.show_files {
+        return show_files(&paths, source);
+    }
+    if args.show_settings {
+        return show_settings(&paths[0], source);
+    }
     let fixing = args.fix || args.fix_only || args.diff;
     let unsafe_fixes = args.unsafe_fixes;
     let mut failed = false;
     let mut fixed: Vec<crate::FixedFile> = Vec::new();
     let outcome = if fixing {
-        let run = match crate::check_and_fix(&paths, settings.clone(), unsafe_fixes) {
+        let run = match crate::check_and_fix(&paths, source, unsafe_fixes) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -203,7 +252,7 @@ pub fn run(args: CheckArgs) -> u8 {
         if args.diff {
             return print_diffs(&run.files, failed);
         }
-        let (written, outcome) = match write_fixes(&paths, settings, run) {
+        let (written, outcome) = match write_fixes(&paths, source, run) {
             Ok(w) => w,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -214,7 +263,7 @@ pub fn run(args: CheckArgs) -> u8 {
         fixed = written;
         outcome.0
     } else {
-        match crate::check(&paths, settings) {
+        match crate::check(&paths, source) {
             Ok(o) => o,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -257,20 +306,30 @@ pub fn run(args: CheckArgs) -> u8 {
             eprintln!("warning: {}", n.message);
         }
     }
-    let report = match render(&args, output_format, &outcome, &notices, color) {
+    let findings = outcome.findings();
+    // Every rule that ran in some project, whether or not it found something (SARIF lists them).
+    let ran: Vec<&'static Rule> = RULES
+        .iter()
+        .copied()
+        .filter(|r| {
+            outcome
+                .projects
+                .iter()
+                .any(|c| c.program.settings.selection.is_enabled(r.code))
+        })
+        .collect();
+    let report = match render(&args, output_format, &findings, &ran, &notices, color) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return super::EXIT_ERROR;
         }
     };
-    let mut summary = report::summary_line(&outcome.diagnostics, outcome.program.files.len());
+    let mut summary = report::summary_line(&findings, outcome.files_checked());
     if fixing {
         summary = format!("{summary}\n{}", fixed_line(fixed_count));
     }
-    if let Some(line) =
-        fixable_line(&outcome.diagnostics, fixing, unsafe_fixes).filter(|_| !args.statistics)
-    {
+    if let Some(line) = fixable_line(&findings, fixing, unsafe_fixes).filter(|_| !args.statistics) {
         summary = format!("{summary}\n{line}");
     }
     if args.show_fixes && !args.quiet {
@@ -300,11 +359,9 @@ pub fn run(args: CheckArgs) -> u8 {
             }
         }
     }
-    let found = outcome
-        .diagnostics
-        .iter()
-        .any(|d| d.severity > Severity::Info);
+    let found = findings.iter().any(|(_, d)| d.severity > Severity::Info);
     drop(stdout);
+    drop(findings);
     // The process is about to exit: freeing the summaries of a large project one allocation at
     // a time costs a tenth of a second and gains nothing (ripgrep and Ruff skip it too).
     std::mem::forget(outcome);
@@ -317,21 +374,163 @@ pub fn run(args: CheckArgs) -> u8 {
     }
 }
 
-/// `--whole-project`: scopes the report to `paths` and returns the project root to analyse,
-/// relative to the current directory when it is at or under it (so paths print as
-/// `./app.py`, as with `forklint check .`).
-fn whole_project(paths: &[PathBuf], settings: &mut Settings) -> Result<PathBuf, String> {
+/// `--whole-project`: the project roots to analyse (each path's closest configuration
+/// file's directory, else its project root; relative to the current directory when at or
+/// under it, so paths print as `./app.py`, as with `forklint check .`), and the paths the
+/// report is scoped to (absolute).
+fn whole_project(paths: &[PathBuf], forced: bool) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     if let Some(missing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_err()) {
         return Err(format!("path `{}` does not exist", missing.display()));
     }
-    let root = crate::discover::find_project_root(&paths[0]);
-    settings.report_only = Some(paths.iter().map(|p| crate::discover::absolute(p)).collect());
     let cwd = crate::discover::absolute(Path::new("."));
-    Ok(match root.strip_prefix(&cwd) {
-        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
-        Ok(rel) => rel.to_path_buf(),
-        Err(_) => root,
-    })
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let config = if forced {
+            None
+        } else {
+            crate::config::find(path).map_err(|e| e.to_string())?
+        };
+        let root = match config {
+            Some(c) => c.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            None => crate::discover::find_project_root(path),
+        };
+        let root = match root.strip_prefix(&cwd) {
+            Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => root,
+        };
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+    let scope = paths.iter().map(|p| crate::discover::absolute(p)).collect();
+    Ok((roots, scope))
+}
+
+/// `--show-files`: the files that would be checked, sorted, one per line.
+fn show_files(paths: &[PathBuf], source: SettingsSource<'_>) -> u8 {
+    let found = match crate::discover::discover_with(paths, source) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_ERROR;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    for f in &found.files {
+        let _ = writeln!(stdout, "{}", f.path.display());
+    }
+    for s in &found.skipped {
+        eprintln!("warning: skipped {}: {}", s.path.display(), s.reason);
+    }
+    super::EXIT_CLEAN
+}
+
+/// `--show-settings PATH`: what applies to `path`, as Ruff prints it.
+fn show_settings(path: &Path, source: SettingsSource<'_>) -> u8 {
+    use std::fmt::Write as _;
+    let found =
+        match crate::discover::discover_with(std::slice::from_ref(&path.to_path_buf()), source) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        };
+    let file = found.files.iter().find(|f| f.path == path);
+    // A directory's own project: the first one found for it (its closest configuration).
+    let Some(project) = file
+        .map(|f| &found.projects[f.project])
+        .or_else(|| found.projects.first())
+    else {
+        eprintln!("error: no project found for {}", path.display());
+        return super::EXIT_ERROR;
+    };
+    let s = &project.settings;
+    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+    let quoted = |items: &[String]| list(items.iter().map(|i| format!("{i:?}")).collect());
+    let mut out = String::new();
+    let _ = writeln!(out, "Resolved settings for: {}", path.display());
+    let _ = writeln!(
+        out,
+        "Configuration file: {}",
+        match (&project.config, source) {
+            (Some(c), _) => c.display().to_string(),
+            (None, SettingsSource::Fixed(_)) =>
+                "given on the command line (--config or --isolated)".to_string(),
+            (None, SettingsSource::Closest(_)) => "none (defaults)".to_string(),
+        }
+    );
+    let _ = writeln!(out, "Project root: {}", project.root.display());
+    let _ = writeln!(out, "Source roots (most specific first):");
+    for r in &project.source_roots {
+        let _ = writeln!(out, "  {}", r.display());
+    }
+    if let Some(f) = file {
+        let _ = writeln!(
+            out,
+            "Module: {}{}",
+            f.module,
+            if f.is_package { " (package)" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "target-versions = {}",
+        list(
+            s.target_versions
+                .iter()
+                .map(|v| format!("\"{v}\""))
+                .collect()
+        )
+    );
+    let _ = writeln!(
+        out,
+        "platforms = {}",
+        // As the configuration spells them.
+        list(
+            s.platforms
+                .iter()
+                .map(|p| format!("\"{}\"", format!("{p:?}").to_lowercase()))
+                .collect()
+        )
+    );
+    let _ = writeln!(
+        out,
+        "enabled-rules = {}",
+        list(
+            s.selection
+                .enabled()
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect()
+        )
+    );
+    let _ = writeln!(out, "per-file-ignores = {{");
+    for p in &s.selection.per_file_ignores {
+        let codes: Vec<String> = p.codes().iter().map(|c| format!("\"{c}\"")).collect();
+        let _ = writeln!(out, "  {:?} = {},", p.pattern, list(codes));
+    }
+    let _ = writeln!(out, "}}");
+    let _ = writeln!(out, "exclude = {}", quoted(&s.exclude));
+    let _ = writeln!(out, "entry = {}", quoted(&s.entry_globs));
+    let paths = |ps: &[PathBuf]| {
+        list(
+            ps.iter()
+                .map(|p| format!("{:?}", p.display().to_string()))
+                .collect(),
+        )
+    };
+    let _ = writeln!(out, "src = {}", paths(&s.src));
+    let _ = writeln!(out, "knowledge = {}", paths(&s.knowledge_files));
+    let _ = writeln!(out, "show-info = {}", s.show_info);
+    let _ = writeln!(
+        out,
+        "follow-external-symlinks = {}",
+        s.follow_external_symlinks
+    );
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    super::EXIT_CLEAN
 }
 
 /// "Fixed 3 hazards." — or that nothing was.
@@ -344,8 +543,13 @@ fn fixed_line(count: usize) -> String {
 }
 
 /// "[*] 2 fixable with `--fix` (1 more with `--unsafe-fixes`)." — when there are any.
-fn fixable_line(diagnostics: &[Diagnostic], fixing: bool, unsafe_fixes: bool) -> Option<String> {
-    let shown = || diagnostics.iter().filter(|d| d.severity > Severity::Info);
+fn fixable_line(findings: &[report::Finding], fixing: bool, unsafe_fixes: bool) -> Option<String> {
+    let shown = || {
+        findings
+            .iter()
+            .map(|(_, d)| *d)
+            .filter(|d| d.severity > Severity::Info)
+    };
     let applicable = shown()
         .filter(|d| crate::fix::is_fixable(d, unsafe_fixes))
         .count();
@@ -445,7 +649,7 @@ fn print_diffs(files: &[crate::FixedFile], failed: bool) -> u8 {
 /// was read, read-only, …) is reported, and the project checked again as it is on disk.
 fn write_fixes(
     paths: &[PathBuf],
-    settings: Settings,
+    source: SettingsSource<'_>,
     run: crate::FixOutcome,
 ) -> Result<(Vec<crate::FixedFile>, (crate::CheckOutcome, usize)), crate::Error> {
     let total = run.files.len();
@@ -467,7 +671,7 @@ fn write_fixes(
         .iter()
         .map(|f| (f.path.clone(), f.fixed.clone()))
         .collect();
-    let outcome = crate::check_overlaid(paths, settings, &overlay)?;
+    let outcome = crate::check_overlaid(paths, source, &overlay)?;
     Ok((written, (outcome, total)))
 }
 
@@ -475,27 +679,26 @@ fn write_fixes(
 fn render(
     args: &CheckArgs,
     output_format: OutputFormat,
-    outcome: &crate::CheckOutcome,
+    findings: &[report::Finding],
+    ran: &[&'static Rule],
     notices: &[report::Notice],
     color: bool,
 ) -> std::io::Result<String> {
-    let program = &outcome.program;
-    let diagnostics = &outcome.diagnostics;
     if args.statistics {
-        let stats = report::statistics(diagnostics);
+        let stats = report::statistics(findings.iter().map(|(_, d)| *d));
         return Ok(match output_format {
             OutputFormat::Json => json::render_statistics(&stats),
             _ => report::statistics_text(&stats),
         });
     }
     Ok(match output_format {
-        OutputFormat::Text => diagnostics
+        OutputFormat::Text => findings
             .iter()
-            .map(|d| text::render(program, d, color))
+            .map(|(program, d)| text::render(program, d, color))
             .collect(),
-        OutputFormat::Concise => diagnostics
+        OutputFormat::Concise => findings
             .iter()
-            .map(|d| {
+            .map(|(program, d)| {
                 let (line, col) = text::position(program, d.primary.file, d.primary.range);
                 format!(
                     "{}:{line}:{col}: {} {}\n",
@@ -505,23 +708,8 @@ fn render(
                 )
             })
             .collect(),
-        OutputFormat::Json => json::render(program, diagnostics),
-        OutputFormat::Sarif => {
-            // Every rule that ran, whether or not it found something.
-            let selection = &program.settings.selection;
-            let rules: Vec<&'static Rule> = RULES
-                .iter()
-                .copied()
-                .filter(|r| selection.is_enabled(r.code))
-                .collect();
-            sarif::render(
-                program,
-                diagnostics,
-                &rules,
-                notices,
-                &std::env::current_dir()?,
-            )
-        }
-        OutputFormat::Github => github::render(program, diagnostics, &std::env::current_dir()?),
+        OutputFormat::Json => json::render(findings),
+        OutputFormat::Sarif => sarif::render(findings, ran, notices, &std::env::current_dir()?),
+        OutputFormat::Github => github::render(findings, &std::env::current_dir()?),
     })
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
 
+use crate::discover::SettingsSource;
 use crate::settings::Settings;
 
 #[derive(Args)]
@@ -37,26 +38,28 @@ pub fn run(args: DebugArgs) -> u8 {
     match args.command {
         DebugCommand::GenerateDocs { check, dir } => generate_docs(check, &dir),
         DebugCommand::Summary { paths } => {
-            let outcome = match crate::check(&paths, Settings::default()) {
+            let settings = Settings::default();
+            let outcome = match crate::check(&paths, SettingsSource::Fixed(&settings)) {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return super::EXIT_ERROR;
                 }
             };
-            let p = &outcome.program;
-            for f in p.file_ids() {
-                println!(
-                    "== {} ({:?})\n{:#?}",
-                    p.file(f).path.display(),
-                    p.file(f).role,
-                    p.summary(f)
-                );
-                println!("body resolved: {:?}", p.body_events[f.0 as usize]);
-                println!("functions resolved: {:?}", p.fn_events[f.0 as usize]);
-            }
-            for (i, e) in p.effects.iter().enumerate() {
-                println!("effect {i}: {e:?}");
+            for p in outcome.projects.iter().map(|c| &c.program) {
+                for f in p.file_ids() {
+                    println!(
+                        "== {} ({:?})\n{:#?}",
+                        p.file(f).path.display(),
+                        p.file(f).role,
+                        p.summary(f)
+                    );
+                    println!("body resolved: {:?}", p.body_events[f.0 as usize]);
+                    println!("functions resolved: {:?}", p.fn_events[f.0 as usize]);
+                }
+                for (i, e) in p.effects.iter().enumerate() {
+                    println!("effect {i}: {e:?}");
+                }
             }
             super::EXIT_CLEAN
         }

@@ -736,6 +736,12 @@ impl Program {
         &self.effects[id.0 as usize]
     }
 
+    /// The work at which the value flow gave up on this project (too large to solve), if it
+    /// was computed and did.
+    pub fn value_flow_exhausted(&self) -> Option<u64> {
+        self.points_to.get().and_then(PointsTo::exhausted)
+    }
+
     /// What each variable of the project may hold, and the call graph that follows
     /// (computed on first use).
     pub fn points_to(&self) -> &PointsTo {
@@ -1113,6 +1119,7 @@ mod read_tests {
             module: "x".into(),
             is_package: false,
             explicit: false,
+            project: 0,
         }
     }
 

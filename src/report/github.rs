@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use super::{relative_to, span};
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::program::Program;
+use crate::diagnostic::Severity;
 
 fn command(severity: Severity) -> &'static str {
     match severity {
@@ -29,9 +28,9 @@ pub fn escape_property(s: &str) -> String {
 
 /// One workflow command per finding. Paths are relative to `root` (the working directory,
 /// which in a workflow is the checkout) when they lie under it.
-pub fn render(program: &Program, diagnostics: &[Diagnostic], root: &Path) -> String {
+pub fn render(findings: &[super::Finding], root: &Path) -> String {
     let mut out = String::new();
-    for d in diagnostics {
+    for &(program, d) in findings {
         let (start, end) = span(program, d.primary.file, d.primary.range);
         let path = relative_to(&program.file(d.primary.file).path, root).unwrap_or_else(|p| p);
         out.push_str(&format!(

@@ -106,8 +106,8 @@ fn to_document(value: &impl Serialize) -> String {
 }
 
 /// The findings as a JSON array (an empty array when there are none).
-pub fn render(program: &Program, diagnostics: &[Diagnostic]) -> String {
-    let findings: Vec<Finding> = diagnostics.iter().map(|d| finding(program, d)).collect();
+pub fn render(findings: &[super::Finding]) -> String {
+    let findings: Vec<Finding> = findings.iter().map(|(p, d)| finding(p, d)).collect();
     to_document(&findings)
 }
 

@@ -16,11 +16,14 @@ use crate::CheckOutcome;
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::program::Program;
 
+/// A finding with the program it was found in (a run may analyse several projects).
+pub type Finding<'a> = (&'a Program, &'a Diagnostic);
+
 /// "Found 3 hazards in 2 files." — or the all-clear.
-pub fn summary_line(diagnostics: &[Diagnostic], files_checked: usize) -> String {
-    let shown: Vec<&Diagnostic> = diagnostics
+pub fn summary_line(findings: &[Finding], files_checked: usize) -> String {
+    let shown: Vec<&Finding> = findings
         .iter()
-        .filter(|d| d.severity > Severity::Info)
+        .filter(|(_, d)| d.severity > Severity::Info)
         .collect();
     if shown.is_empty() {
         return format!(
@@ -28,7 +31,10 @@ pub fn summary_line(diagnostics: &[Diagnostic], files_checked: usize) -> String 
             plural(files_checked, "file", "files")
         );
     }
-    let files: BTreeSet<_> = shown.iter().map(|d| d.primary.file).collect();
+    let files: BTreeSet<&Path> = shown
+        .iter()
+        .map(|(p, d)| p.file(d.primary.file).path.as_path())
+        .collect();
     format!(
         "Found {} {} in {} {}.",
         shown.len(),
@@ -72,7 +78,6 @@ pub struct Notice {
 /// Every [`Notice`] of a run, in the order they are printed. Reads the text of the files with
 /// findings (to notice a change on disk), which the reporters then reuse.
 pub fn notices(outcome: &CheckOutcome) -> Vec<Notice> {
-    let program = &outcome.program;
     let mut out: Vec<Notice> = outcome
         .skipped
         .iter()
@@ -82,37 +87,55 @@ pub fn notices(outcome: &CheckOutcome) -> Vec<Notice> {
             message: format!("skipped {}: {}", s.path.display(), s.reason),
         })
         .collect();
-    for f in program.file_ids() {
-        if let Some(incomplete) = &program.summary(f).incomplete {
-            let (start, _) = span(program, f, incomplete.range);
-            let path = &program.file(f).path;
+    for checked in &outcome.projects {
+        let program = &checked.program;
+        if let Some(work) = program.value_flow_exhausted() {
+            let root = &checked.project.root;
             out.push(Notice {
-                path: path.clone(),
-                position: Some(start),
+                path: root.clone(),
+                position: None,
                 message: format!(
-                    "{}:{}:{}: {}",
-                    path.display(),
-                    start.row,
-                    start.column,
-                    incomplete.reason
+                    "{}: the value-flow analysis stopped after {work} facts, past its budget; \
+                     this project was checked without it (calls through variables and \
+                     attributes are not followed), so findings may be missed or lack context",
+                    root.display()
                 ),
             });
         }
-    }
-    // Positions and snippets come from the text as it is on disk now: say so if it changed.
-    let reported: BTreeSet<FileId> = outcome.diagnostics.iter().map(|d| d.primary.file).collect();
-    for f in reported {
-        let file = program.file(f);
-        if file.text_changed() {
-            out.push(Notice {
-                path: file.path.clone(),
-                position: None,
-                message: format!(
-                    "{} changed while it was being checked; its positions and snippets may not \
-                     match the file as it is now",
-                    file.path.display()
-                ),
-            });
+        for f in program.file_ids() {
+            if let Some(incomplete) = &program.summary(f).incomplete {
+                let (start, _) = span(program, f, incomplete.range);
+                let path = &program.file(f).path;
+                out.push(Notice {
+                    path: path.clone(),
+                    position: Some(start),
+                    message: format!(
+                        "{}:{}:{}: {}",
+                        path.display(),
+                        start.row,
+                        start.column,
+                        incomplete.reason
+                    ),
+                });
+            }
+        }
+        // Positions and snippets come from the text as it is on disk now: say so if it
+        // changed.
+        let reported: BTreeSet<FileId> =
+            checked.diagnostics.iter().map(|d| d.primary.file).collect();
+        for f in reported {
+            let file = program.file(f);
+            if file.text_changed() {
+                out.push(Notice {
+                    path: file.path.clone(),
+                    position: None,
+                    message: format!(
+                        "{} changed while it was being checked; its positions and snippets may \
+                         not match the file as it is now",
+                        file.path.display()
+                    ),
+                });
+            }
         }
     }
     out
@@ -126,7 +149,7 @@ pub struct Statistic {
     pub count: usize,
 }
 
-pub fn statistics(diagnostics: &[Diagnostic]) -> Vec<Statistic> {
+pub fn statistics<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> Vec<Statistic> {
     let mut out: Vec<Statistic> = Vec::new();
     for d in diagnostics {
         match out.iter_mut().find(|s| s.code == d.code) {

@@ -7,13 +7,13 @@
 //! keeps its identity when unrelated lines move (see `docs/output-formats.md`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ruff_text_size::TextRange;
 use serde::Serialize;
 
 use super::{Notice, Position, relative_to, span};
-use crate::diagnostic::{Diagnostic, FileId, Location, Severity};
+use crate::diagnostic::{FileId, Location, Severity};
 use crate::program::Program;
 use crate::rules::{Family, Rule};
 
@@ -251,11 +251,10 @@ fn directory_uri(dir: &Path) -> String {
     }
 }
 
-/// Builds locations: knows the program and the source root, and caches each file's URI.
+/// Builds locations: knows the source root, and caches each file's URI.
 struct Locator<'p> {
-    program: &'p Program,
     root: &'p Path,
-    uris: HashMap<FileId, ArtifactLocation>,
+    uris: HashMap<PathBuf, ArtifactLocation>,
 }
 
 impl Locator<'_> {
@@ -272,17 +271,18 @@ impl Locator<'_> {
         }
     }
 
-    fn artifact(&mut self, file: FileId) -> ArtifactLocation {
-        if let Some(a) = self.uris.get(&file) {
+    fn artifact(&mut self, program: &Program, file: FileId) -> ArtifactLocation {
+        let path = &program.file(file).path;
+        if let Some(a) = self.uris.get(path) {
             return a.clone();
         }
-        let a = self.artifact_of_path(&self.program.file(file).path);
-        self.uris.insert(file, a.clone());
+        let a = self.artifact_of_path(path);
+        self.uris.insert(path.clone(), a.clone());
         a
     }
 
-    fn region(&self, file: FileId, range: TextRange) -> Region {
-        let (start, end) = span(self.program, file, range);
+    fn region(&self, program: &Program, file: FileId, range: TextRange) -> Region {
+        let (start, end) = span(program, file, range);
         Region {
             start_line: start.row,
             start_column: start.column,
@@ -291,12 +291,18 @@ impl Locator<'_> {
         }
     }
 
-    fn location(&mut self, loc: &Location, id: Option<usize>, msg: Option<&str>) -> SarifLocation {
+    fn location(
+        &mut self,
+        program: &Program,
+        loc: &Location,
+        id: Option<usize>,
+        msg: Option<&str>,
+    ) -> SarifLocation {
         SarifLocation {
             id,
             physical_location: PhysicalLocation {
-                artifact_location: self.artifact(loc.file),
-                region: Some(self.region(loc.file, loc.range)),
+                artifact_location: self.artifact(program, loc.file),
+                region: Some(self.region(program, loc.file, loc.range)),
             },
             message: msg.map(message),
         }
@@ -359,14 +365,13 @@ fn what_it_does(doc: &str) -> String {
 /// a finding of a rule not among them is added after them). `root` is `%SRCROOT%`: the
 /// directory result URIs are relative to (the working directory).
 pub fn render(
-    program: &Program,
-    diagnostics: &[Diagnostic],
+    findings: &[super::Finding],
     rules: &[&'static Rule],
     notices: &[Notice],
     root: &Path,
 ) -> String {
     let mut rules: Vec<&'static Rule> = rules.to_vec();
-    for d in diagnostics {
+    for (_, d) in findings {
         if !rules.iter().any(|r| r.code == d.code)
             && let Some(rule) = crate::rules::by_code(d.code)
         {
@@ -374,15 +379,14 @@ pub fn render(
         }
     }
     let mut locator = Locator {
-        program,
         root,
         uris: HashMap::new(),
     };
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
-    let results = diagnostics
+    let results = findings
         .iter()
-        .map(|d| {
-            let primary = locator.location(&d.primary, None, None);
+        .map(|&(program, d)| {
+            let primary = locator.location(program, &d.primary, None, None);
             let key = fingerprint_key(&[
                 d.code,
                 &primary.physical_location.artifact_location.uri,
@@ -392,14 +396,19 @@ pub fn render(
             let fingerprint = format!("{key:016x}:{occurrence}");
             *occurrence += 1;
             let mut flow = vec![ThreadFlowLocation {
-                location: locator.location(&d.primary, None, Some(&d.label)),
+                location: locator.location(program, &d.primary, None, Some(&d.label)),
             }];
             let mut related = Vec::new();
             for (i, step) in d.trace.iter().enumerate() {
                 flow.push(ThreadFlowLocation {
-                    location: locator.location(&step.location, None, Some(&step.message)),
+                    location: locator.location(program, &step.location, None, Some(&step.message)),
                 });
-                related.push(locator.location(&step.location, Some(i + 1), Some(&step.message)));
+                related.push(locator.location(
+                    program,
+                    &step.location,
+                    Some(i + 1),
+                    Some(&step.message),
+                ));
             }
             SarifResult {
                 rule_id: d.code,
@@ -423,7 +432,7 @@ pub fn render(
                     .fix
                     .iter()
                     .filter(|f| !f.edits.is_empty())
-                    .map(|f| fix(&mut locator, f))
+                    .map(|f| fix(&mut locator, program, f))
                     .collect(),
             }
         })
@@ -481,11 +490,15 @@ pub fn render(
 }
 
 /// A fix as `artifactChanges`: the edits grouped by file, in their order.
-fn fix<'a>(locator: &mut Locator, fix: &'a crate::diagnostic::Fix) -> SarifFix<'a> {
+fn fix<'a>(
+    locator: &mut Locator,
+    program: &Program,
+    fix: &'a crate::diagnostic::Fix,
+) -> SarifFix<'a> {
     let mut changes: Vec<(FileId, ArtifactChange<'a>)> = Vec::new();
     for edit in &fix.edits {
         let replacement = Replacement {
-            deleted_region: locator.region(edit.file, edit.range),
+            deleted_region: locator.region(program, edit.file, edit.range),
             inserted_content: InsertedContent {
                 text: &edit.content,
             },
@@ -495,7 +508,7 @@ fn fix<'a>(locator: &mut Locator, fix: &'a crate::diagnostic::Fix) -> SarifFix<'
             None => changes.push((
                 edit.file,
                 ArtifactChange {
-                    artifact_location: locator.artifact(edit.file),
+                    artifact_location: locator.artifact(program, edit.file),
                     replacements: vec![replacement],
                 },
             )),

@@ -149,6 +149,11 @@ impl PerFileIgnore {
         })
     }
 
+    /// The rule selectors it drops (for `--show-settings`).
+    pub fn codes(&self) -> &[RuleSelector] {
+        &self.codes
+    }
+
     fn matches(&self, abs: &Path) -> bool {
         self.absolute.is_match(abs)
             || self
@@ -182,6 +187,11 @@ impl RuleSelection {
 
     pub fn is_enabled(&self, code: &str) -> bool {
         self.enabled.contains(&code)
+    }
+
+    /// The codes of the rules that run, in catalogue order.
+    pub fn enabled(&self) -> &[&'static str] {
+        &self.enabled
     }
 
     /// Whether a finding of `code` whose primary file is `path` is dropped by `per-file-ignores`.
