@@ -250,7 +250,12 @@ fn color_always_uses_escapes_never_and_auto_do_not() {
 #[test]
 fn quiet_drops_the_summary_and_skip_warnings_but_not_findings() {
     let dir = project(&[("app.py", THREAD_AT_IMPORT)]);
-    write(dir.path(), "latin1.py", b"x = '\xe9'\n");
+    // A code page Python has and forklint cannot decode: skipped with a warning.
+    write(
+        dir.path(),
+        "dos.py",
+        b"# -*- coding: cp437 -*-\nx = '\x82'\n",
+    );
     let loud = concise(dir.path(), &[]);
     assert!(loud.stderr.contains("skipped"), "{}", loud.describe());
     assert!(
@@ -456,7 +461,7 @@ fn deeply_nested_lambdas_use_bounded_memory() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn a_declared_encoding_is_honoured_and_a_file_invalid_in_it_is_named() {
+fn a_declared_encoding_is_honoured_and_a_file_invalid_in_it_is_fl001() {
     // PEP 263: `# -*- coding: big5 -*-` on the first line; the comment says "中文" in big5.
     let dir = project(&[]);
     let big5: &[u8] = b"# -*- coding: big5 -*-\n# \xa4\xa4\xa4\xe5\nimport threading\n\nthreading.Thread(target=print).start()\n";
@@ -467,13 +472,20 @@ fn a_declared_encoding_is_honoured_and_a_file_invalid_in_it_is_named() {
         "latin.py",
         b"#!/usr/bin/env python\n# vim: set fileencoding=latin-1 :\n# caf\xe9\nimport subprocess\nsubprocess.run(['true'])\n",
     );
-    // Declared Shift_JIS, but a lead byte is followed by an invalid trail byte.
+    // Declared Shift_JIS, but a lead byte is followed by an invalid trail byte: a
+    // SyntaxError for Python, so FL001 at that byte, and nothing of the file is analysed.
     write(
         dir.path(),
         "broken.py",
-        b"# coding: shift_jis\nx = '\x82'\n",
+        b"# coding: shift_jis\nx = '\x82'\nimport threading\nthreading.Thread(target=print).start()\n",
     );
-    let run = concise(dir.path(), &["--select", "FL101,FL103"]);
+    // An encoding Python does not know either.
+    write(
+        dir.path(),
+        "unknown.py",
+        b"# coding: klingon\nimport threading\nthreading.Thread(target=print).start()\n",
+    );
+    let run = concise(dir.path(), &["--select", "FL001,FL101,FL103"]);
     assert_eq!(
         findings(&run.stdout, "big5.py", "FL101").len(),
         1,
@@ -482,43 +494,52 @@ fn a_declared_encoding_is_honoured_and_a_file_invalid_in_it_is_named() {
     );
     // The shebang makes latin.py a script: its subprocess is its main flow, not an import.
     assert!(!run.stdout.contains("latin.py"), "{}", run.describe());
+    // Nothing is skipped.
+    assert!(!run.stderr.contains("skipped"), "{}", run.describe());
+    one_fl001(
+        &run,
+        "broken.py:2:6",
+        "'shift_jis' codec can't decode byte 0x82",
+    );
     assert!(
-        !run.stderr.contains("latin.py"),
-        "read, not skipped: {}",
+        findings(&run.stdout, "broken.py", "FL101").is_empty(),
+        "{}",
         run.describe()
     );
-    let warning = run
-        .stderr
-        .lines()
-        .find(|l| l.contains("broken.py"))
-        .unwrap_or_else(|| panic!("no warning for broken.py: {}", run.describe()));
-    assert!(
-        warning.contains("Shift_JIS") && warning.contains("offset 25"),
-        "{warning}"
-    );
+    one_fl001(&run, "unknown.py:1:11", "unknown encoding: klingon");
 
-    // A fix never rewrites a file that is not UTF-8 (it would have to be encoded back).
-    let before = std::fs::read(dir.path().join("big5.py")).unwrap();
-    let run = concise(dir.path(), &["--fix", "--unsafe-fixes", "big5.py"]);
-    assert_ne!(run.code(), Some(101), "panicked: {}", run.describe());
-    assert_eq!(std::fs::read(dir.path().join("big5.py")).unwrap(), before);
+    // A fix never rewrites a file that is not UTF-8 (it would have to be encoded back), nor
+    // one that is not valid in its encoding.
+    for name in ["big5.py", "broken.py"] {
+        let before = std::fs::read(dir.path().join(name)).unwrap();
+        let run = concise(dir.path(), &["--fix", "--unsafe-fixes", name]);
+        assert_ne!(run.code(), Some(101), "panicked: {}", run.describe());
+        assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), before);
+    }
+}
+
+/// The run's one FL001 in the file of `at` (`FILE:LINE:COL`), which says `says`.
+fn one_fl001(run: &Run, at: &str, says: &str) {
+    let file = at.split(':').next().unwrap();
+    let found = findings(&run.stdout, file, "FL001");
+    assert_eq!(found.len(), 1, "{}", run.describe());
+    let (line, says_it) = (found[0], found[0].contains(says));
+    assert!(line.contains(&format!("{at}: FL001")) && says_it, "{line}");
 }
 
 #[test]
-fn non_utf8_file_is_skipped_with_a_warning_and_the_rest_is_checked() {
+fn non_utf8_file_is_fl001_at_its_bad_byte_and_the_rest_is_checked() {
     let dir = project(&[("good.py", THREAD_AT_IMPORT)]);
     write(dir.path(), "binary.py", b"x = '\xff\xfe'\n");
     let run = concise(dir.path(), &[]);
     assert_ne!(run.code(), Some(101), "panicked: {}", run.describe());
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    let warning = run
-        .stderr
-        .lines()
-        .find(|l| l.contains("binary.py"))
-        .unwrap_or_else(|| panic!("no warning for binary.py: {}", run.describe()));
-    assert!(warning.starts_with("warning: skipped "), "{warning}");
-    assert!(warning.contains("UTF-8"), "{warning}");
-    assert!(!run.stdout.contains("binary.py"), "{}", run.describe());
+    assert!(!run.stderr.contains("binary.py"), "{}", run.describe());
+    one_fl001(
+        &run,
+        "binary.py:1:6",
+        "Non-UTF-8 code starting with '\\xff'",
+    );
     assert_eq!(
         findings(&run.stdout, "good.py", "FL101").len(),
         1,
@@ -526,10 +547,14 @@ fn non_utf8_file_is_skipped_with_a_warning_and_the_rest_is_checked() {
         run.describe()
     );
 
-    // Named explicitly: still a warning, not a crash, not an error exit.
+    // Named explicitly: the same finding, not a crash.
     let run = concise(dir.path(), &["binary.py"]);
-    assert_eq!(run.code(), Some(0), "{}", run.describe());
-    assert!(run.stderr.contains("skipped") && run.stderr.contains("UTF-8"));
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stdout.contains("binary.py:1:6: FL001"),
+        "{}",
+        run.describe()
+    );
 }
 
 #[cfg(unix)]

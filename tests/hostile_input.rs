@@ -117,17 +117,15 @@ fn long_flat_expression_is_valid_and_does_not_crash() {
 }
 
 #[test]
-fn non_utf8_is_reported_and_skipped() {
+fn non_utf8_is_a_syntax_error_at_its_bad_byte() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "latin.py", b"x = '\xff\xfe'\n");
     write(dir.path(), "good.py", THREAD_AT_IMPORT);
     let out = forklint(dir.path(), &["."]);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("skipped") && stderr.contains("UTF-8"),
-        "{stderr}"
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("latin.py:1:6: FL001"), "{stdout}");
+    assert!(stdout.contains("good.py:2:1: FL101"), "{stdout}");
 }
 
 #[cfg(unix)]

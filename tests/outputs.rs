@@ -418,7 +418,13 @@ fn sarif_fingerprints_survive_unrelated_lines_moving() {
 #[test]
 fn sarif_reports_skipped_files_as_notifications() {
     let dir = project(&[("app.py", "import threading\nthreading.Thread().start()\n")]);
-    write(dir.path(), "latin1.py", b"x = '\xe9'\n");
+    // A code page Python has and forklint cannot decode: skipped (a file merely not valid in
+    // its encoding is FL001 instead).
+    write(
+        dir.path(),
+        "dos.py",
+        b"# -*- coding: cp437 -*-\nx = '\x82'\n",
+    );
     let log = sarif(dir.path(), &[]);
     let invocation = &log["runs"][0]["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], true);
@@ -428,11 +434,11 @@ fn sarif_reports_skipped_files_as_notifications() {
         notes[0]["message"]["text"]
             .as_str()
             .unwrap()
-            .contains("latin1.py")
+            .contains("dos.py")
     );
     assert_eq!(
         notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "latin1.py"
+        "dos.py"
     );
 }
 
@@ -544,7 +550,7 @@ fn every_fixture_sarif_passes_the_schema_and_github_validators() {
     }
     // From elsewhere: absolute file:// URIs, and a skipped file's notification.
     let elsewhere = project(&[("x.py", "")]);
-    write(elsewhere.path(), "bad.py", b"\xff\n");
+    write(elsewhere.path(), "bad.py", b"# coding: cp437\nx = '\x82'\n");
     let fixture_dir = fixture("fl101/across-modules");
     let run = forklint(
         elsewhere.path(),

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextRange;
 
-pub use decode::SourceEncoding;
+pub use decode::{DecodeError, SourceEncoding};
 pub use effects::{
     Body, Effect, EffectId, EffectSite, EventFlags, FileResolution, FunctionEvents, HandoffKind,
     Resolved, ResolvedEvents, SubiOp,
@@ -1023,6 +1023,8 @@ fn read_source(found: FoundFile) -> Result<Source, Unreadable> {
             keep_text: false,
             encoding: SourceEncoding::Utf8,
         }),
+        // Bytes that are not valid in the file's encoding still make a source: FL001 reports
+        // them (`summarize_guarded`), with the lossy text to show where.
         Ok(bytes) => match decode::decode(bytes) {
             Ok((text, encoding)) => Ok(Source {
                 found,
@@ -1075,6 +1077,19 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
         let inits = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_default();
         return ModuleSummary {
             native: Some(inits),
+            ..ModuleSummary::default()
+        };
+    }
+    // Python refuses a file whose bytes are not valid in its encoding before it compiles
+    // any of it: a `SyntaxError`, and nothing of the file runs.
+    if let SourceEncoding::Invalid(error) = &s.encoding {
+        return ModuleSummary {
+            module: s.found.module.clone(),
+            is_package: s.found.is_package,
+            syntax_errors: vec![summary::SyntaxProblem {
+                range: error.range,
+                message: error.message.clone(),
+            }],
             ..ModuleSummary::default()
         };
     }

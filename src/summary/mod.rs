@@ -9,6 +9,7 @@ pub mod flow;
 mod guards;
 mod native;
 pub use native::scan as scan_native;
+mod platform_only;
 mod visitor;
 
 use std::sync::Arc;

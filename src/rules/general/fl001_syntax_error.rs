@@ -12,7 +12,10 @@ pub static RULE: Rule = Rule {
     summary: "A file that Python cannot parse; it is not analysed.",
     doc: r#"## What it does
 Reports a file that does not parse as Python (or that Python itself would refuse, such as more
-than 200 nested brackets). The rest of the project is still analysed.
+than 200 nested brackets), and a file whose bytes are not valid in its encoding (UTF-8, or the
+one a PEP 263 `# -*- coding: NAME -*-` comment declares) or that declares an encoding Python
+does not know: Python raises `SyntaxError` for these too. The finding is at the first byte that
+does not decode (or at the encoding's name). The rest of the project is still analysed.
 
 ## Why is this bad?
 A module that cannot be compiled never runs, so forklint cannot tell what it does at import

@@ -2,7 +2,7 @@
 //! bindings. Relative and script-relative names are made absolute here, so later steps see
 //! absolute module names only.
 
-use ruff_python_ast::Stmt;
+use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextRange;
 
 use crate::summary::{CallArgs, EventKind, Value, last_dot};
@@ -69,6 +69,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                             dynamic: false,
                         },
                     );
+                    self.narrow_to_importable(name);
                     match &alias.asname {
                         Some(asname) => self.bind(asname.id.as_str(), Value::Qual(name.into())),
                         None => {
@@ -102,6 +103,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                         dynamic: false,
                     },
                 );
+                if imp.level == 0 {
+                    self.narrow_to_importable(&module);
+                }
                 for alias in &imp.names {
                     let name = alias.name.id.as_str();
                     if name == "*" {
@@ -113,6 +117,26 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// After `import winreg` (or `from fcntl import flock`, `import win32com.client`) on
+    /// every path of its body and with no fallback, the rest runs only on the platforms
+    /// where that module exists: elsewhere the import raises. At the top level that is the
+    /// rest of the module and all of its functions (see `module_platforms`); statements
+    /// before the import still run everywhere, as they do in Python before the
+    /// `ImportError`. In a function, the rest of that function. An import in a branch, a
+    /// loop or an `except` handler, or under a `try:` that catches `ImportError`, narrows
+    /// nothing. A project module of the same name is not the platform's.
+    fn narrow_to_importable(&mut self, module: &str) {
+        if self.conditional > 0 || self.import_errors_caught > 0 {
+            return;
+        }
+        let first = module.split('.').next().unwrap_or(module);
+        if let Some(bits) = crate::summary::platform_only::importable_on(first)
+            && !self.index.modules.contains(first)
+        {
+            self.platforms &= bits;
         }
     }
 
@@ -168,4 +192,25 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
 pub(super) fn parent(module: &str) -> &str {
     last_dot(module).map_or("", |i| &module[..i])
+}
+
+/// Whether an `except` clause catches a failed import: bare `except:`, or a type (or a tuple
+/// holding one) named `ImportError`, `ModuleNotFoundError`, `Exception` or `BaseException`.
+pub(super) fn catches_import_error(handler: &ast::ExceptHandler) -> bool {
+    let ast::ExceptHandler::ExceptHandler(h) = handler;
+    h.type_.as_deref().is_none_or(names_import_error)
+}
+
+/// `ImportError`, `builtins.ModuleNotFoundError`, `(OSError, ImportError)`, …
+pub(super) fn names_import_error(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Tuple(t) => return t.elts.iter().any(names_import_error),
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.id.as_str(),
+        _ => return false,
+    };
+    matches!(
+        name,
+        "ImportError" | "ModuleNotFoundError" | "Exception" | "BaseException"
+    )
 }

@@ -148,6 +148,11 @@ pub fn summarize(
     summary
 }
 
+/// The configured platforms, as [`Platform::bit`](crate::settings::Platform::bit)s.
+fn configured_platforms(index: &ProjectIndex<'_>) -> u8 {
+    index.platforms.iter().fold(0, |m, p| m | p.bit())
+}
+
 /// A function body waiting to be walked once its definer is complete.
 struct Pending<'a> {
     idx: FuncIdx,
@@ -206,7 +211,17 @@ struct ModuleVisitor<'s, 'i, 'a> {
     /// The callee of the last call evaluated (for `for x in ex.map(...)`).
     last_callee: Option<Value>,
     /// The configured platforms the code being walked can run on (see [`Event::platforms`]).
+    /// 0 once nothing after this point can run on any of them (an import of a module that
+    /// exists on none: see `narrow_to_importable`): the walk of the block stops there.
     platforms: u8,
+    /// The configured platforms on which the module can be imported to the end: its top level
+    /// is narrowed by a platform-only import (`import winreg`), and its functions can only be
+    /// called where the module exists. Set once the top level is walked.
+    module_platforms: u8,
+    /// How many `try:` bodies (with a handler that catches `ImportError`) or
+    /// `with suppress(ImportError):` blocks enclose the code being walked: a platform-only
+    /// import there has a fallback, so it narrows nothing.
+    import_errors_caught: u32,
     /// How many branches, loops or handlers (of the current body) enclose the code being
     /// walked: events there are `conditional`.
     conditional: u32,
@@ -284,7 +299,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             star_imports: Vec::new(),
             depth: 0,
             last_callee: None,
-            platforms: index.platforms.iter().fold(0, |m, p| m | p.bit()),
+            platforms: configured_platforms(index),
+            module_platforms: configured_platforms(index),
+            import_errors_caught: 0,
             conditional: 0,
             fork_vars: Vec::new(),
             following: None,
@@ -304,8 +321,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         self.pending.push(Vec::new());
         self.block_end = body.last().map_or(TextSize::default(), |s| s.end());
         for (i, stmt) in body.iter().enumerate() {
-            // After `if sys.platform != "win32": raise ImportError(...)` on Windows, say.
-            if self.unreachable {
+            // After `if sys.platform != "win32": raise ImportError(...)` on Windows, say, or
+            // `import winreg` on Linux.
+            if self.unreachable || self.platforms == 0 {
                 break;
             }
             self.stmt = i as u32;
@@ -313,6 +331,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             self.visit_stmt(stmt);
         }
         self.unreachable = false;
+        self.module_platforms = self.platforms;
         // Other modules see the final top-level bindings; so do this module's functions,
         // walked next (the module scope stays as it is).
         self.summary.exports = self.scopes[0]
@@ -372,11 +391,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             let saved_facts = std::mem::take(&mut self.receiver_facts);
             self.pending.push(Vec::new());
             // A function's body runs whenever it is called: where it was defined does not
-            // make its events conditional or platform-bound.
-            let saved_platforms = std::mem::replace(
-                &mut self.platforms,
-                self.index.platforms.iter().fold(0, |m, p| m | p.bit()),
-            );
+            // make its events conditional or platform-bound. Only the module's own platforms
+            // bound it: a module that cannot be imported somewhere has no function to call
+            // there (one called at its top level before the failing import is the exception,
+            // not modelled).
+            let saved_platforms = std::mem::replace(&mut self.platforms, self.module_platforms);
             let saved_conditional = std::mem::replace(&mut self.conditional, 0);
             match p.body {
                 PendingBody::Stmts(body) => {
@@ -420,6 +439,11 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     }
 
     fn push_event(&mut self, range: TextRange, kind: EventKind) {
+        // Code that runs on no configured platform (`import a, winreg, b` on Linux: after
+        // `winreg`) does nothing there.
+        if self.platforms == 0 {
+            return;
+        }
         let event = Event {
             range,
             kind,
@@ -438,7 +462,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// body failed, so its bindings do not replace the body's (the usual case); names only
     /// the handler binds are still bound. Calls in handlers are still recorded.
     fn visit_try(&mut self, stmt: &'a ast::StmtTry) {
+        let caught = u32::from(stmt.handlers.iter().any(imports::catches_import_error));
+        self.import_errors_caught += caught;
         self.visit_body(&stmt.body);
+        self.import_errors_caught -= caught;
         self.in_except_handler += 1;
         self.conditional += 1;
         for handler in &stmt.handlers {
@@ -472,7 +499,9 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         let end = body.last().map_or(self.block_end, |s| s.end());
         let saved_end = std::mem::replace(&mut self.block_end, end);
         for (i, stmt) in body.iter().enumerate() {
-            if self.unreachable {
+            // `self.platforms` is 0 after an import that fails everywhere, until the `if`
+            // clause holding it ends (a `with`, `try` or loop body does not restore it).
+            if self.unreachable || self.platforms == 0 {
                 break;
             }
             self.following = body.get(i + 1);

@@ -70,8 +70,26 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         for (kind, item) in scopes {
             self.push_region(kind, item, body);
         }
+        // `with contextlib.suppress(ImportError): import fcntl` is a fallback.
+        let caught = u32::from(with.items.iter().any(|item| {
+            let Expr::Call(c) = &item.context_expr else {
+                return false;
+            };
+            let suppress = match &*c.func {
+                Expr::Name(n) => n.id.as_str() == "suppress",
+                Expr::Attribute(a) => a.attr.id.as_str() == "suppress",
+                _ => false,
+            };
+            suppress
+                && c.arguments
+                    .args
+                    .iter()
+                    .any(super::imports::names_import_error)
+        }));
+        self.import_errors_caught += caught;
         // The block runs whenever the `with` does: what it stores holds after it.
         self.visit_block(&with.body);
+        self.import_errors_caught -= caught;
         let end = TextRange::empty(with.range.end());
         for receiver in held.into_iter().rev() {
             let exit = Value::BoundMethod {
