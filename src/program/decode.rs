@@ -110,6 +110,22 @@ pub fn decode(bytes: Vec<u8>) -> Result<(String, SourceEncoding), String> {
                  declares ({name})"
             )
         })),
+        // WHATWG reads `ascii` as windows-1252; Python refuses every byte past 0x7f.
+        "ascii" | "us-ascii" | "646" | "us" => match bytes.iter().position(|b| !b.is_ascii()) {
+            None => Ok(decode_utf8(bytes, |_| unreachable!("ASCII is UTF-8"))),
+            Some(at) => {
+                let byte = bytes[at];
+                let start = String::from_utf8_lossy(&bytes[..at]).len();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let width = text[start..].chars().next().map_or(1, char::len_utf8);
+                let range = TextRange::at(TextSize::new(start as u32), TextSize::new(width as u32));
+                let message = format!(
+                    "'ascii' codec can't decode byte 0x{byte:02x}: not valid in the encoding the \
+                     file declares ({name})"
+                );
+                Ok(invalid(text, range, message))
+            }
+        },
         "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "iso-latin-1" | "8859"
         | "cp819" | "latin" => Ok((
             bytes.iter().map(|&b| char::from(b)).collect(),
@@ -262,6 +278,19 @@ mod tests {
             SourceEncoding::Invalid(e) if e.message.contains(says) => e,
             other => panic!("decoded as {other:?}, expected an error saying {says:?}"),
         }
+    }
+
+    #[test]
+    fn ascii_declared_refuses_bytes_past_0x7f() {
+        let ok = b"# -*- coding: ascii -*-\nx = 1\n".to_vec();
+        assert!(decode(ok).is_ok_and(|(t, e)| t.ends_with("x = 1\n") && e.is_utf8()));
+        let bad = b"# -*- coding: ascii -*-\nx = '\xc3\xa9'\n".to_vec();
+        let (text, encoding) = decode(bad).expect("lossy text");
+        assert!(text.contains('\u{e9}'), "{text}");
+        assert!(
+            !encoding.is_utf8(),
+            "an invalid file is never rewritten: {encoding:?}"
+        );
     }
 
     #[test]
