@@ -278,10 +278,11 @@ impl Walker<'_> {
         if let Some(&i) = self.by_root.get(root) {
             return Ok(i);
         }
-        let settings = match self.source {
+        let mut settings = match self.source {
             SettingsSource::Fixed(settings) => settings.clone(),
             SettingsSource::Closest(make) => make(config.as_ref()),
         };
+        settings.script_targets = crate::entry_points::script_targets(root);
         let (anchored, relative): (Vec<String>, Vec<String>) = settings
             .exclude
             .iter()

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod entry_points;
 pub mod fix;
 #[doc(hidden)]
 pub mod fuzz;

@@ -155,6 +155,9 @@ pub struct Settings {
     pub src: Vec<PathBuf>,
     /// Globs naming files that are entry scripts: their whole top level is the main flow.
     pub entry_globs: Vec<String>,
+    /// The functions the project's build files declare as commands (`[project.scripts]`,
+    /// `console_scripts`), dotted: each runs, called by its launcher.
+    pub script_targets: Vec<String>,
     /// Directory and file globs never walked into. Explicit file arguments are still checked.
     pub exclude: Vec<String>,
     /// Show info-level findings (they never change the exit code).
@@ -194,6 +197,7 @@ impl Default for Settings {
             knowledge_files: Vec::new(),
             src: Vec::new(),
             entry_globs: Vec::new(),
+            script_targets: Vec::new(),
             exclude: DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect(),
             show_info: false,
             report_only: None,

@@ -135,6 +135,8 @@ impl AnalysisArgs {
                 .chain(self.src.iter().map(|p| crate::discover::absolute(p)))
                 .collect(),
             entry_globs: [config.entry, self.entry.clone()].concat(),
+            // Read by discovery from each project root's build files.
+            script_targets: Vec::new(),
             exclude,
             show_info,
             report_only: None,

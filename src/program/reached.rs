@@ -13,6 +13,8 @@
 //! - the public methods of a class derived from a library class (the framework calls its
 //!   hooks: `handle`, `on_message`), except a thread or process class's: the knowledge base
 //!   names the one method its library calls (`run-method`), the thread's target;
+//! - the functions the build files declare as the project's commands (`[project.scripts]`,
+//!   `console_scripts`; see [`crate::entry_points`]);
 //! - a project function the value flow sees passed to a library call (a signal handler, a
 //!   callback) by code that runs: the library may call it.
 //!
@@ -300,6 +302,12 @@ impl Graph {
 /// hands on and the value flow's roots are added by [`Reached::compute`].
 fn roots(program: &Program, before: &mut Vec<FnRef>) -> (Vec<FnRef>, Vec<FnRef>) {
     let (mut at_exit, mut collected) = (Vec::new(), Vec::new());
+    // The project's commands: their launchers call them.
+    for target in &program.settings.script_targets {
+        if let Target::Function(f) = program.resolve_qual(target) {
+            before.push(f);
+        }
+    }
     for file in program.file_ids() {
         let test_module = is_test_module(&program.file(file).path);
         let summary = program.summary(file);

@@ -97,7 +97,8 @@ pub fn notices(outcome: &CheckOutcome) -> Vec<Notice> {
                 message: format!(
                     "{}: the value-flow analysis stopped after {work} facts, past its budget; \
                      this project was checked without it (calls through variables and \
-                     attributes are not followed), so findings may be missed or lack context",
+                     attributes are not followed), so some findings may be missing and some \
+                     may be wrong; checking its parts separately avoids this",
                     root.display()
                 ),
             });
