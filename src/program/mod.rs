@@ -98,9 +98,10 @@ pub struct ProgramFile {
     /// How the file's bytes were decoded: a fix rewrites only a UTF-8 file (writing another
     /// codec back is not supported).
     pub encoding: SourceEncoding,
-    /// `can_be_entry`, or nothing in the project imports the file and no package holds it:
-    /// run directly or imported from outside (`gunicorn app:app`), forklint cannot tell, so
-    /// both readings are reported (FL107 as a script, the import-time rules as a module).
+    /// `can_be_entry`, or its top level reads the command line, or nothing in the project
+    /// imports the file and no package holds it (run directly or imported from outside,
+    /// `gunicorn app:app`): both readings are reported (FL107 as a script, the import-time
+    /// rules as a module).
     pub may_run_directly: bool,
     line_index: std::sync::OnceLock<LineIndex>,
 }
@@ -701,7 +702,9 @@ impl Program {
                 _ => FileRole::Module,
             };
             f.can_be_entry = !f.is_dunder_main && (f.own != EntryEvidence::None || script);
-            f.may_run_directly = f.can_be_entry || may_run;
+            // A top level that reads the command line is run directly, imported or not: an
+            // imported one gets both readings (its import-time findings, and FL107's).
+            f.may_run_directly = f.can_be_entry || may_run || f.summary.reads_command_line;
         }
     }
 
