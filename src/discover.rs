@@ -241,6 +241,30 @@ pub fn discover_with(
     }
     let mut out = walker.out;
     name_modules(&mut out);
+    // The module name of each directory given (a file's directory for a file).
+    for path in paths {
+        let abs = absolute(path);
+        let dir = if abs.is_dir() {
+            abs
+        } else {
+            abs.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        // Inside a package, `import x` never means the package's `x` (Python 3 has no
+        // implicit relative imports).
+        if dir.join("__init__.py").exists() {
+            continue;
+        }
+        for project in &mut out.projects {
+            if !dir.starts_with(&project.root) {
+                continue;
+            }
+            let (parts, _, _) = name_parts(&dir.join("__init__.py"), &project.source_roots, true);
+            let prefix = parts.join(".");
+            if !prefix.is_empty() && !project.settings.import_prefixes.contains(&prefix) {
+                project.settings.import_prefixes.push(prefix);
+            }
+        }
+    }
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     out.files.dedup_by(|a, b| a.path == b.path);
     Ok(out)

@@ -158,6 +158,11 @@ pub struct Settings {
     /// The functions the project's build files declare as commands (`[project.scripts]`,
     /// `console_scripts`), dotted: each runs, called by its launcher.
     pub script_targets: Vec<String>,
+    /// The module names of the directories given on the command line that are inside a
+    /// source root (`services.api` for `check services/api`): an absolute import that names
+    /// no project module is also tried below each, as mypy searches the directories it is
+    /// given and pyright its execution roots.
+    pub import_prefixes: Vec<String>,
     /// Directory and file globs never walked into. Explicit file arguments are still checked.
     pub exclude: Vec<String>,
     /// Show info-level findings (they never change the exit code).
@@ -198,6 +203,7 @@ impl Default for Settings {
             src: Vec::new(),
             entry_globs: Vec::new(),
             script_targets: Vec::new(),
+            import_prefixes: Vec::new(),
             exclude: DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect(),
             show_info: false,
             report_only: None,

@@ -180,6 +180,37 @@ fn each_project_of_a_monorepo_gets_its_own_settings_from_any_starting_point() {
 }
 
 #[test]
+fn an_import_that_names_no_module_is_tried_below_the_directory_checked() {
+    // `services/api` is run from its own directory (`cd services/api && python -m
+    // handlers.h`): there `import models` is services/api/models.py, whose import starts a
+    // thread. Checking that directory resolves the import (FL105, and FL101 in the module it
+    // imports); from the top, `models` names no module of the project, the import stays
+    // unresolved, and models.py, which nothing imports in a plain directory, reads as a
+    // script: nothing is reported.
+    let dir = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (
+            "services/api/models.py",
+            "import threading\nthreading.Thread(target=print).start()\n",
+        ),
+        ("services/api/handlers/__init__.py", ""),
+        ("services/api/handlers/h.py", "import models\n"),
+    ]);
+    let below = concise(dir.path(), &["services/api"]);
+    assert_eq!(
+        placed_codes(&below),
+        [
+            "services/api/handlers/h.py:FL105",
+            "services/api/models.py:FL101"
+        ],
+        "{}",
+        below.describe()
+    );
+    let top = concise(dir.path(), &["."]);
+    assert!(placed_codes(&top).is_empty(), "{}", top.describe());
+}
+
+#[test]
 fn whole_project_with_files_of_two_projects_analyses_both() {
     let dir = monorepo();
     // The changed files are the workers; the findings that involve them are their own and

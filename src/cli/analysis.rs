@@ -137,6 +137,7 @@ impl AnalysisArgs {
             entry_globs: [config.entry, self.entry.clone()].concat(),
             // Read by discovery from each project root's build files.
             script_targets: Vec::new(),
+            import_prefixes: Vec::new(),
             exclude,
             show_info,
             report_only: None,

@@ -303,6 +303,7 @@ pub struct Analyser<'a> {
     knowledge: &'a Knowledge,
     platforms: &'a [Platform],
     versions: &'a [PythonVersion],
+    import_prefixes: &'a [String],
     entry: globset::GlobSet,
 }
 
@@ -327,6 +328,7 @@ impl<'a> Analyser<'a> {
             knowledge,
             platforms: &settings.platforms,
             versions: &settings.target_versions,
+            import_prefixes: &settings.import_prefixes,
             entry,
         }
     }
@@ -340,6 +342,7 @@ impl<'a> Analyser<'a> {
             knowledge: self.knowledge,
             platforms: self.platforms,
             versions: self.versions,
+            import_prefixes: self.import_prefixes,
         };
         let summary = summarize_guarded(&s, &index);
         let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");

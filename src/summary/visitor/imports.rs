@@ -33,7 +33,8 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
 
     /// An absolute import as Python resolves it when the file is run as a script: the
     /// script's own directory is on `sys.path`, so `import util` beside `app.py` finds the
-    /// sibling module even when the project root is higher up.
+    /// sibling module even when the project root is higher up. Failing that, it is tried
+    /// below each directory given on the command line (`Settings::import_prefixes`).
     fn absolutize(&self, name: &str) -> String {
         let package = if self.summary.is_package {
             self.summary.module.as_str()
@@ -46,11 +47,17 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if first == "__main__" {
             return name.to_string();
         }
-        if !package.is_empty()
-            && !self.index.packages.contains(first)
-            && self.index.packages.contains(&format!("{package}.{first}"))
-        {
+        if self.index.packages.contains(first) {
+            return name.to_string();
+        }
+        if !package.is_empty() && self.index.packages.contains(&format!("{package}.{first}")) {
             return format!("{package}.{name}");
+        }
+        // Then below each directory given on the command line (mypy's search path).
+        for prefix in self.index.import_prefixes {
+            if self.index.packages.contains(&format!("{prefix}.{first}")) {
+                return format!("{prefix}.{name}");
+            }
         }
         name.to_string()
     }

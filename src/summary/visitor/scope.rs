@@ -28,6 +28,9 @@ pub struct ProjectIndex<'a> {
     /// The configured target versions (oldest first, never empty): tests of
     /// `sys.version_info` are evaluated on them.
     pub versions: &'a [PythonVersion],
+    /// The module names of the directories given on the command line (see
+    /// [`crate::settings::Settings::import_prefixes`]).
+    pub import_prefixes: &'a [String],
 }
 
 impl ProjectIndex<'_> {
