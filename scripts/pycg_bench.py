@@ -179,7 +179,13 @@ def run_json(argv: list[str], timeout: float, out_file: Path | None = None) -> R
 
 
 def run_forklint(binary: Path, test: Test, timeout: float) -> Run:
-    argv = [str(binary), "graph", "--calls", "--format", "pycg-json", str(test.path)]
+    # `--src` names the test directory as the root module names start from, as PyCG's
+    # `--package` does (the directory is itself a package: without it, forklint names its
+    # modules from the directory above, `relative_import_with_name.main`).
+    argv = [
+        str(binary), "graph", "--calls", "--format", "pycg-json",
+        "--src", str(test.path), str(test.path),
+    ]
     return run_json(argv, timeout)
 
 
