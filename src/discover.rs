@@ -645,7 +645,7 @@ fn name_parts(abs: &Path, roots: &[PathBuf], cut: bool) -> (Vec<String>, bool, P
 }
 
 /// A Python identifier (PEP 3131, approximated with Unicode's alphabetic and numeric classes).
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())

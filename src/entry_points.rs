@@ -47,11 +47,7 @@ fn dotted(spec: &str) -> Option<String> {
     let spec = spec.split('[').next().unwrap_or(spec).trim();
     let (module, attr) = spec.split_once(':')?;
     let (module, attr) = (module.trim(), attr.trim());
-    let name = |s: &str| {
-        !s.is_empty()
-            && s.split('.')
-                .all(|p| !p.is_empty() && p.chars().all(|c| c == '_' || c.is_alphanumeric()))
-    };
+    let name = |s: &str| s.split('.').all(crate::discover::is_identifier);
     (name(module) && name(attr)).then(|| format!("{module}.{attr}"))
 }
 
