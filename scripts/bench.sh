@@ -37,13 +37,23 @@ measure() {
 
 echo "corpus: $corpus ($files .py files), $(nproc) cores, best of $runs runs"
 measure parse-only "$bin" debug parse-only "$corpus"
-measure check "$bin" check --quiet --exit-zero --output-format concise "$corpus"
+# Cold: no summary cache (every file parsed), as the first run on a project.
+measure check "$bin" check --no-cache --quiet --exit-zero --output-format concise "$corpus"
+# Warm: the summary cache filled by an earlier run (docs/configuration.md#cache), nothing
+# changed; then with one file changed before each run (a comment appended to a copy).
+cache_dir=$(mktemp -d); work=$(mktemp -d); trap 'rm -rf "$cache_dir" "$work"' EXIT
+cp -r "$corpus" "$work/stdlib"
+"$bin" check --cache-dir "$cache_dir" --quiet --exit-zero "$work/stdlib" >/dev/null 2>&1 || true
+measure warm "$bin" check --cache-dir "$cache_dir" --quiet --exit-zero --output-format concise "$work/stdlib"
+measure warm-1-changed sh -c 'echo "# edit $$" >> "$1/stdlib/colorsys.py"; shift; exec "$@"' sh "$work" \
+  "$bin" check --cache-dir "$cache_dir" --quiet --exit-zero --output-format concise "$work/stdlib"
 ratio=$(awk "BEGIN{printf \"%.2f\", $check_wall/$parse_only_wall}")
 cpu_ratio=$(awk "BEGIN{printf \"%.2f\", $check_cpu/$parse_only_cpu}")
 echo "ratio check/parse-only: wall ${ratio}x (target <= 1.5x), cpu ${cpu_ratio}x; check peak RSS $(awk "BEGIN{printf \"%.1f\", $check_rss/1024}") MiB (target < 150 MiB)"
-findings=$("$bin" check --quiet --exit-zero --output-format concise "$corpus" | wc -l)
+echo "warm/parse-only: wall $(awk "BEGIN{printf \"%.2f\", $warm_wall/$parse_only_wall}")x (target <= 0.15x), one file changed $(awk "BEGIN{printf \"%.2f\", $warm_1_changed_wall/$parse_only_wall}")x (target <= 0.3x); warm peak RSS $(awk "BEGIN{printf \"%.1f\", $warm_rss/1024}") MiB"
+findings=$("$bin" check --no-cache --quiet --exit-zero --output-format concise "$corpus" | wc -l)
 echo "findings on the standard library: $findings"
-"$bin" check --quiet --exit-zero --output-format concise "$corpus" | awk '{print $2}' | sort | uniq -c | sort -rn
+"$bin" check --no-cache --quiet --exit-zero --output-format concise "$corpus" | awk '{print $2}' | sort | uniq -c | sort -rn
 
 # Instruction counts (deterministic, unlike times on a shared VM): `BENCH_INSTRUCTIONS=1`.
 # Valgrind runs the threads one at a time, so this is total work, not wall time; it takes
@@ -55,7 +65,7 @@ if [ "${BENCH_INSTRUCTIONS:-0}" = 1 ]; then
       | awk '/Collected :/ {print $NF}'
   }
   floor_ir=$(instructions "$bin" debug parse-only "$corpus")
-  check_ir=$(instructions "$bin" check --quiet --exit-zero --output-format concise "$corpus")
+  check_ir=$(instructions "$bin" check --no-cache --quiet --exit-zero --output-format concise "$corpus")
   echo "instructions: parse-only $floor_ir, check $check_ir, ratio $(awk "BEGIN{printf \"%.2f\", $check_ir/$floor_ir}")x"
 fi
 

@@ -4,6 +4,7 @@
 //! paths → [`discover`] → [`summary`] (the one AST pass, in parallel) → [`program`] (link,
 //! propagate) → [`rules`] → [`report`].
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
@@ -37,6 +38,13 @@ pub struct Checked {
     pub project: discover::Project,
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// How the summary cache served this project (`None`: no cache).
+    pub cache: Option<cache::CacheStats>,
+    /// Why the summary cache could not be used, if it could not.
+    pub cache_warning: Option<String>,
+    /// `check --summaries`: how many files were read from the bundles, and how many had to
+    /// be parsed (not in them, or their assumptions no longer hold).
+    pub bundle_counts: Option<(usize, usize)>,
 }
 
 /// The result of checking a set of paths: one [`Checked`] per project they belong to (files
@@ -80,6 +88,9 @@ pub enum Error {
     Discover(#[from] discover::DiscoverError),
     #[error(transparent)]
     Knowledge(#[from] knowledge::KnowledgeError),
+    /// A `--summaries` bundle that cannot be used.
+    #[error("{0}")]
+    Summaries(String),
 }
 
 /// Resident and peak memory of this process, for `FORKLINT_TIMING` reports (Linux only).
@@ -295,7 +306,32 @@ fn check_project(
     let timing = std::env::var_os("FORKLINT_TIMING").is_some();
     let t1 = std::time::Instant::now();
     let knowledge = Knowledge::load(&project.settings.knowledge_files)?;
-    let program = Program::build_overlaid(files, overlay, knowledge, project.settings.clone());
+    let (summaries, cache_warning) = match cache::SummaryCache::open(
+        &project.settings.cache,
+        &project.root,
+        &project.settings,
+    ) {
+        Ok(cache) => (cache, None),
+        Err(warning) => (None, Some(warning)),
+    };
+    let bundles = if project.settings.summaries.is_empty() {
+        None
+    } else {
+        Some(cache::Bundles::load(&project.settings.summaries).map_err(Error::Summaries)?)
+    };
+    let bundles = bundles.as_ref();
+    let program = Program::build_overlaid(
+        files,
+        overlay,
+        knowledge,
+        project.settings.clone(),
+        program::Stored {
+            cache: summaries.as_ref(),
+            bundles: bundles.map(|b| (b, cache::settings_key(&project.settings))),
+        },
+    );
+    let cache = summaries.map(cache::SummaryCache::finish);
+    let bundle_counts = bundles.map(cache::Bundles::counts);
     let t2 = std::time::Instant::now();
     let diagnostics = diagnose(&program);
     if timing {
@@ -307,11 +343,17 @@ fn check_project(
             program.effects.len(),
             memory_report()
         );
+        if let Some(stats) = cache {
+            eprintln!("timing: cache {} hits, {} misses", stats.hits, stats.misses);
+        }
     }
     Ok(Checked {
         project,
         program,
         diagnostics,
+        cache,
+        cache_warning,
+        bundle_counts,
     })
 }
 

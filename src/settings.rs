@@ -174,6 +174,11 @@ pub struct Settings {
     /// Analyse symlinked files whose target lies outside the project root and the walked
     /// directory; by default they are reported and skipped.
     pub follow_external_symlinks: bool,
+    /// Where summaries are cached between runs (docs/configuration.md#cache).
+    pub cache: crate::cache::CacheLocation,
+    /// `check --summaries`: bundles of summaries written by `forklint summarize`, used
+    /// instead of parsing the files they hold.
+    pub summaries: Vec<PathBuf>,
 }
 
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -208,6 +213,8 @@ impl Default for Settings {
             show_info: false,
             report_only: None,
             follow_external_symlinks: false,
+            cache: crate::cache::CacheLocation::Off,
+            summaries: Vec::new(),
         }
     }
 }

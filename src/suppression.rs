@@ -17,7 +17,7 @@ use crate::diagnostic::{Applicability, Diagnostic, Edit, FileId, Fix, Location};
 use crate::program::Program;
 
 /// A `# noqa` directive at the end of a line.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LineDirective {
     /// The physical line that holds it (without its line break): findings starting on this
     /// line are suppressed.
@@ -30,13 +30,13 @@ pub struct LineDirective {
     /// text, which stays a comment.
     pub removal: TextRange,
     /// `""`, or `"# "` when the text after the directive must stay a comment.
-    pub removal_text: &'static str,
+    pub removal_text: std::borrow::Cow<'static, str>,
     /// Listed codes with their ranges; `None` for a bare `# noqa`.
     pub codes: Option<Vec<(String, TextRange)>>,
 }
 
 /// A `# forklint: noqa` directive for the whole file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FileDirective {
     All,
     /// Codes or code prefixes (`FL2`).
@@ -44,7 +44,7 @@ pub enum FileDirective {
 }
 
 /// The suppressions of one file.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Suppressions {
     pub lines: Vec<LineDirective>,
     pub file: Vec<FileDirective>,
@@ -102,7 +102,7 @@ pub fn scan(source: &str, comments: impl Iterator<Item = TextRange>) -> Suppress
             line,
             range: TextRange::new(at(found.hash), at(found.end)),
             removal,
-            removal_text,
+            removal_text: removal_text.into(),
             codes: found.codes.map(|codes| {
                 codes
                     .into_iter()
@@ -247,7 +247,7 @@ fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> 
 }
 
 /// What a rule code is to the suppression step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CodeStatus {
     /// A rule that ran.
     Enabled,

@@ -2,6 +2,7 @@
 //! comes from, and the settings the command line can override. One place, so that `graph`
 //! draws what `check` reports on.
 
+use crate::cache::CacheLocation;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -48,6 +49,13 @@ pub struct AnalysisArgs {
     /// reported and skipped, so a link cannot make forklint read elsewhere).
     #[arg(long)]
     pub(crate) follow_external_symlinks: bool,
+    /// Parse every file: neither read nor write the summary cache.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    /// Keep the summary cache in this directory [default: `.forklint_cache` at each
+    /// project's root].
+    #[arg(long, value_name = "DIR", env = "FORKLINT_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 fn parse_version(s: &str) -> Result<PythonVersion, String> {
@@ -142,6 +150,12 @@ impl AnalysisArgs {
             show_info,
             report_only: None,
             follow_external_symlinks: self.follow_external_symlinks,
+            cache: match (&self.cache_dir, self.no_cache) {
+                (_, true) => CacheLocation::Off,
+                (Some(dir), false) => CacheLocation::Dir(crate::discover::absolute(dir)),
+                (None, false) => CacheLocation::AtProjectRoot,
+            },
+            summaries: Vec::new(),
         };
         Resolved {
             settings,

@@ -110,6 +110,11 @@ pub struct CheckArgs {
     /// Print the files that would be checked, one per line, and check nothing.
     #[arg(long, conflicts_with_all = ["fix", "fix_only", "diff"])]
     show_files: bool,
+    /// Link the summaries `forklint summarize` wrote (bundle files, or directories searched
+    /// for `*.flsum`) instead of parsing the files they hold; repeatable
+    /// (docs/build-systems.md).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["fix", "fix_only", "diff"])]
+    summaries: Vec<PathBuf>,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -140,6 +145,7 @@ impl CheckArgs {
             .resolve_with(options, self.cli_selection(), self.show_info)
             .settings;
         settings.report_only = report_only.clone();
+        settings.summaries = self.summaries.clone();
         settings
     }
 
@@ -176,10 +182,20 @@ impl CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
+    let paths = if !args.paths.is_empty() {
         args.paths.clone()
+    } else if !args.summaries.is_empty() {
+        // The files the bundles summarise, as `summarize` was given them.
+        match crate::cache::bundled_files(&args.summaries) {
+            Ok(files) if !files.is_empty() => files,
+            Ok(_) => vec![PathBuf::from(".")],
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        }
+    } else {
+        vec![PathBuf::from(".")]
     };
     let (mut settings, output_format) = match args.settings(&paths[0]) {
         Ok(s) => s,
@@ -205,6 +221,7 @@ pub fn run(args: CheckArgs) -> u8 {
         paths
     };
     settings.report_only = report_only.clone();
+    settings.summaries = args.summaries.clone();
     // Each file gets the settings of its closest configuration, unless `--config` or
     // `--isolated` names one set for all.
     let closest = |config: Option<&ConfigFile>| args.settings_for(config, &report_only);

@@ -2,10 +2,12 @@
 
 pub(crate) mod analysis;
 mod check;
+mod clean;
 mod debug;
 mod graph;
 mod rule;
 mod server;
+mod summarize;
 
 use std::process::ExitCode;
 
@@ -42,6 +44,11 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Run the language server (LSP over stdio) for editors (docs/editors.md).
     Server(server::ServerArgs),
+    /// Summarise files into a bundle for `check --summaries` (build systems:
+    /// docs/build-systems.md).
+    Summarize(summarize::SummarizeArgs),
+    /// Remove the summary caches under the paths (default: the current directory).
+    Clean(clean::CleanArgs),
     #[command(hide = true)]
     Debug(debug::DebugArgs),
 }
@@ -65,6 +72,8 @@ pub fn run() -> ExitCode {
         Command::Rules => rule::list(),
         Command::Graph(args) => graph::run(args),
         Command::Server(args) => server::run(args),
+        Command::Summarize(args) => summarize::run(args),
+        Command::Clean(args) => clean::run(args),
         Command::Debug(args) => debug::run(args),
     };
     ExitCode::from(code)

@@ -36,6 +36,7 @@ pub use reached::{Phase, Reached, is_test_module, library_hook};
 pub use resolve::{FnRef, MethodTarget, Target};
 pub use start_methods::MethodSet;
 
+use crate::cache::SummaryCache;
 use crate::diagnostic::FileId;
 use crate::discover::FoundFile;
 use crate::fix::source::FixSource;
@@ -305,6 +306,10 @@ pub struct Analyser<'a> {
     versions: &'a [PythonVersion],
     import_prefixes: &'a [String],
     entry: globset::GlobSet,
+    cache: Option<&'a SummaryCache>,
+    /// [`crate::cache::settings_key`] of the settings (for looking up bundled summaries).
+    settings_key: u128,
+    bundles: Option<&'a crate::cache::Bundles>,
 }
 
 impl<'a> Analyser<'a> {
@@ -330,21 +335,89 @@ impl<'a> Analyser<'a> {
             versions: &settings.target_versions,
             import_prefixes: &settings.import_prefixes,
             entry,
+            cache: None,
+            settings_key: 0,
+            bundles: None,
         }
+    }
+
+    /// Reads summaries from `stored`'s bundles, then its cache, before parsing.
+    pub fn with_stored(mut self, stored: Stored<'a>) -> Self {
+        self.cache = stored.cache;
+        if let Some((bundles, settings_key)) = stored.bundles {
+            self.bundles = Some(bundles);
+            self.settings_key = settings_key;
+        }
+        self
+    }
+
+    /// `forklint summarize`: reads and summarises `found`, with the key of its summary under
+    /// `settings_key`; `None` for a file whose summary is never stored (a native source, a
+    /// file not valid in its encoding, a failure of the summariser: `check` makes those
+    /// again).
+    pub fn stored_summary(
+        &self,
+        found: FoundFile,
+        settings_key: u128,
+    ) -> Result<Option<(u128, ModuleSummary)>, Unreadable> {
+        let s = read_source(found)?;
+        if summary::is_native(&s.found.path) || matches!(s.encoding, SourceEncoding::Invalid(_)) {
+            return Ok(None);
+        }
+        let index = self.index();
+        let (summary, sound) = summarize_guarded(&s, &index);
+        let key =
+            crate::cache::entry_key(settings_key, &s.found.module, s.found.is_package, &s.text);
+        Ok(sound.then_some((key, summary)))
+    }
+
+    fn index(&self) -> ProjectIndex<'_> {
+        ProjectIndex::new(
+            self.modules,
+            &self.packages,
+            self.knowledge,
+            self.platforms,
+            self.versions,
+            self.import_prefixes,
+        )
+    }
+
+    /// The summary of `s`: from the cache when it holds one made from the same text, name
+    /// and settings whose assumptions about the project's modules still hold; else made
+    /// now (and stored, unless the summariser failed).
+    fn summary(&self, s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
+        let cacheable =
+            !summary::is_native(&s.found.path) && !matches!(s.encoding, SourceEncoding::Invalid(_));
+        if let Some(bundles) = self.bundles.filter(|_| cacheable) {
+            let key = crate::cache::entry_key(
+                self.settings_key,
+                &s.found.module,
+                s.found.is_package,
+                &s.text,
+            );
+            if let Some(summary) = bundles.take(key, index) {
+                return summary;
+            }
+        }
+        let Some(cache) = self.cache.filter(|_| cacheable) else {
+            return summarize_guarded(s, index).0;
+        };
+        let key = cache.key(&s.found.module, s.found.is_package, &s.text);
+        if let Some(summary) = cache.get(&s.found.path, key, index) {
+            return summary;
+        }
+        let (summary, sound) = summarize_guarded(s, index);
+        if sound {
+            cache.put(&s.found.path, key, &summary);
+        }
+        summary
     }
 
     /// Parses and summarises one file (a panic in the summariser becomes a problem reported
     /// for that file).
     pub fn analyse(&self, s: Source) -> ProgramFile {
-        let index = ProjectIndex {
-            modules: self.modules,
-            packages: &self.packages,
-            knowledge: self.knowledge,
-            platforms: self.platforms,
-            versions: self.versions,
-            import_prefixes: self.import_prefixes,
-        };
-        let summary = summarize_guarded(&s, &index);
+        let index = self.index();
+        let summary = self.summary(&s, &index);
         let is_dunder_main = s.found.path.file_name().is_some_and(|n| n == "__main__.py");
         // Configured entry globs are anchored at the configuration's directory.
         let entry = &self.entry;
@@ -396,6 +469,16 @@ impl<'a> Analyser<'a> {
     }
 }
 
+/// Summaries stored by earlier runs, read instead of parsing where they fit.
+#[derive(Clone, Copy, Default)]
+pub struct Stored<'a> {
+    /// The project's summary cache.
+    pub cache: Option<&'a SummaryCache>,
+    /// `check --summaries`: bundles written by `forklint summarize`, with the
+    /// [`crate::cache::settings_key`] of the settings they are looked up under.
+    pub bundles: Option<(&'a crate::cache::Bundles, u128)>,
+}
+
 /// A file read from disk (or from an editor buffer).
 pub struct Source {
     pub found: FoundFile,
@@ -428,7 +511,7 @@ impl Program {
     /// summarised and its AST dropped by one task), then links the summaries.
     pub fn build(found: Vec<FoundFile>, knowledge: Knowledge, settings: Settings) -> Program {
         let inputs = found.into_iter().map(Input::Disk).collect();
-        Self::from_inputs(inputs, Vec::new(), knowledge, settings)
+        Self::from_inputs(inputs, Vec::new(), knowledge, settings, Stored::default())
     }
 
     /// Like [`Program::build`], but files whose path is in `overlay` are analysed with that
@@ -439,6 +522,7 @@ impl Program {
         overlay: &std::collections::HashMap<PathBuf, Arc<str>>,
         knowledge: Knowledge,
         settings: Settings,
+        stored: Stored<'_>,
     ) -> Program {
         let inputs = found
             .into_iter()
@@ -452,7 +536,7 @@ impl Program {
                 None => Input::Disk(found),
             })
             .collect();
-        Self::from_inputs(inputs, Vec::new(), knowledge, settings)
+        Self::from_inputs(inputs, Vec::new(), knowledge, settings, stored)
     }
 
     /// Like [`Program::build`], for sources already in memory (editor buffers, tests).
@@ -463,7 +547,7 @@ impl Program {
         settings: Settings,
     ) -> Program {
         let inputs = sources.into_iter().map(Input::Memory).collect();
-        Self::from_inputs(inputs, unreadable, knowledge, settings)
+        Self::from_inputs(inputs, unreadable, knowledge, settings, Stored::default())
     }
 
     fn from_inputs(
@@ -471,6 +555,7 @@ impl Program {
         mut unreadable: Vec<Unreadable>,
         knowledge: Knowledge,
         settings: Settings,
+        stored: Stored<'_>,
     ) -> Program {
         // Every discovered module counts as the project's, even one that then cannot be read:
         // it exists, its effects are just unknown.
@@ -480,7 +565,7 @@ impl Program {
             .map(|i| i.module().to_string())
             .collect();
         let t_summarise = std::time::Instant::now();
-        let analyser = Analyser::new(&modules, &knowledge, &settings);
+        let analyser = Analyser::new(&modules, &knowledge, &settings).with_stored(stored);
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
         let results: Vec<Result<ProgramFile, Unreadable>> = inputs
             .into_par_iter()
@@ -1075,21 +1160,22 @@ fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Summarises one file on a thread with a large stack, turning a panic into a problem
-/// reported for that file instead of a crash.
-fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
+/// reported for that file instead of a crash (and not worth storing: the `bool`).
+fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> (ModuleSummary, bool) {
     if summary::is_native(&s.found.path) {
         let rust = s.found.path.extension().is_some_and(|e| e == "rs");
         let run = || summary::scan_native(&s.text, rust);
         let inits = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_default();
-        return ModuleSummary {
+        let summary = ModuleSummary {
             native: Some(inits),
             ..ModuleSummary::default()
         };
+        return (summary, true);
     }
     // Python refuses a file whose bytes are not valid in its encoding before it compiles
     // any of it: a `SyntaxError`, and nothing of the file runs.
     if let SourceEncoding::Invalid(error) = &s.encoding {
-        return ModuleSummary {
+        let summary = ModuleSummary {
             module: s.found.module.clone(),
             is_package: s.found.is_package,
             syntax_errors: vec![summary::SyntaxProblem {
@@ -1098,6 +1184,7 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
             }],
             ..ModuleSummary::default()
         };
+        return (summary, true);
     }
     let run = || {
         // Tests of the crash guards (debug builds only): a file containing this marker
@@ -1112,10 +1199,10 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
         summary::summarize(&s.text, &s.found.module, s.found.is_package, index)
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(summary) => summary,
+        Ok(summary) => (summary, true),
         Err(panic) => {
             let what = crate::panic_message(panic.as_ref());
-            ModuleSummary {
+            let summary = ModuleSummary {
                 module: s.found.module.clone(),
                 is_package: s.found.is_package,
                 syntax_errors: vec![summary::SyntaxProblem {
@@ -1125,7 +1212,9 @@ fn summarize_guarded(s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
                     ),
                 }],
                 ..ModuleSummary::default()
-            }
+            };
+            // Not stored: the next run (or a fixed build) tries again.
+            (summary, false)
         }
     }
 }

@@ -89,6 +89,25 @@ pub fn notices(outcome: &CheckOutcome) -> Vec<Notice> {
         .collect();
     for checked in &outcome.projects {
         let program = &checked.program;
+        if let Some(warning) = &checked.cache_warning {
+            out.push(Notice {
+                path: checked.project.root.clone(),
+                position: None,
+                message: format!("{warning}; checked without it"),
+            });
+        }
+        if let Some((_, parsed @ 1..)) = checked.bundle_counts {
+            out.push(Notice {
+                path: checked.project.root.clone(),
+                position: None,
+                message: format!(
+                    "{}: {parsed} file(s) had no usable summary in the bundles given with \
+                     `--summaries` (not summarised, changed since, made with other settings, or \
+                     summarised without the modules they import) and were parsed",
+                    checked.project.root.display()
+                ),
+            });
+        }
         if let Some(work) = program.value_flow_exhausted() {
             let root = &checked.project.root;
             out.push(Notice {

@@ -714,8 +714,18 @@ impl Session {
         let done = AtomicUsize::new(0);
         let documents = &self.documents;
         let sender = &self.sender;
+        // The first analysis reads unchanged files' summaries from the cache `check` keeps
+        // (a cache that cannot be opened only costs time).
+        let cache = crate::cache::SummaryCache::open(&settings.cache, &project.root, &settings)
+            .ok()
+            .flatten();
         let results: Vec<Result<crate::program::ProgramFile, crate::program::Unreadable>> = {
-            let analyser = Analyser::new(&modules, &knowledge, &settings);
+            let analyser = Analyser::new(&modules, &knowledge, &settings).with_stored(
+                crate::program::Stored {
+                    cache: cache.as_ref(),
+                    bundles: None,
+                },
+            );
             discovery
                 .files
                 .par_iter()
@@ -740,6 +750,9 @@ impl Session {
                 })
                 .collect()
         };
+        if let Some(cache) = cache {
+            cache.finish();
+        }
         let mut files = Vec::with_capacity(results.len());
         let mut unreadable = Vec::new();
         let mut found = Vec::with_capacity(results.len());

@@ -9,7 +9,7 @@ use super::{CallArgs, FuncIdx, FunctionSummary, Name, Value};
 /// and which keywords it passes whose values the summary did not keep ([`CallArgs`] keeps
 /// few): enough to know that a parameter was *not* passed, so that it has its default.
 /// Packed in one word: most calls carry it and keep no [`CallArgs`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArgShape(u32);
 
 impl Default for ArgShape {
@@ -78,7 +78,7 @@ impl ArgShape {
 }
 
 /// How a call's arguments meet the callee's parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CallBinding {
     /// `f(a)`, `Class.method(obj, a)`: the arguments as written (but a classmethod's class).
     Plain,
@@ -162,7 +162,7 @@ fn argument_for<'v>(
 }
 
 /// The first parameter a method gets without the call writing it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Receiver {
     /// A plain function: none, unless it is reached as an attribute of an instance (a
     /// class attribute bound to it).
@@ -180,7 +180,7 @@ pub enum Receiver {
 /// events of the clause it guards: they run only when the test holds. django's
 /// `get_version(VERSION)` runs `git log` only for an alpha `VERSION`; rq's
 /// `Worker.work(with_scheduler=False)` starts the scheduler only `if with_scheduler:`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParamGuard {
     /// Index range into the function's events.
     pub events: std::ops::Range<u32>,
@@ -208,7 +208,7 @@ impl ParamGuard {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ParamTest {
     /// `p == LIT` or `p[k] == LIT` (`equal`), or `!=`; `is`/`is not` against `None`,
     /// `True` or `False` (`identity`).
@@ -335,7 +335,7 @@ fn literal_identical(a: &Value, b: &Value) -> Option<bool> {
 /// A clause that never runs while module constants keep their values: `if debug:` where
 /// the module binds `debug = 0` once and nowhere else. Only the link step can tell that no
 /// other module sets the name (`server.debug = 1`): it drops the clause's events then.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConstantGuard {
     /// The function the clause is in (`None`: the module body).
     pub func: Option<FuncIdx>,

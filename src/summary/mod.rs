@@ -24,7 +24,9 @@ pub use guards::{
     ArgShape, CallBinding, ConstantGuard, ParamGuard, ParamTest, Receiver, truthiness,
 };
 pub use native::{NATIVE_EXTENSIONS, NativeInit, is_native};
-pub use visitor::{MAX_NESTING, MAX_STATEMENT_BYTES, MAX_VISIT_DEPTH, ProjectIndex, summarize};
+pub use visitor::{
+    Assumption, MAX_NESTING, MAX_STATEMENT_BYTES, MAX_VISIT_DEPTH, ProjectIndex, Query, summarize,
+};
 
 /// A dotted qualified name: `threading.Thread.start`, `app.util.start_worker`.
 pub type QName = String;
@@ -47,12 +49,14 @@ pub type FuncIdx = u32;
 pub type ClassIdx = u32;
 
 /// Identity of one constructed object within a module, for pairing a start with its wait.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Handle(pub u32);
 
 /// An object created by calling a class (or what might be one: `app.make()` may be a class;
 /// the link step decides).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Instance {
     pub class: SharedName,
     /// The constructor's arguments, shared with the call event that made the instance
@@ -66,7 +70,7 @@ pub struct Instance {
 }
 
 /// What an expression evaluates to, as far as one module can tell.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// A module, function, class or method, by qualified name.
     Qual(SharedName),
@@ -101,7 +105,7 @@ pub enum Value {
 /// The names after `self` in `self.a.b`, as far as the link step follows them: at most two
 /// (`self.m()`, `self.x.m()`). Held inline: `self.m()` is the commonest call in real code and
 /// its callee is copied into an event.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfPath {
     names: [Name; 2],
     len: u8,
@@ -139,7 +143,7 @@ impl Value {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallArgs {
     pub positional: Vec<Value>,
     pub keywords: Vec<(Name, Value)>,
@@ -203,7 +207,7 @@ impl CallArgs {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     /// An import that runs module `module` and, for `from module import names`, the names
     /// that are submodules. `dynamic` marks `importlib.import_module`/`__import__` forms.
@@ -237,7 +241,7 @@ pub enum EventKind {
     },
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub range: TextRange,
     pub kind: EventKind,
@@ -254,7 +258,7 @@ pub struct Event {
     pub conditional: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionSummary {
     /// Name relative to the module: `f`, `C.m`, `f.<locals>.g`, `<lambda>`.
     pub qualname: SharedName,
@@ -288,7 +292,7 @@ pub struct FunctionSummary {
 }
 
 /// A way a function can end another's long loop.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StopSignal {
     /// `x.attr = value`: `truth` is how the value tests (`None` when not a literal).
     Store {
@@ -305,7 +309,7 @@ pub enum StopSignal {
 
 /// A `while` loop that runs until something stops it: `while True:`, `while not stop:`,
 /// `while self.running:` (not `while i < n:`, which counts).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LongLoop {
     pub range: TextRange,
     /// `while True:` with no `break` or `return` in it: only an exception ends it.
@@ -323,7 +327,7 @@ pub struct LongLoop {
 }
 
 /// A way out of a long loop that another function's [`StopSignal`] triggers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum LoopStop {
     /// An attribute named `attr` (read on any object) becoming true (`stop_when`) or false:
     /// `while self.running:` and `if not self.running: return` stop when it is false,
@@ -357,7 +361,7 @@ impl LoopStop {
 
 /// A stretch of code the rules need to see the shape of, recorded only for the constructs
 /// some rule reads (so most modules have none).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Region {
     pub kind: RegionKind,
     /// The function it is in (`None`: the module body).
@@ -368,7 +372,7 @@ pub struct Region {
     pub body: TextRange,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RegionKind {
     /// An `if` on `current_thread() is main_thread()` (or the main interpreter): its body
     /// runs only in the main thread (FL304).
@@ -384,7 +388,7 @@ pub enum RegionKind {
 
 /// The child branch after `pid = os.fork()`: `if pid == 0:` (or `if not pid:`, or the
 /// `else:` of `if pid:`), for FL207 and FL206.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ForkChild {
     /// The fork call.
     pub fork: TextRange,
@@ -405,7 +409,7 @@ pub struct ForkChild {
     pub func: Option<FuncIdx>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassSummary {
     pub qualname: SharedName,
     pub name_range: TextRange,
@@ -419,20 +423,20 @@ pub struct ClassSummary {
 }
 
 /// Where the analysis of a file stopped short, and why (shown as a warning).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Incomplete {
     pub range: TextRange,
     pub reason: String,
 }
 
 /// A syntax error (or an input the parser must not be given) at a location.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SyntaxProblem {
     pub range: TextRange,
     pub message: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleSummary {
     pub module: QName,
     pub is_package: bool,
@@ -483,6 +487,9 @@ pub struct ModuleSummary {
     /// Names this module sets on project modules from outside them: `server.debug = 1`,
     /// `setattr(server, "debug", 1)`, `mock.patch("server.debug", 1)` (module, name).
     pub module_attr_stores: Vec<(QName, Name)>,
+    /// What this summary took to be true of the project's module set (see
+    /// [`ProjectIndex`]): a stored summary is reused only where these still hold.
+    pub assumptions: Vec<Assumption>,
 }
 
 impl ModuleSummary {

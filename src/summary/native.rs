@@ -12,7 +12,7 @@
 use ruff_text_size::{TextRange, TextSize};
 
 /// A module init that starts a native thread which takes the GIL.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NativeInit {
     /// The module name Python imports (its last component).
     pub module: String,

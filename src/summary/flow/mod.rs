@@ -40,7 +40,9 @@ pub type NameId = u32;
 pub type ScopeId = u32;
 
 /// A variable of the IR.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Var {
     /// A name bound in a scope. In the module scope it is the module's attribute, in a class
     /// body the class's attribute (that is what binding a name there does in Python).
@@ -55,7 +57,7 @@ pub enum Var {
 }
 
 /// An argument at a call site.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Arg {
     /// A positional argument; `None` for one that holds no object the IR follows
     /// (a number), kept so that later positions stay right.
@@ -67,7 +69,7 @@ pub enum Arg {
     StarStar(Var),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     Copy {
         dst: Var,
@@ -204,7 +206,9 @@ pub enum Op {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ContainerKind {
     List,
     Tuple,
@@ -212,7 +216,7 @@ pub enum ContainerKind {
     Dict,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ScopeKind {
     Module,
     Function,
@@ -221,7 +225,7 @@ pub enum ScopeKind {
 }
 
 /// How a function stored in a class is bound when read from an instance.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Binding {
     /// A plain method: bound to the instance.
     #[default]
@@ -234,13 +238,13 @@ pub enum Binding {
     Property,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Param {
     pub name: NameId,
     pub kind: ParamKind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ParamKind {
     PositionalOnly,
     Positional,
@@ -251,7 +255,7 @@ pub enum ParamKind {
     VarKeywords,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlowScope {
     pub kind: ScopeKind,
     /// Dotted name relative to the module, as a call graph names it: `f`, `C.m`, `f.g`,
@@ -281,7 +285,7 @@ impl FlowScope {
 }
 
 /// The value-flow IR of a module.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleFlow {
     pub names: Vec<ast::name::Name>,
     pub scopes: Vec<FlowScope>,

@@ -98,7 +98,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// set from outside, so it is no constant there.
     pub(super) fn note_attribute_store(&mut self, receiver: &Value, attr: &str) {
         if let Value::Qual(module) = receiver
-            && self.index.modules.contains(&**module)
+            && self.index.is_module(module)
         {
             self.summary
                 .module_attr_stores
@@ -118,7 +118,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             [Expr::StringLiteral(dotted), ..] => {
                 let dotted = dotted.value.to_str();
                 if let Some((module, attr)) = dotted.rsplit_once('.')
-                    && self.index.modules.contains(module)
+                    && self.index.is_module(module)
                 {
                     self.summary
                         .module_attr_stores

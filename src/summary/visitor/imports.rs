@@ -47,15 +47,15 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         if first == "__main__" {
             return name.to_string();
         }
-        if self.index.packages.contains(first) {
+        if self.index.is_package(first) {
             return name.to_string();
         }
-        if !package.is_empty() && self.index.packages.contains(&format!("{package}.{first}")) {
+        if !package.is_empty() && self.index.is_package(&format!("{package}.{first}")) {
             return format!("{package}.{name}");
         }
         // Then below each directory given on the command line (mypy's search path).
         for prefix in self.index.import_prefixes {
-            if self.index.packages.contains(&format!("{prefix}.{first}")) {
+            if self.index.is_package(&format!("{prefix}.{first}")) {
                 return format!("{prefix}.{name}");
             }
         }
@@ -141,7 +141,7 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
         }
         let first = module.split('.').next().unwrap_or(module);
         if let Some(bits) = crate::summary::platform_only::importable_on(first)
-            && !self.index.modules.contains(first)
+            && !self.index.is_module(first)
         {
             self.platforms &= bits;
         }

@@ -46,7 +46,7 @@ use scope::{QualPrefix, Scope};
 const MAX_FLOW_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 
 pub use prescan::{MAX_NESTING, MAX_STATEMENT_BYTES};
-pub use scope::ProjectIndex;
+pub use scope::{Assumption, ProjectIndex, Query};
 
 /// Deepest statement/expression/definition nesting the visitor follows. CPython itself stops
 /// near 3,000 (3.11 refuses `-`, `.a`, `**`, `lambda:` or `a + ` nested 2,993 deep with
@@ -58,6 +58,17 @@ pub const MAX_VISIT_DEPTH: usize = 4_000;
 /// Parses `source` and summarises it. Never panics on any input it is given; syntax errors
 /// are recorded in the summary (and the module is then summarised from what did parse).
 pub fn summarize(
+    source: &str,
+    module: &str,
+    is_package: bool,
+    index: &ProjectIndex<'_>,
+) -> ModuleSummary {
+    let mut summary = summarize_body(source, module, is_package, index);
+    summary.assumptions = index.take_assumptions();
+    summary
+}
+
+fn summarize_body(
     source: &str,
     module: &str,
     is_package: bool,

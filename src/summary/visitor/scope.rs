@@ -17,11 +17,19 @@ use super::ModuleVisitor;
 const MAX_QUAL_PREFIX: usize = 512;
 
 /// The names every module can see.
+///
+/// What a summary makes of an import or a call depends on which modules the project has
+/// (`import util` beside the file, a call into project code kept or dropped). Every such
+/// question is asked through [`ProjectIndex::is_module`], [`ProjectIndex::is_package`] or
+/// [`ProjectIndex::in_project`], which note the answer: the summary carries them as its
+/// [`Assumption`]s, and a stored summary is reused only where they still hold
+/// ([`ProjectIndex::confirms`]). The rest of what a summary depends on (the file, its module
+/// name, the settings and the knowledge base) is its cache key.
 pub struct ProjectIndex<'a> {
-    pub modules: &'a HashSet<String>,
+    modules: &'a HashSet<String>,
     /// Every module name and every package above one (`a`, `a.b` for `a.b.c`), so namespace
     /// packages without `__init__.py` count as packages.
-    pub packages: &'a HashSet<String>,
+    packages: &'a HashSet<String>,
     pub knowledge: &'a Knowledge,
     /// The configured platforms: tests of `sys.platform` and the like are evaluated on them.
     pub platforms: &'a [Platform],
@@ -31,9 +39,52 @@ pub struct ProjectIndex<'a> {
     /// The module names of the directories given on the command line (see
     /// [`crate::settings::Settings::import_prefixes`]).
     pub import_prefixes: &'a [String],
+    /// The questions asked about the module set so far, with their answers.
+    /// by [`Query`] (its index).
+    asked: std::cell::RefCell<[HashMap<Box<str>, bool>; 3]>,
 }
 
-impl ProjectIndex<'_> {
+/// A question a summary asked about the project's module set.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum Query {
+    /// Is this a module of the project?
+    Module,
+    /// Is this a module or a package (with or without `__init__.py`) of the project?
+    Package,
+    /// Is this name, or a dotted prefix of it, a module of the project?
+    InProject,
+}
+
+/// One answer a summary depends on: `query(name) == holds`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Assumption {
+    pub query: Query,
+    pub name: Box<str>,
+    pub holds: bool,
+}
+
+impl<'a> ProjectIndex<'a> {
+    pub fn new(
+        modules: &'a HashSet<String>,
+        packages: &'a HashSet<String>,
+        knowledge: &'a Knowledge,
+        platforms: &'a [Platform],
+        versions: &'a [PythonVersion],
+        import_prefixes: &'a [String],
+    ) -> Self {
+        ProjectIndex {
+            modules,
+            packages,
+            knowledge,
+            platforms,
+            versions,
+            import_prefixes,
+            asked: Default::default(),
+        }
+    }
+
     /// Builds the set of [`ProjectIndex::packages`] from module names.
     pub fn packages_of(modules: &HashSet<String>) -> HashSet<String> {
         let mut out = HashSet::default();
@@ -46,18 +97,75 @@ impl ProjectIndex<'_> {
         out
     }
 
-    /// Whether `name` or a prefix of it is a module of the project.
-    pub(super) fn in_project(&self, name: &str) -> bool {
-        let mut end = name.len();
-        loop {
-            if self.modules.contains(&name[..end]) {
-                return true;
-            }
-            match last_dot(&name[..end]) {
-                Some(i) => end = i,
-                None => return false,
+    fn answer(&self, query: Query, name: &str) -> bool {
+        match query {
+            Query::Module => self.modules.contains(name),
+            Query::Package => self.packages.contains(name),
+            Query::InProject => {
+                let mut end = name.len();
+                loop {
+                    if self.modules.contains(&name[..end]) {
+                        return true;
+                    }
+                    match last_dot(&name[..end]) {
+                        Some(i) => end = i,
+                        None => return false,
+                    }
+                }
             }
         }
+    }
+
+    fn ask(&self, query: Query, name: &str) -> bool {
+        let holds = self.answer(query, name);
+        let asked = &mut self.asked.borrow_mut()[query as usize];
+        // Looked up before inserting: most questions are asked many times in a file.
+        if !asked.contains_key(name) {
+            asked.insert(Box::from(name), holds);
+        }
+        holds
+    }
+
+    /// Whether `name` is a module of the project.
+    pub fn is_module(&self, name: &str) -> bool {
+        self.ask(Query::Module, name)
+    }
+
+    /// Whether `name` is a module or package of the project.
+    pub fn is_package(&self, name: &str) -> bool {
+        self.ask(Query::Package, name)
+    }
+
+    /// Whether `name` or a prefix of it is a module of the project.
+    pub fn in_project(&self, name: &str) -> bool {
+        self.ask(Query::InProject, name)
+    }
+
+    /// The answers noted since the last call, sorted (and forgotten here).
+    pub fn take_assumptions(&self) -> Vec<Assumption> {
+        let [module, package, in_project] = self.asked.take();
+        let mut out: Vec<Assumption> = [
+            (Query::Module, module),
+            (Query::Package, package),
+            (Query::InProject, in_project),
+        ]
+        .into_iter()
+        .flat_map(|(query, asked)| {
+            asked
+                .into_iter()
+                .map(move |(name, holds)| Assumption { query, name, holds })
+        })
+        .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Whether every answer a summary was made with is still the answer for this project
+    /// (asking again notes nothing).
+    pub fn confirms(&self, assumptions: &[Assumption]) -> bool {
+        assumptions
+            .iter()
+            .all(|a| self.answer(a.query, &a.name) == a.holds)
     }
 }
 
