@@ -69,10 +69,10 @@ pub enum CacheLocation {
 /// Serialises `value` as a stored file of `kind`: header, then the payload.
 ///
 /// The header is the magic number, the format, the kind, the build id, `key`, the payload's
-/// length and its checksum.
-pub fn encode<T: Serialize>(kind: Kind, key: u128, value: &T) -> Vec<u8> {
-    let payload = postcard::to_stdvec(value)
-        .expect("summaries serialise (no maps with non-string keys fail in postcard)");
+/// length and its checksum. Fails on what serde cannot write: a path that is not UTF-8 (in an
+/// index or a bundle); the caller then stores nothing.
+pub fn encode<T: Serialize>(kind: Kind, key: u128, value: &T) -> Result<Vec<u8>, postcard::Error> {
+    let payload = postcard::to_stdvec(value)?;
     let build = build_id().as_bytes();
     let mut out = Vec::with_capacity(64 + build.len() + payload.len());
     out.extend_from_slice(MAGIC);
@@ -84,7 +84,7 @@ pub fn encode<T: Serialize>(kind: Kind, key: u128, value: &T) -> Vec<u8> {
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&xxh3_64(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
-    out
+    Ok(out)
 }
 
 /// Why a stored file was not read back.
@@ -297,7 +297,9 @@ impl SummaryCache {
     /// Stores a fresh summary of `path` under `key`. A failure to write loses nothing but
     /// time on the next run, so it is not reported.
     pub fn put(&self, path: &Path, key: u128, summary: &ModuleSummary) {
-        let bytes = encode(Kind::Summary, key, summary);
+        let Ok(bytes) = encode(Kind::Summary, key, summary) else {
+            return;
+        };
         if write_atomically(&self.entry_path(key), &bytes).is_ok() {
             self.note_used(path, key);
         }
@@ -331,7 +333,12 @@ impl SummaryCache {
         for (path, key) in self.used.into_inner().unwrap_or_default() {
             index.insert(path, key);
         }
-        if write_atomically(&index_path, &encode(Kind::Index, 0, &index)).is_err() {
+        // Files whose path is not UTF-8 cannot be named in the index: their entries go.
+        index.retain(|path, _| path.to_str().is_some());
+        let Ok(bytes) = encode(Kind::Index, 0, &index) else {
+            return stats;
+        };
+        if write_atomically(&index_path, &bytes).is_err() {
             return stats;
         }
         let keep: rustc_hash::FxHashSet<String> =
@@ -424,7 +431,13 @@ pub fn write_bundle(
     paths: &[PathBuf],
     entries: &[(u128, ModuleSummary)],
 ) -> std::io::Result<()> {
-    write_atomically(out, &encode(Kind::Bundle, 0, &(paths, entries)))
+    let bytes = encode(Kind::Bundle, 0, &(paths, entries)).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{e} (a path that is not UTF-8?)"),
+        )
+    })?;
+    write_atomically(out, &bytes)
 }
 
 /// The bundle files of `paths`: each file, and each `*.flsum` under each directory.
@@ -523,7 +536,7 @@ mod tests {
     #[test]
     fn a_stored_file_round_trips_and_every_damage_is_refused() {
         let value = vec![("a".to_string(), 1u32), ("b".to_string(), 2)];
-        let bytes = encode(Kind::Summary, 7, &value);
+        let bytes = encode(Kind::Summary, 7, &value).unwrap();
         let (key, back): (u128, Vec<(String, u32)>) =
             decode(Kind::Summary, Some(7), &bytes).unwrap();
         assert_eq!((key, &back), (7, &value));

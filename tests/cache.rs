@@ -373,3 +373,20 @@ fn the_build_system_examples_parse() {
     let run = run_command(cmd);
     assert_eq!(run.code(), Some(0), "{}", run.describe());
 }
+
+/// A file whose name is not UTF-8 cannot be named in the cache's index; the run is the same
+/// as without a cache (it once panicked writing the index).
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_does_not_break_the_cache() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = project(&[("pyproject.toml", ""), ("app.py", THREAD_AT_IMPORT)]);
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"odd\xff.py"));
+    std::fs::write(&odd, THREAD_AT_IMPORT).unwrap();
+    let fresh = concise(dir.path(), &[".", "--no-cache"]);
+    for _ in 0..2 {
+        let cached = concise(dir.path(), &["."]);
+        assert_eq!(cached.code(), fresh.code(), "{}", cached.describe());
+        assert_eq!(cached.stdout, fresh.stdout);
+    }
+}

@@ -361,7 +361,7 @@ impl<'a> Analyser<'a> {
         settings_key: u128,
     ) -> Result<Option<(u128, ModuleSummary)>, Unreadable> {
         let s = read_source(found)?;
-        if summary::is_native(&s.found.path) || matches!(s.encoding, SourceEncoding::Invalid(_)) {
+        if !storable(&s) {
             return Ok(None);
         }
         let index = self.index();
@@ -386,8 +386,7 @@ impl<'a> Analyser<'a> {
     /// and settings whose assumptions about the project's modules still hold; else made
     /// now (and stored, unless the summariser failed).
     fn summary(&self, s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
-        let cacheable =
-            !summary::is_native(&s.found.path) && !matches!(s.encoding, SourceEncoding::Invalid(_));
+        let cacheable = storable(s);
         if let Some(bundles) = self.bundles.filter(|_| cacheable) {
             let key = crate::cache::entry_key(
                 self.settings_key,
@@ -1157,6 +1156,12 @@ fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Whether the summary of `s` is ever stored (cache, bundles): not a native source's (a cheap
+/// text scan) nor that of a file not valid in its encoding (an FL001 made without parsing).
+fn storable(s: &Source) -> bool {
+    !summary::is_native(&s.found.path) && !matches!(s.encoding, SourceEncoding::Invalid(_))
 }
 
 /// Summarises one file on a thread with a large stack, turning a panic into a problem
