@@ -31,8 +31,9 @@ pub const FILE_NAMES: &[&str] = &[
 /// Where the virtual project lives. Nothing is read from or written to it.
 const ROOT: &str = "/forklint-fuzz";
 
-/// Splits `data` into files, then summarises, links, runs every rule on every version and
-/// platform, renders every output format and applies every fix in memory. Panics when a
+/// Splits `data` into files, then summarises, checks that each summary round-trips through
+/// the summary cache's stored form, links, runs every rule on every version and platform,
+/// renders every output format and applies every fix in memory. Panics when a
 /// stage panics, when a file's analysis panicked (which the guarded summariser would
 /// otherwise report as FL001), or when a fix leaves a syntax error.
 pub fn pipeline(data: &[u8]) {
@@ -51,6 +52,7 @@ fn run(data: &[u8]) {
         })
         .collect();
     let program = link(&files);
+    summaries_round_trip(&program, data);
     let diagnostics = crate::diagnose(&program);
     for d in &diagnostics {
         assert!(
@@ -61,6 +63,29 @@ fn run(data: &[u8]) {
     }
     render_every_format(&program, &diagnostics);
     apply_every_fix(&program, &diagnostics);
+}
+
+/// Every summary survives the summary cache's stored form unchanged (so a program linked
+/// from stored summaries is the program linked from fresh ones), and the decoder takes any
+/// payload, here the input's own bytes, without panicking: the checksum keeps damaged
+/// entries from it, but a decoder that could panic would turn a checksum collision into a
+/// crash.
+fn summaries_round_trip(program: &Program, data: &[u8]) {
+    use crate::cache::{Kind, decode, encode};
+    use crate::summary::ModuleSummary;
+    for (i, f) in program.files.iter().enumerate() {
+        let key = i as u128;
+        let bytes = encode(Kind::Summary, key, &f.summary).expect("a summary serialises");
+        let (stored, back): (u128, ModuleSummary) =
+            decode(Kind::Summary, Some(key), &bytes).expect("a stored summary reads back");
+        assert_eq!(stored, key);
+        assert!(
+            back == f.summary,
+            "the summary of {} changed through its stored form",
+            f.path.display()
+        );
+    }
+    let _ = postcard::from_bytes::<ModuleSummary>(data);
 }
 
 fn settings() -> Settings {

@@ -1,5 +1,5 @@
 //! A stable, time-bounded fuzzer over the whole pipeline (`forklint::fuzz::pipeline`: parse,
-//! summarise, link, every rule on every version and platform, every output format, every
+//! summarise, the summaries' round trip through their stored form, link, every rule on every version and platform, every output format, every
 //! fix). The nightly libFuzzer target in `fuzz/` runs the same function with coverage
 //! guidance; this one runs on the stable toolchain in every `cargo test`.
 //!
