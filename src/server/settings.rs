@@ -123,6 +123,10 @@ impl ClientSettings {
         let args = AnalysisArgs {
             target_version: self.target_version,
             platform: self.platforms.clone().unwrap_or_default(),
+            // As `check` reads it (clap's `env`), so both share one cache.
+            cache_dir: std::env::var_os("FORKLINT_CACHE_DIR")
+                .filter(|dir| !dir.is_empty())
+                .map(std::path::PathBuf::from),
             ..Default::default()
         };
         let selection = SelectionLayer {

@@ -14,6 +14,7 @@ import os
 import pathlib
 import shutil
 import sys
+import tempfile
 
 import pytest
 import pytest_lsp
@@ -37,6 +38,26 @@ async def client(lsp_client: LanguageClient):
     yield
     # Teardown: a clean shutdown, then `exit`; the server must end by itself.
     await lsp_client.shutdown_session()
+
+
+# The cache directory of `cached_client` (`FORKLINT_CACHE_DIR`, as `check` reads it).
+CACHE_DIR = pathlib.Path(tempfile.mkdtemp(prefix="forklint-lsp-cache-"))
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[BINARY, "server"],
+        server_env={**os.environ, "FORKLINT_CACHE_DIR": str(CACHE_DIR)},
+    ),
+)
+async def cached_client(lsp_client: LanguageClient):
+    yield
+    await lsp_client.shutdown_session()
+
+
+def cache_entries(directory: pathlib.Path):
+    """The summary entries under a cache directory (32 hex digits each)."""
+    return [p for p in directory.rglob("*") if p.is_file() and len(p.name) == 32]
 
 
 @pytest.fixture
@@ -369,3 +390,22 @@ async def test_shutdown_and_exit_end_the_process_cleanly(client: LanguageClient,
     await client.shutdown_session()
     assert client._server.returncode == 0
     client.capabilities = None  # already shut down: the fixture's teardown has nothing to do
+
+
+@pytest.mark.asyncio
+async def test_first_analysis_fills_the_summary_cache_at_the_project_root(client: LanguageClient, project):
+    if os.environ.get("FORKLINT_CACHE_DIR"):
+        pytest.skip("FORKLINT_CACHE_DIR is set: the cache is not at the project root")
+    await start(client, project)
+    await wait_until(lambda: find(client, project / "app.py", "FL101"), "first analysis")
+    cache = project / ".forklint_cache"
+    await wait_until(lambda: len(cache_entries(cache)) == 4, "one cache entry per file")
+    assert (cache / "CACHEDIR.TAG").is_file()
+
+
+@pytest.mark.asyncio
+async def test_forklint_cache_dir_moves_the_servers_cache(cached_client: LanguageClient, project):
+    await start(cached_client, project)
+    await wait_until(lambda: find(cached_client, project / "app.py", "FL101"), "first analysis")
+    await wait_until(lambda: len(cache_entries(CACHE_DIR)) >= 4, "entries in FORKLINT_CACHE_DIR")
+    assert not (project / ".forklint_cache").exists()
