@@ -13,7 +13,9 @@ Opens a directory (by default the standard-library corpus built by
   `codeAction` request sent right after it (the server analyses before it answers).
 
 Usage: scripts/bench-server.py [--binary target/release/forklint] [--workspace DIR]
-       [--module json/encoder.py] [--edits 40] [--stderr FILE]
+       [--module json/encoder.py] [--edits 40] [--stderr FILE] [--initial-only]
+With --initial-only, only the first analysis is timed: with an empty summary cache, then
+with the one that run filled (scripts/bench.sh runs it this way).
 Only the standard library is needed: the client speaks JSON-RPC over the pipes itself.
 """
 
@@ -30,10 +32,10 @@ import queue
 
 
 class Server:
-    def __init__(self, binary, stderr):
+    def __init__(self, binary, stderr, env=None):
         self.proc = subprocess.Popen(
             [binary, "server"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=open(stderr, "w") if stderr else subprocess.DEVNULL,
+            stderr=open(stderr, "w") if stderr else subprocess.DEVNULL, env=env,
         )
         self.messages = queue.Queue()
         self.next_id = 0
@@ -85,31 +87,9 @@ class Server:
                 return at, message
 
 
-def main():
-    here = pathlib.Path(__file__).resolve().parent.parent
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=str(here / "target/release/forklint"))
-    parser.add_argument(
-        "--workspace",
-        default=os.path.expanduser("~/.cache/forklint-corpus/stdlib"),
-    )
-    parser.add_argument("--module", default="json/encoder.py")
-    parser.add_argument("--edits", type=int, default=40)
-    parser.add_argument("--stderr", help="keep the server's stderr (FORKLINT_TIMING=1 output)")
-    args = parser.parse_args()
-    workspace = pathlib.Path(args.workspace).resolve()
-    if not workspace.is_dir():
-        sys.exit(f"no workspace at {workspace}: build it with ../shared/bench/make-corpus.sh")
-
-    # `forklint check` on the same tree, best of 3.
-    check = []
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run([args.binary, "check", "--quiet", "--exit-zero", str(workspace)],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        check.append(time.perf_counter() - t)
-
-    server = Server(args.binary, args.stderr)
+def start(server, workspace):
+    """Initialises the server on `workspace`; returns when its first analysis ends, with the
+    seconds from `initialized` to the end of that analysis's `$/progress`."""
     server.request("initialize", {
         "processId": os.getpid(),
         "rootUri": workspace.as_uri(),
@@ -121,7 +101,71 @@ def main():
     end, _ = server.wait(
         lambda m: m.get("method") == "$/progress" and m["params"]["value"]["kind"] == "end"
     )
-    initial = end - t0
+    return end - t0
+
+
+def peak_rss(server):
+    try:
+        for line in open(f"/proc/{server.proc.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def stop(server):
+    rid, _ = server.request("shutdown", None)
+    server.wait(lambda m: m.get("id") == rid)
+    server.notify("exit", None)
+    return server.proc.wait(timeout=10)
+
+
+def initial_only(args, workspace):
+    """The first analysis with an empty summary cache, then with the cache that run filled
+    (a fresh `FORKLINT_CACHE_DIR`, so the workspace is not written to)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "FORKLINT_CACHE_DIR": cache}
+        for label in ("cold", "warm"):
+            server = Server(args.binary, args.stderr, env)
+            seconds = start(server, workspace)
+            rss = peak_rss(server)
+            stop(server)
+            print(f"server first analysis, {label} cache: {seconds:.2f} s, peak RSS {rss}")
+
+
+def main():
+    here = pathlib.Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=str(here / "target/release/forklint"))
+    parser.add_argument(
+        "--workspace",
+        default=os.path.expanduser("~/.cache/forklint-corpus/stdlib"),
+    )
+    parser.add_argument("--module", default="json/encoder.py")
+    parser.add_argument("--edits", type=int, default=40)
+    parser.add_argument("--stderr", help="keep the server's stderr (FORKLINT_TIMING=1 output)")
+    parser.add_argument("--initial-only", action="store_true",
+                        help="only time the first analysis, with a cold then a warm cache")
+    args = parser.parse_args()
+    workspace = pathlib.Path(args.workspace).resolve()
+    if not workspace.is_dir():
+        sys.exit(f"no workspace at {workspace}: build it with ../shared/bench/make-corpus.sh")
+    if args.initial_only:
+        initial_only(args, workspace)
+        return
+
+    # `forklint check` on the same tree, best of 3.
+    check = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([args.binary, "check", "--quiet", "--exit-zero", str(workspace)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        check.append(time.perf_counter() - t)
+
+    server = Server(args.binary, args.stderr)
+    initial = start(server, workspace)
 
     path = workspace / args.module
     uri = path.as_uri()
@@ -177,17 +221,8 @@ def main():
         at, _ = server.wait(lambda m: m.get("id") == rid)
         answer.append(at - sent)
 
-    rss = "?"
-    try:
-        for line in open(f"/proc/{server.proc.pid}/status"):
-            if line.startswith("VmHWM:"):
-                rss = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    rid, _ = server.request("shutdown", None)
-    server.wait(lambda m: m.get("id") == rid)
-    server.notify("exit", None)
-    code = server.proc.wait(timeout=10)
+    rss = peak_rss(server)
+    code = stop(server)
 
     ms = lambda xs: f"median {statistics.median(xs) * 1000:.1f} ms, p90 " \
                     f"{sorted(xs)[int(len(xs) * 0.9)] * 1000:.1f} ms, max {max(xs) * 1000:.1f} ms"
