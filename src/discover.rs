@@ -28,6 +28,9 @@ pub struct FoundFile {
     pub explicit: bool,
     /// Index of its project in [`Discovery::projects`].
     pub project: usize,
+    /// A module of an installed dependency (see [`crate::environment`]), analysed for what
+    /// the project calls in it but never reported in.
+    pub library: bool,
 }
 
 /// A path that could not be used, with the reason; reported, never fatal.
@@ -476,6 +479,7 @@ impl Walker<'_> {
             is_package: false,
             explicit,
             project,
+            library: false,
         });
     }
 }

@@ -125,6 +125,7 @@ fn link(files: &[(PathBuf, String)]) -> Program {
                 is_package,
                 explicit: false,
                 project: 0,
+                library: false,
             }
         })
         .collect();

@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod entry_points;
+pub mod environment;
 pub mod fix;
 #[doc(hidden)]
 pub mod fuzz;
@@ -76,9 +77,13 @@ impl CheckOutcome {
         out
     }
 
-    /// How many files were analysed.
+    /// How many of the project's files were analysed (not counting the installed
+    /// dependencies analysed with them).
     pub fn files_checked(&self) -> usize {
-        self.projects.iter().map(|c| c.program.files.len()).sum()
+        self.projects
+            .iter()
+            .map(|c| c.program.files.iter().filter(|f| !f.library).count())
+            .sum()
     }
 }
 
@@ -91,6 +96,10 @@ pub enum Error {
     /// A `--summaries` bundle that cannot be used.
     #[error("{0}")]
     Summaries(String),
+    /// A Python environment given by `--python` or `python = ...` that has no
+    /// `site-packages`.
+    #[error("{0}")]
+    Environment(String),
 }
 
 /// Resident and peak memory of this process, for `FORKLINT_TIMING` reports (Linux only).
@@ -296,6 +305,31 @@ fn check_in_pool(
     Ok(CheckOutcome { projects, skipped })
 }
 
+/// The installed dependencies of `project` its imports can reach (docs/dependencies.md):
+/// `None` when it has no environment.
+pub fn libraries_of(
+    settings: &settings::Settings,
+    root: &std::path::Path,
+    files: &[discover::FoundFile],
+    knowledge: &Knowledge,
+) -> Result<Option<environment::Libraries>, Error> {
+    let site_packages =
+        environment::site_packages(&settings.python, root).map_err(Error::Environment)?;
+    if site_packages.is_empty() {
+        return Ok(None);
+    }
+    let own: rustc_hash::FxHashSet<String> = files
+        .iter()
+        .filter(|f| !f.module.is_empty())
+        .map(|f| f.module.clone())
+        .collect();
+    Ok(Some(environment::Libraries::scan(
+        &site_packages,
+        knowledge,
+        &own,
+    )))
+}
+
 /// Parses, links and checks one project's files with its settings.
 fn check_project(
     project: discover::Project,
@@ -320,6 +354,7 @@ fn check_project(
         Some(cache::Bundles::load(&project.settings.summaries).map_err(Error::Summaries)?)
     };
     let bundles = bundles.as_ref();
+    let libraries = libraries_of(&project.settings, &project.root, &files, &knowledge)?;
     let program = Program::build_overlaid(
         files,
         overlay,
@@ -329,6 +364,7 @@ fn check_project(
             cache: summaries.as_ref(),
             bundles: bundles.map(|b| (b, cache::settings_key(&project.settings))),
         },
+        libraries.as_ref(),
     );
     let cache = summaries.map(cache::SummaryCache::finish);
     let bundle_counts = bundles.map(cache::Bundles::counts);
@@ -387,6 +423,9 @@ pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
     if !program.settings.show_info {
         diagnostics.retain(|d| d.severity > diagnostic::Severity::Info);
     }
+    // Installed dependencies are analysed for what the project calls in them, and appear in
+    // chains, but their own findings are not the project's to fix.
+    diagnostics.retain(|d| !program.file(d.primary.file).library);
     if let Some(scope) = &program.settings.report_only {
         // A finding involves a file when it is reported there or its chain passes through it:
         // an edit to `util.py` that makes `app.py`'s import start a thread is reported.

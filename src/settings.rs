@@ -179,6 +179,8 @@ pub struct Settings {
     /// `check --summaries`: bundles of summaries written by `forklint summarize`, used
     /// instead of parsing the files they hold.
     pub summaries: Vec<PathBuf>,
+    /// Where the project's installed dependencies are (docs/dependencies.md).
+    pub python: crate::environment::PythonEnvironment,
 }
 
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -215,6 +217,7 @@ impl Default for Settings {
             follow_external_symlinks: false,
             cache: crate::cache::CacheLocation::Off,
             summaries: Vec::new(),
+            python: crate::environment::PythonEnvironment::Off,
         }
     }
 }

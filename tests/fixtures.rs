@@ -162,6 +162,8 @@ fn expectations(dir: &Path) -> BTreeSet<Finding> {
 /// arguments; returns the exit code, stdout and stderr.
 fn run_on(dir: &Path, extra: &[&str], args: &[String]) -> (Option<i32>, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_forklint"));
+    // Hermetic: a fixture's environment is its own `.venv`, never the caller's.
+    cmd.env_remove("VIRTUAL_ENV").env_remove("CONDA_PREFIX");
     cmd.arg("check").arg(dir).args(["--color", "never"]);
     cmd.arg("--src").arg(dir);
     if dir.join("src").is_dir() {
@@ -285,6 +287,8 @@ fn every_fixable_fixture_fixes_to_its_expected_result() {
 
 fn run_forklint(dir: &Path, extra: &[String]) -> (BTreeSet<Finding>, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_forklint"));
+    // Hermetic: a fixture's environment is its own `.venv`, never the caller's.
+    cmd.env_remove("VIRTUAL_ENV").env_remove("CONDA_PREFIX");
     cmd.arg("check")
         .arg(dir)
         .args(["--output-format", "concise", "--color", "never", "--quiet"]);

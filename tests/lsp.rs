@@ -13,29 +13,10 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::copy_tree;
+use support::{copy_tree, installed as tool};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The tool at `path`, or `None` when external tools may be skipped.
-fn tool(path: PathBuf) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var_os("FORKLINT_SKIP_EXTERNAL").is_some_and(|v| v == "1") {
-        eprintln!(
-            "FORKLINT_SKIP_EXTERNAL=1: {} missing, test skipped",
-            path.display()
-        );
-        return None;
-    }
-    panic!(
-        "{} is not installed: run `bash scripts/test.sh` (it installs the LSP clients), or set \
-         FORKLINT_SKIP_EXTERNAL=1 to skip this test",
-        path.display()
-    );
 }
 
 fn run(mut cmd: Command, what: &str) {

@@ -17,6 +17,7 @@ fn program_for(path: &std::path::Path, analysed_text: &str) -> Program {
             is_package: false,
             explicit: true,
             project: 0,
+            library: false,
         },
         text: Arc::from(analysed_text),
         keep_text: false,

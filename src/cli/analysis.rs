@@ -3,6 +3,7 @@
 //! draws what `check` reports on.
 
 use crate::cache::CacheLocation;
+use crate::environment::PythonEnvironment;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -56,6 +57,16 @@ pub struct AnalysisArgs {
     /// project's root].
     #[arg(long, value_name = "DIR", env = "FORKLINT_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
+    /// The project's Python environment, whose installed dependencies are analysed with it:
+    /// an interpreter (`.venv/bin/python`), an environment's directory or a `site-packages`
+    /// [default: the configuration's `python`, else `VIRTUAL_ENV`, else `CONDA_PREFIX`, else
+    /// `.venv` or `venv` at the project root] (docs/dependencies.md).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_python")]
+    pub(crate) python: Option<PathBuf>,
+    /// Analyse no installed dependencies: third-party code is known only through the
+    /// knowledge base.
+    #[arg(long)]
+    pub(crate) no_python: bool,
 }
 
 fn parse_version(s: &str) -> Result<PythonVersion, String> {
@@ -156,6 +167,12 @@ impl AnalysisArgs {
                 (None, false) => CacheLocation::AtProjectRoot,
             },
             summaries: Vec::new(),
+            python: match (&self.python, config.python, self.no_python) {
+                (_, _, true) => PythonEnvironment::Off,
+                (Some(path), _, false) => PythonEnvironment::At(crate::discover::absolute(path)),
+                (None, Some(path), false) => PythonEnvironment::At(path),
+                (None, None, false) => PythonEnvironment::Auto,
+            },
         };
         Resolved {
             settings,

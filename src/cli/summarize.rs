@@ -64,11 +64,17 @@ pub fn run(args: SummarizeArgs) -> u8 {
         let mut entries = Vec::new();
         for (project, files) in groups {
             let knowledge = Knowledge::load(&project.settings.knowledge_files)?;
-            let modules = files
+            let mut modules: rustc_hash::FxHashSet<String> = files
                 .iter()
                 .filter(|f| !f.module.is_empty())
                 .map(|f| f.module.clone())
                 .collect();
+            // As `check` sees them: the environment's modules exist for the imports.
+            if let Some(libraries) =
+                crate::libraries_of(&project.settings, &project.root, &files, &knowledge)?
+            {
+                modules.extend(libraries.names().cloned());
+            }
             let key = crate::cache::settings_key(&project.settings);
             let analyser = Analyser::new(&modules, &knowledge, &project.settings);
             for file in files {

@@ -1040,7 +1040,9 @@ impl Program {
                         targets,
                         handle: receiver.map(|(f, r)| (f, r.handle)),
                         pooled: api.pooled,
-                        library: api.library,
+                        // A thread an installed dependency's own code starts is the
+                        // library's, as one its knowledge entry describes (FL202).
+                        library: api.library || self.file(site).library,
                         lazy: api.lazy,
                         known_target,
                     }

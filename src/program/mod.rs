@@ -39,6 +39,7 @@ pub use start_methods::MethodSet;
 use crate::cache::SummaryCache;
 use crate::diagnostic::FileId;
 use crate::discover::FoundFile;
+use crate::environment::Libraries;
 use crate::fix::source::FixSource;
 use crate::knowledge::Knowledge;
 use crate::settings::{Platform, PythonVersion, Settings, StartMethod};
@@ -104,6 +105,8 @@ pub struct ProgramFile {
     /// `gunicorn app:app`): both readings are reported (FL107 as a script, the import-time
     /// rules as a module).
     pub may_run_directly: bool,
+    /// A module of an installed dependency: analysed, never reported in, never an entry.
+    pub library: bool,
     line_index: std::sync::OnceLock<LineIndex>,
 }
 
@@ -387,7 +390,9 @@ impl<'a> Analyser<'a> {
     /// now (and stored, unless the summariser failed).
     fn summary(&self, s: &Source, index: &ProjectIndex<'_>) -> ModuleSummary {
         let cacheable = storable(s);
-        if let Some(bundles) = self.bundles.filter(|_| cacheable) {
+        // Bundles hold the build's own targets; installed dependencies are parsed (or
+        // taken from the cache), and do not count as missing from the bundles.
+        if let Some(bundles) = self.bundles.filter(|_| cacheable && !s.found.library) {
             let key = crate::cache::entry_key(
                 self.settings_key,
                 &s.found.module,
@@ -457,6 +462,7 @@ impl<'a> Analyser<'a> {
             is_dunder_main,
             own,
             may_run_directly: false,
+            library: s.found.library,
             encoding: s.encoding,
             line_index: std::sync::OnceLock::new(),
         }
@@ -505,12 +511,69 @@ impl Input {
     }
 }
 
+/// Appends to `files` the library modules their imports reach, transitively (at import time
+/// or in a function: what a function imports runs when it is called), each summarised by
+/// `summarise`, in a deterministic order. A library file that cannot be read is left out
+/// silently (`summarise` drops it): it is not the project's to fix, and its module still
+/// exists for the imports.
+pub fn add_reached_libraries(
+    files: &mut Vec<ProgramFile>,
+    libraries: &Libraries,
+    summarise: impl Fn(Vec<FoundFile>) -> Vec<ProgramFile>,
+) {
+    let mut reached: HashSet<&str> = HashSet::default();
+    let mut frontier = 0..files.len();
+    loop {
+        let mut next: Vec<FoundFile> = Vec::new();
+        for f in &files[frontier.clone()] {
+            for name in imported_names(&f.summary) {
+                for lib in libraries.run_by_import(&name) {
+                    if reached.insert(lib.module.as_str()) {
+                        next.push(lib.clone());
+                    }
+                }
+            }
+        }
+        if next.is_empty() {
+            return;
+        }
+        next.sort_by(|a, b| a.path.cmp(&b.path));
+        let start = files.len();
+        files.extend(summarise(next));
+        frontier = start..files.len();
+    }
+}
+
+/// The module names a file's imports may load, anywhere in it: `a.b` for `import a.b`, and
+/// `a.b` and `a.b.c` for `from a.b import c` (`c` may be a submodule).
+fn imported_names(summary: &ModuleSummary) -> Vec<String> {
+    let events = summary
+        .body
+        .iter()
+        .chain(summary.functions.iter().flat_map(|f| &f.events));
+    let mut out = Vec::new();
+    for e in events {
+        if let crate::summary::EventKind::Import { module, names, .. } = &e.kind {
+            out.push(module.to_string());
+            out.extend(names.iter().map(|n| format!("{module}.{n}")));
+        }
+    }
+    out
+}
+
 impl Program {
     /// Reads, parses and summarises `found` in parallel (one pass: each file is read, parsed,
     /// summarised and its AST dropped by one task), then links the summaries.
     pub fn build(found: Vec<FoundFile>, knowledge: Knowledge, settings: Settings) -> Program {
         let inputs = found.into_iter().map(Input::Disk).collect();
-        Self::from_inputs(inputs, Vec::new(), knowledge, settings, Stored::default())
+        Self::from_inputs(
+            inputs,
+            Vec::new(),
+            knowledge,
+            settings,
+            Stored::default(),
+            None,
+        )
     }
 
     /// Like [`Program::build`], but files whose path is in `overlay` are analysed with that
@@ -522,6 +585,7 @@ impl Program {
         knowledge: Knowledge,
         settings: Settings,
         stored: Stored<'_>,
+        libraries: Option<&Libraries>,
     ) -> Program {
         let inputs = found
             .into_iter()
@@ -535,7 +599,7 @@ impl Program {
                 None => Input::Disk(found),
             })
             .collect();
-        Self::from_inputs(inputs, Vec::new(), knowledge, settings, stored)
+        Self::from_inputs(inputs, Vec::new(), knowledge, settings, stored, libraries)
     }
 
     /// Like [`Program::build`], for sources already in memory (editor buffers, tests).
@@ -546,7 +610,14 @@ impl Program {
         settings: Settings,
     ) -> Program {
         let inputs = sources.into_iter().map(Input::Memory).collect();
-        Self::from_inputs(inputs, unreadable, knowledge, settings, Stored::default())
+        Self::from_inputs(
+            inputs,
+            unreadable,
+            knowledge,
+            settings,
+            Stored::default(),
+            None,
+        )
     }
 
     fn from_inputs(
@@ -555,35 +626,51 @@ impl Program {
         knowledge: Knowledge,
         settings: Settings,
         stored: Stored<'_>,
+        libraries: Option<&Libraries>,
     ) -> Program {
         // Every discovered module counts as the project's, even one that then cannot be read:
         // it exists, its effects are just unknown.
-        let modules: HashSet<String> = inputs
+        let mut modules: HashSet<String> = inputs
             .iter()
             .filter(|i| !i.module().is_empty())
             .map(|i| i.module().to_string())
             .collect();
+        // The installed dependencies' modules count too (the project's own win a clash:
+        // [`Libraries::scan`] leaves those out); only those the imports reach are read.
+        if let Some(libraries) = libraries {
+            modules.extend(libraries.names().cloned());
+        }
         let t_summarise = std::time::Instant::now();
         let analyser = Analyser::new(&modules, &knowledge, &settings).with_stored(stored);
         // The one pass over each AST, in parallel; the AST is dropped when it returns.
-        let results: Vec<Result<ProgramFile, Unreadable>> = inputs
-            .into_par_iter()
-            .map(|input| {
-                let s = match input {
-                    Input::Disk(found) => read_source(found)?,
-                    Input::Memory(s) => s,
-                };
-                Ok(analyser.analyse(s))
-            })
-            .collect();
-        drop(analyser);
-        let mut files = Vec::with_capacity(results.len());
-        for r in results {
+        let summarise = |inputs: Vec<Input>| -> Vec<Result<ProgramFile, Unreadable>> {
+            inputs
+                .into_par_iter()
+                .map(|input| {
+                    let s = match input {
+                        Input::Disk(found) => read_source(found)?,
+                        Input::Memory(s) => s,
+                    };
+                    Ok(analyser.analyse(s))
+                })
+                .collect()
+        };
+        let mut files = Vec::with_capacity(inputs.len());
+        for r in summarise(inputs) {
             match r {
                 Ok(f) => files.push(f),
                 Err(u) => unreadable.push(u),
             }
         }
+        if let Some(libraries) = libraries {
+            add_reached_libraries(&mut files, libraries, |found| {
+                summarise(found.into_iter().map(Input::Disk).collect())
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .collect()
+            });
+        }
+        drop(analyser);
         if std::env::var_os("FORKLINT_TIMING").is_some() {
             let body: usize = files.iter().map(|f| f.summary.body.len()).sum();
             let functions: usize = files.iter().map(|f| f.summary.functions.len()).sum();
@@ -792,6 +879,14 @@ impl Program {
             // A top level that reads the command line is run directly, imported or not: an
             // imported one gets both readings (its import-time findings, and FL107's).
             f.may_run_directly = f.can_be_entry || may_run || f.summary.reads_command_line;
+            if f.library {
+                // Installed code the project imports: it runs as a module, never as the
+                // program's script (its `__main__` guards and command-line tools are not
+                // the project's entry points).
+                f.role = FileRole::Module;
+                f.can_be_entry = false;
+                f.may_run_directly = false;
+            }
         }
     }
 
@@ -1235,6 +1330,7 @@ mod read_tests {
             is_package: false,
             explicit: false,
             project: 0,
+            library: false,
         }
     }
 

@@ -704,12 +704,26 @@ impl Session {
                 return;
             }
         };
-        let modules = discovery
+        let mut modules: rustc_hash::FxHashSet<String> = discovery
             .files
             .iter()
             .filter(|f| !f.module.is_empty())
             .map(|f| f.module.clone())
             .collect();
+        // The installed dependencies, as `check` analyses them (docs/dependencies.md). An
+        // environment that cannot be used is said once and the project analysed without it.
+        let libraries =
+            match crate::libraries_of(&settings, &project.root, &discovery.files, &knowledge) {
+                Ok(libraries) => libraries,
+                Err(e) => {
+                    self.show(lsp::MessageType::WARNING, format!("forklint: {e}"));
+                    None
+                }
+            };
+        if let Some(libraries) = &libraries {
+            modules.extend(libraries.names().cloned());
+        }
+        let project = &mut self.projects[i];
         let total = discovery.files.len();
         let done = AtomicUsize::new(0);
         let documents = &self.documents;
@@ -719,13 +733,12 @@ impl Session {
         let cache = crate::cache::SummaryCache::open(&settings.cache, &project.root, &settings)
             .ok()
             .flatten();
+        let analyser =
+            Analyser::new(&modules, &knowledge, &settings).with_stored(crate::program::Stored {
+                cache: cache.as_ref(),
+                bundles: None,
+            });
         let results: Vec<Result<crate::program::ProgramFile, crate::program::Unreadable>> = {
-            let analyser = Analyser::new(&modules, &knowledge, &settings).with_stored(
-                crate::program::Stored {
-                    cache: cache.as_ref(),
-                    bundles: None,
-                },
-            );
             discovery
                 .files
                 .par_iter()
@@ -750,9 +763,6 @@ impl Session {
                 })
                 .collect()
         };
-        if let Some(cache) = cache {
-            cache.finish();
-        }
         let mut files = Vec::with_capacity(results.len());
         let mut unreadable = Vec::new();
         let mut found = Vec::with_capacity(results.len());
@@ -764,6 +774,30 @@ impl Session {
                 }
                 Err(u) => unreadable.push(u),
             }
+        }
+        if let Some(libraries) = &libraries {
+            let library_found = std::sync::Mutex::new(Vec::new());
+            crate::program::add_reached_libraries(&mut files, libraries, |batch| {
+                let analysed: Vec<(discover::FoundFile, crate::program::ProgramFile)> = batch
+                    .into_par_iter()
+                    .filter_map(|f| analyser.analyse_on_disk(f.clone()).ok().map(|p| (f, p)))
+                    .collect();
+                let (batch_found, batch_files): (Vec<_>, Vec<_>) = analysed.into_iter().unzip();
+                library_found
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(batch_found);
+                batch_files
+            });
+            found.extend(
+                library_found
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
+        drop(analyser);
+        if let Some(cache) = cache {
+            cache.finish();
         }
         for u in &unreadable {
             self.log(

@@ -409,3 +409,21 @@ async def test_forklint_cache_dir_moves_the_servers_cache(cached_client: Languag
     await wait_until(lambda: find(cached_client, project / "app.py", "FL101"), "first analysis")
     await wait_until(lambda: len(cache_entries(CACHE_DIR)) >= 4, "entries in FORKLINT_CACHE_DIR")
     assert not (project / ".forklint_cache").exists()
+
+
+@pytest.mark.asyncio
+async def test_installed_dependencies_are_analysed_as_check_does(client: LanguageClient, project):
+    # A `.venv` at the project root holding a pure-Python SDK whose client starts a thread
+    # (docs/dependencies.md): found through the SDK's code, reported in the project only.
+    if os.environ.get("VIRTUAL_ENV") or os.environ.get("CONDA_PREFIX"):
+        pytest.skip("an active environment would be the project's environment")
+    sdk = project / ".venv/lib/python3.12/site-packages/telemetry_sdk"
+    sdk.mkdir(parents=True)
+    (sdk / "__init__.py").write_text(
+        "import threading\n\n\nclass Exporter:\n    def __init__(self):\n"
+        "        threading.Thread(target=print, daemon=True).start()\n"
+    )
+    (project / "metrics.py").write_text("from telemetry_sdk import Exporter\n\nEXPORTER = Exporter()\n")
+    await start(client, project)
+    await wait_until(lambda: find(client, project / "metrics.py", "FL101"), "FL101 through the SDK")
+    assert not client.diagnostics.get(uri(sdk / "__init__.py"))

@@ -72,6 +72,14 @@ pub fn run_command(cmd: Command) -> Run {
 /// [`run_command`] with another deadline, for third-party tools that are slow on a loaded
 /// machine (the SARIF multitool validating every fixture's log).
 pub fn run_command_within(mut cmd: Command, timeout: Duration) -> Run {
+    // The active virtual environment of whoever runs the tests is not the fixtures': forklint
+    // would analyse its packages with them (docs/dependencies.md). A test that wants one sets
+    // `VIRTUAL_ENV` on the command (then kept) or passes `--python`.
+    for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        if std::env::var_os(var).is_some() && !cmd.get_envs().any(|(k, _)| k == var) {
+            cmd.env_remove(var);
+        }
+    }
     let shown = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::null())
@@ -193,4 +201,25 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// A tool or environment that `scripts/test.sh` installs under `target/test-tools/`: `path`,
+/// or `None` (the test skipped) when it is missing and `FORKLINT_SKIP_EXTERNAL=1`; otherwise
+/// a missing one fails the test.
+pub fn installed(path: PathBuf) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("FORKLINT_SKIP_EXTERNAL").is_some_and(|v| v == "1") {
+        eprintln!(
+            "FORKLINT_SKIP_EXTERNAL=1: {} missing, test skipped",
+            path.display()
+        );
+        return None;
+    }
+    panic!(
+        "{} is not installed: run `bash scripts/test.sh` (it installs the test tools), or set \
+         FORKLINT_SKIP_EXTERNAL=1 to skip this test",
+        path.display()
+    );
 }
