@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the generated documentation:
 #   - docs/rules/ from the rule metadata in src/rules/ (`forklint debug generate-docs`);
+#   - docs/knowledge.md from the knowledge files rules/*.toml (`forklint knowledge`);
 #   - the example in docs/graph.md: `forklint graph` (DOT and Mermaid) of the fixture project
 #     fixtures/fl105/graph-example, and docs/graph-example.svg rendered from the DOT by Graphviz.
 # Graphviz is installed from the distribution's packages when `dot` is missing. This script is
@@ -14,6 +15,7 @@ cargo build --locked --quiet
 bin="$root/target/debug/forklint"
 
 "$bin" debug generate-docs docs/rules
+"$bin" knowledge --output-format markdown >docs/knowledge.md
 
 if ! command -v dot >/dev/null; then
     echo "docs.sh: installing graphviz" >&2
@@ -46,4 +48,4 @@ splice() { # NAME LANGUAGE FILE
 }
 splice dot dot "$tmp/graph.dot"
 splice mermaid mermaid "$tmp/graph.mmd"
-echo "docs.sh: wrote docs/rules/, docs/graph.md and docs/graph-example.svg" >&2
+echo "docs.sh: wrote docs/rules/, docs/knowledge.md, docs/graph.md and docs/graph-example.svg" >&2

@@ -12,9 +12,13 @@ const BUILTIN: &[(&str, &str)] = &[
         "rules/libraries.toml",
         include_str!("../rules/libraries.toml"),
     ),
+    (
+        "rules/frameworks.toml",
+        include_str!("../rules/frameworks.toml"),
+    ),
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EffectKind {
     ThreadStart,
@@ -66,7 +70,7 @@ pub enum EffectKind {
     CallsTarget,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SpawnKind {
     /// The child execs at once; no Python runs in it (subprocess without preexec_fn).
@@ -77,7 +81,7 @@ pub enum SpawnKind {
     Multiprocessing,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApiKind {
     #[default]
@@ -89,7 +93,7 @@ pub enum ApiKind {
 }
 
 /// Where an argument is passed: by position (0-based, not counting `self`), by keyword, or both.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArgSpec {
     pub position: Option<usize>,
@@ -97,14 +101,14 @@ pub struct ArgSpec {
 }
 
 /// A keyword argument passed with a literal boolean (`connect=False`, `shield=True`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unless {
     pub keyword: String,
     pub value: bool,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Api {
     pub name: String,
@@ -168,10 +172,13 @@ pub struct Api {
     /// running Python in the child (FL203's fix).
     pub preexec_equivalent: Option<PreexecEquivalent>,
     pub note: Option<String>,
+    /// The knowledge file the entry comes from (`rules/stdlib.toml`, or a user's file).
+    #[serde(skip_deserializing, rename = "source-file")]
+    pub file: String,
 }
 
 /// The `subprocess` keyword argument that replaces a `preexec_fn`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreexecEquivalent {
     /// The keyword argument to pass instead; `{0}` stands for the call's one argument.
@@ -207,15 +214,18 @@ pub enum KnowledgeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}:{column}: {message}")]
     Parse {
         path: String,
         line: usize,
+        column: usize,
         message: String,
     },
-    #[error("{path}: entry `{name}`: {message}")]
+    #[error("{path}:{line}:{column}: entry `{name}`: {message}")]
     Invalid {
         path: String,
+        line: usize,
+        column: usize,
         name: String,
         message: String,
     },
@@ -265,24 +275,18 @@ impl Knowledge {
 
     fn add_text(&mut self, path: &str, text: &str) -> Result<(), KnowledgeError> {
         let file: KnowledgeFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| {
-                    text.as_bytes()[..s.start.min(text.len())]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        + 1
-                })
-                .unwrap_or(1);
+            let (line, column) = line_column(text, e.span().map_or(0, |s| s.start));
+            let message = e.message().trim_end().replace('\n', "; ");
             KnowledgeError::Parse {
                 path: path.to_string(),
                 line,
-                message: e.message().to_string(),
+                column,
+                message: format!("{message}{}", did_you_mean(&message)),
             }
         })?;
-        for api in file.api {
-            validate(path, &api)?;
+        for mut api in file.api {
+            validate(path, text, &api)?;
+            api.file = path.to_string();
             let idx = self.apis.len();
             for name in std::iter::once(&api.name).chain(&api.aliases) {
                 if api.kind == ApiKind::Module
@@ -383,15 +387,56 @@ impl Knowledge {
         self.apis.len()
     }
 
+    /// Every entry, in the order of the files (built-in first) and of the entries in them.
+    pub fn entries(&self) -> &[Api] {
+        &self.apis
+    }
+
     pub fn is_empty(&self) -> bool {
         self.apis.is_empty()
     }
 }
 
-fn validate(path: &str, api: &Api) -> Result<(), KnowledgeError> {
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// `; did you mean `x`?` for a TOML reader's "unknown field `y`, expected one of `x`, ..."
+/// (or "unknown variant"), when one of the expected names is close to the unknown one.
+fn did_you_mean(message: &str) -> String {
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let unknown = message.starts_with("unknown field") || message.starts_with("unknown variant");
+    let (Some(given), true) = (quoted.first(), unknown) else {
+        return String::new();
+    };
+    quoted[1..]
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(given, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default()
+}
+
+fn validate(path: &str, text: &str, api: &Api) -> Result<(), KnowledgeError> {
     let fail = |message: &str| {
+        // The entry's `name = "..."` line (the first, if the name is written twice).
+        let at = text
+            .find(&format!("\"{}\"", api.name))
+            .map_or(0, |i| text[..i].rfind('\n').map_or(0, |n| n + 1));
+        let (line, column) = line_column(text, at);
         Err(KnowledgeError::Invalid {
             path: path.to_string(),
+            line,
+            column,
             name: api.name.clone(),
             message: message.to_string(),
         })
@@ -470,6 +515,37 @@ mod tests {
             .and_then(|n| n.parse::<usize>().ok());
         assert!(matches!(line, Some(1..=3)), "{msg}");
         assert!(msg.contains("bogus"), "{msg}");
+    }
+
+    #[test]
+    fn a_misspelt_key_or_effect_gets_its_line_column_and_a_suggestion() {
+        let mut k = Knowledge::default();
+        let text = "[[api]]\nname = \"x.y\"\nefects = [\"thread-start\"]\n";
+        let msg = k.add_text("mine.toml", text).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("mine.toml:3:1: unknown field `efects`"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("did you mean `effects`?"), "{msg}");
+        let text = "[[api]]\nname = \"x.y\"\neffects = [\"thread-strat\"]\n";
+        let msg = k.add_text("mine.toml", text).unwrap_err().to_string();
+        assert!(msg.starts_with("mine.toml:3:12: unknown variant"), "{msg}");
+        assert!(msg.ends_with("did you mean `thread-start`?"), "{msg}");
+        let text = "[[api]]\nname = \"x.y\"\nbogus = 1\n";
+        let msg = k.add_text("mine.toml", text).unwrap_err().to_string();
+        assert!(!msg.contains("did you mean"), "{msg}");
+    }
+
+    #[test]
+    fn an_invalid_entry_is_located_at_its_name() {
+        let mut k = Knowledge::default();
+        let text =
+            "[[api]]\nname = \"a.b\"\n\n[[api]]\nname = \"x.y\"\neffects = [\"process-spawn\"]\n";
+        let msg = k.add_text("mine.toml", text).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("mine.toml:5:1: entry `x.y`: a process-spawn entry needs `spawn`"),
+            "{msg}"
+        );
     }
 
     #[test]

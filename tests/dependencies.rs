@@ -227,6 +227,12 @@ fn a_real_environment_from_the_registry() {
             "[project]\nname = \"svc\"\nversion = \"0\"\n",
         ),
         (
+            "analytics.py",
+            "from posthog import Posthog\n\
+             \n\
+             posthog = Posthog(\"phc_key\", host=\"https://eu.posthog.com\")\n",
+        ),
+        (
             "metrics.py",
             "from prometheus_client import Counter, start_http_server\n\
              \n\
@@ -245,13 +251,14 @@ fn a_real_environment_from_the_registry() {
             "server.py",
             "import os\n\
              \n\
-             from prometheus_client import start_http_server\n\
+             from posthog import Posthog\n\
              \n\
              \n\
              def main():\n\
-             \x20   start_http_server(8000)\n\
+             \x20   client = Posthog(\"phc_key\")\n\
              \x20   if os.fork() == 0:\n\
              \x20       os._exit(0)\n\
+             \x20   return client\n\
              \n\
              \n\
              if __name__ == \"__main__\":\n\
@@ -261,16 +268,17 @@ fn a_real_environment_from_the_registry() {
     let env_arg = env.to_str().unwrap();
     let run = check(project.path(), &["--python", env_arg], None);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    // prometheus_client's own code starts the daemon thread: found by reading it, with the
-    // library's line named.
-    let fl101 = findings(&run.stdout, "metrics.py", "FL101");
+    // posthog's client starts its consumer threads in __init__: found by reading its code,
+    // with the library's line named.
+    let fl101 = findings(&run.stdout, "analytics.py", "FL101");
     assert!(
-        fl101.iter().any(|l| l.contains("metrics.py:4:")
-            && l.contains("site-packages/prometheus_client/exposition.py:")),
+        fl101.iter().any(
+            |l| l.contains("analytics.py:3:") && l.contains("site-packages/posthog/client.py:")
+        ),
         "{}",
         run.describe()
     );
-    assert_eq!(findings(&run.stdout, "metrics.py", "FL106").len(), 1);
+    assert_eq!(findings(&run.stdout, "analytics.py", "FL106").len(), 1);
     assert!(
         findings(&run.stdout, "server.py", "FL202")
             .iter()
@@ -278,15 +286,17 @@ fn a_real_environment_from_the_registry() {
         "{}",
         run.describe()
     );
-    // The knowledge base's entry decides for opentelemetry, with or without the environment.
-    assert_eq!(findings(&run.stdout, "tracing_setup.py", "FL101").len(), 1);
+    // Without the environment, posthog is an unknown name: nothing is found there.
     let without = check(project.path(), &["--no-python"], None);
-    assert!(findings(&without.stdout, "metrics.py", "FL101").is_empty());
+    assert!(findings(&without.stdout, "analytics.py", "FL101").is_empty());
     assert!(findings(&without.stdout, "server.py", "FL202").is_empty());
-    assert_eq!(
-        findings(&without.stdout, "tracing_setup.py", "FL101").len(),
-        1
-    );
+    // The knowledge base's entries decide for prometheus_client and opentelemetry, with or
+    // without the environment: their installed code is not analysed again.
+    for run in [&run, &without] {
+        assert_eq!(findings(&run.stdout, "metrics.py", "FL101").len(), 1);
+        assert_eq!(findings(&run.stdout, "tracing_setup.py", "FL101").len(), 1);
+        assert!(!run.stdout.contains("prometheus_client/exposition.py"));
+    }
     // Library paths appear inside messages and chains, never as the reported file.
     assert!(
         run.stdout

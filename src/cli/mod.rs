@@ -5,6 +5,7 @@ mod check;
 mod clean;
 mod debug;
 mod graph;
+mod knowledge;
 mod rule;
 mod server;
 mod summarize;
@@ -37,6 +38,9 @@ enum Command {
     Rule(rule::RuleArgs),
     /// List every rule.
     Rules,
+    /// Show what the knowledge base says of known APIs and modules, with its sources
+    /// (docs/knowledge.md).
+    Knowledge(knowledge::KnowledgeArgs),
     /// Draw what runs at import time, as Graphviz DOT or Mermaid.
     ///
     /// Imports between project modules at import time, and the modules whose import starts
@@ -70,6 +74,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(*args),
         Command::Rule(args) => rule::run(args),
         Command::Rules => rule::list(),
+        Command::Knowledge(args) => knowledge::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Server(args) => server::run(args),
         Command::Summarize(args) => summarize::run(args),
