@@ -291,6 +291,7 @@ fn same_interface(a: &ModuleSummary, b: &ModuleSummary) -> bool {
         && a.has_main_guard == b.has_main_guard
         && a.has_shebang == b.has_shebang
         && a.reads_command_line == b.reads_command_line
+        && a.runs_forever == b.runs_forever
         && a.syntax_errors.is_empty() == b.syntax_errors.is_empty()
         && a.incomplete.is_some() == b.incomplete.is_some()
         // Which other modules' constants this one sets.
@@ -854,7 +855,8 @@ impl Program {
         for (i, f) in self.files.iter().enumerate() {
             let id = FileId(i as u32);
             // A script: reading the command line at its top level (`bootstrap.py`, and in a
-            // package too: `python -m pkg.tool`), or outside packages and below a source root
+            // package too: `python -m pkg.tool`), or looping forever there (an import of it
+            // would never return), or outside packages and below a source root
             // (`docs/examples/x.py`: Python's imports cannot reach it). A plain file at a
             // source root that nothing imports may be imported from outside (`gunicorn
             // app:app`, `celery -A tasks`): still a module, that may also run directly.
@@ -865,6 +867,7 @@ impl Program {
             let outside_packages = unimported && !in_package(&f.path);
             let script = unimported
                 && (f.summary.reads_command_line
+                    || f.summary.runs_forever
                     || outside_packages && f.summary.module.contains('.'));
             layout_scripts.push((script, outside_packages, imported.contains(&id)));
         }
@@ -878,7 +881,8 @@ impl Program {
             f.can_be_entry = !f.is_dunder_main && (f.own != EntryEvidence::None || script);
             // A top level that reads the command line is run directly, imported or not: an
             // imported one gets both readings (its import-time findings, and FL107's).
-            f.may_run_directly = f.can_be_entry || may_run || f.summary.reads_command_line;
+            f.may_run_directly =
+                f.can_be_entry || may_run || f.summary.reads_command_line || f.summary.runs_forever;
             if f.library {
                 // Installed code the project imports: it runs as a module, never as the
                 // program's script (its `__main__` guards and command-line tools are not

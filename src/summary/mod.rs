@@ -455,6 +455,10 @@ pub struct ModuleSummary {
     /// `parser.parse_args()`, `getopt.getopt(...)`. A module others import does not; a file
     /// run as `python file.py` does.
     pub reads_command_line: bool,
+    /// The top level (outside the main guard, on every path) runs a `while True:` loop that
+    /// only an exception ends: importing the module would never return, so it is a program
+    /// run directly (an example's or a service's serve loop), not a module others import.
+    pub runs_forever: bool,
     pub syntax_errors: Vec<SyntaxProblem>,
     /// Where and why analysis of this file stopped early (nesting past [`MAX_VISIT_DEPTH`],
     /// a statement too long to parse safely): what follows was not analysed.

@@ -186,13 +186,26 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
     /// A `while` loop that runs until stopped, recorded on the function being walked (the
     /// first one found).
     pub(super) fn note_long_loop(&mut self, w: &'a ast::StmtWhile, works: bool) {
-        let Some(f) = self.sink else { return };
         let always = match &*w.test {
             Expr::BooleanLiteral(b) => b.value,
             Expr::NumberLiteral(n) => {
                 matches!(&n.value, ast::Number::Int(i) if i.as_u8() != Some(0))
             }
             _ => false,
+        };
+        let Some(f) = self.sink else {
+            // The top level, outside the main guard and on every path: a `while True:` that
+            // only an exception ends means importing the module never returns
+            // ([`ModuleSummary::runs_forever`]).
+            if always
+                && self.conditional == 0
+                && !self.in_main_guard
+                && !breaks_out(&w.body)
+                && !returns_inside(&w.body)
+            {
+                self.summary.runs_forever = true;
+            }
+            return;
         };
         let until_stopped = always || runs_until_stopped(&w.test);
         let func = &mut self.summary.functions[f as usize];
