@@ -547,7 +547,7 @@ pub fn add_reached_libraries(
 
 /// The module names a file's imports may load, anywhere in it: `a.b` for `import a.b`, and
 /// `a.b` and `a.b.c` for `from a.b import c` (`c` may be a submodule).
-fn imported_names(summary: &ModuleSummary) -> Vec<String> {
+pub fn imported_names(summary: &ModuleSummary) -> Vec<String> {
     let events = summary
         .body
         .iter()

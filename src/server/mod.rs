@@ -112,6 +112,8 @@ struct Project {
     dirty: HashSet<PathBuf>,
     /// Discover and summarise everything again (settings or the set of files changed).
     rebuild: bool,
+    /// The installed dependencies' modules, as the last full analysis found them.
+    libraries: Option<crate::environment::Libraries>,
     /// Findings last published, per file (absent: none).
     published: HashMap<PathBuf, Vec<Published>>,
 }
@@ -582,6 +584,7 @@ impl Session {
             settings,
             found: Vec::new(),
             by_path: HashMap::new(),
+            libraries: None,
             program: None,
             dirty: HashSet::new(),
             rebuild: true,
@@ -818,6 +821,7 @@ impl Session {
             .collect();
         project.found = found;
         project.program = Some(program);
+        project.libraries = libraries;
         self.end_progress(progress, &format!("{total} files"));
     }
 
@@ -858,6 +862,21 @@ impl Session {
                 })
                 .collect();
             drop(analyser);
+            // An edit that imports an installed module the first analysis did not reach
+            // (docs/dependencies.md): that module, and what it imports, must be read, which
+            // the first analysis does. Rare (a new import), so it is the whole analysis.
+            let reaches_new_library = project.libraries.as_ref().is_some_and(|libraries| {
+                replaced.iter().any(|(_, file)| {
+                    crate::program::imported_names(&file.summary)
+                        .iter()
+                        .flat_map(|name| libraries.run_by_import(name))
+                        .any(|lib| !project.by_path.contains_key(&lib.path))
+                })
+            });
+            if reaches_new_library {
+                self.build_project(i);
+                return;
+            }
             for (id, file) in replaced {
                 input.replace(id, file);
             }

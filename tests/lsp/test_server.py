@@ -413,17 +413,32 @@ async def test_forklint_cache_dir_moves_the_servers_cache(cached_client: Languag
 
 @pytest.mark.asyncio
 async def test_installed_dependencies_are_analysed_as_check_does(client: LanguageClient, project):
-    # A `.venv` at the project root holding a pure-Python SDK whose client starts a thread
-    # (docs/dependencies.md): found through the SDK's code, reported in the project only.
+    # A `.venv` at the project root holding a pure-Python SDK whose exporter starts a thread
+    # (docs/dependencies.md): found through the SDK's code, reported in the project only,
+    # also when an edit imports a module of it the first analysis did not reach.
     if os.environ.get("VIRTUAL_ENV") or os.environ.get("CONDA_PREFIX"):
         pytest.skip("an active environment would be the project's environment")
     sdk = project / ".venv/lib/python3.12/site-packages/telemetry_sdk"
     sdk.mkdir(parents=True)
-    (sdk / "__init__.py").write_text(
+    starts = (
         "import threading\n\n\nclass Exporter:\n    def __init__(self):\n"
         "        threading.Thread(target=print, daemon=True).start()\n"
     )
-    (project / "metrics.py").write_text("from telemetry_sdk import Exporter\n\nEXPORTER = Exporter()\n")
+    (sdk / "__init__.py").write_text(starts)
+    (sdk / "exporter.py").write_text(starts)
+    metrics = project / "metrics.py"
+    metrics.write_text("from telemetry_sdk import Exporter\n\nEXPORTER = Exporter()\n")
+    tracing = project / "tracing.py"
+    tracing.write_text("import telemetry_sdk\n")
     await start(client, project)
-    await wait_until(lambda: find(client, project / "metrics.py", "FL101"), "FL101 through the SDK")
+    await wait_until(lambda: find(client, metrics, "FL101"), "FL101 through the SDK")
     assert not client.diagnostics.get(uri(sdk / "__init__.py"))
+    # `telemetry_sdk.exporter` was not reached: an edit that imports it must read it.
+    open_doc(client, tracing)
+    full_change(
+        client,
+        tracing,
+        "from telemetry_sdk.exporter import Exporter\n\nEXPORTER = Exporter()\n",
+        2,
+    )
+    await wait_until(lambda: find(client, tracing, "FL101"), "FL101 through a newly imported module")
