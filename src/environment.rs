@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use walkdir::WalkDir;
 
-use crate::discover::FoundFile;
+use crate::discover::{FoundFile, is_identifier};
 use crate::knowledge::Knowledge;
 
 /// Where the project's installed dependencies are looked for.
@@ -195,14 +195,6 @@ impl Libraries {
         Libraries { modules }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.modules.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.modules.len()
-    }
-
     /// The names of every module found.
     pub fn names(&self) -> impl Iterator<Item = &String> {
         self.modules.keys()
@@ -247,16 +239,6 @@ fn module_of(relative: &Path) -> Option<(String, bool)> {
     }
     parts.push(stem);
     Some((parts.join("."), false))
-}
-
-/// A Python identifier, as far as module names go (ASCII letters, digits, `_`; not starting
-/// with a digit). Non-ASCII package names exist but are vanishingly rare in `site-packages`.
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]

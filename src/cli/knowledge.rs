@@ -2,7 +2,6 @@
 //! the source each entry cites (`rules/*.toml` and the user's `--knowledge` files). The
 //! Markdown form is `docs/knowledge.md` (a test keeps it current).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -63,19 +62,7 @@ pub fn run(args: KnowledgeArgs) -> u8 {
         KnowledgeFormat::Json => json(&entries),
         KnowledgeFormat::Markdown => markdown(&entries),
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => super::EXIT_CLEAN,
-        // A closed pipe (`| head`) is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => super::EXIT_CLEAN,
-        Err(e) => {
-            eprintln!("error: {e}");
-            super::EXIT_ERROR
-        }
-    }
+    super::rule::print_out(&out)
 }
 
 /// The entries named `name` (or with it as an alias), and those below it (`name.…`).

@@ -98,7 +98,7 @@ pub fn list() -> u8 {
 }
 
 /// Prints to stdout; a closed pipe (`forklint rule --all | head`) is not an error.
-fn print_out(s: &str) -> u8 {
+pub(super) fn print_out(s: &str) -> u8 {
     let _ = std::io::stdout().lock().write_all(s.as_bytes());
     super::EXIT_CLEAN
 }
