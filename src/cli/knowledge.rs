@@ -115,6 +115,9 @@ fn what(api: &Api) -> String {
     if let Some(spawn) = api.spawn {
         parts.push(format!("spawn={}", json_name(&spawn)));
     }
+    if let Some(exit) = api.exit_effect {
+        parts.push(format!("with-exit={}", effect_name(exit)));
+    }
     for (on, flag) in [
         (api.library, "library"),
         (api.lazy, "lazy"),
@@ -188,6 +191,11 @@ fn detail(api: &Api) -> String {
     }
     if let Some(returns) = &api.returns {
         out.push_str(&format!("  returns: {returns}\n"));
+    }
+    for (word, cond) in [("unless: ", &api.unless), ("requires:", &api.requires)] {
+        if let Some(c) = cond {
+            out.push_str(&format!("  {word} {}={}\n", c.keyword, c.value));
+        }
     }
     if let Some(note) = &api.note {
         out.push_str(&format!("  source:  {note}\n"));

@@ -64,7 +64,10 @@ impl<'s, 'i, 'a> ModuleVisitor<'s, 'i, 'a> {
             {
                 scopes.push((kind, item.range));
             }
-            managers.push((item.range, v));
+            // The exit is keyed by the manager expression's range: for `with Writer() as w:`
+            // that is the constructor call, whose result the value flow knows, so a thread
+            // the constructor started is the one leaving the block waits for.
+            managers.push((item.context_expr.range(), v));
         }
         let body = body_range(&with.body);
         for (kind, item) in scopes {
