@@ -138,6 +138,12 @@ pub struct Api {
     /// rules do not report the call, the fork rules still count the threads as maybe running.
     #[serde(default)]
     pub lazy: bool,
+    /// The library makes its threads safe across `fork` itself: an `os.register_at_fork`
+    /// hook stops (or joins) them before the fork and restarts them after it, in parent and
+    /// child. The fork rules do not count them as running at a fork; the import-time and
+    /// shutdown rules still see them.
+    #[serde(default)]
+    pub fork_safe: bool,
     pub returns: Option<String>,
     pub exit_effect: Option<EffectKind>,
     pub unless: Option<Unless>,

@@ -121,6 +121,7 @@ fn what(api: &Api) -> String {
     for (on, flag) in [
         (api.library, "library"),
         (api.lazy, "lazy"),
+        (api.fork_safe, "fork-safe"),
         (api.pooled, "pooled"),
         (api.daemon_default == Some(true), "daemon"),
         (api.subinterp_target, "subinterp-target"),

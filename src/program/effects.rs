@@ -992,6 +992,13 @@ impl Program {
         {
             return;
         }
+        // `requires`: the effects happen only when the keyword is passed with that literal
+        // (`DataLoader(persistent_workers=True)`); absent or any other value, they do not.
+        if let Some(requires) = &api.requires
+            && !matches!(args.get(None, Some(&requires.keyword)), Some(Value::Bool(b)) if *b == requires.value)
+        {
+            return;
+        }
         // The class whose constructor the receiver came from (for its target/daemon specs).
         let class_api = receiver.and_then(|(_, r)| self.known_class_of(&r.class));
         for kind in &api.effects {

@@ -423,8 +423,20 @@ fn import_threads(program: &Program, quiesced: &HashSet<EffectId>) -> Vec<Option
 
 /// Thread starts whose thread a `register_at_fork(before=...)` hook joins: the hook runs
 /// in the parent before every fork, so the thread is never running at one (gunicorn's
-/// control-socket server stops and joins its thread there, and restarts it after).
+/// control-socket server stops and joins its thread there, and restarts it after). The
+/// same holds for a library whose knowledge entry says it does this itself (`fork-safe`:
+/// ddtrace, DogStatsd), whose hook the analysis cannot see.
 fn quiesced_before_fork(program: &Program) -> HashSet<EffectId> {
+    let fork_safe: HashSet<EffectId> = program
+        .effects
+        .iter()
+        .enumerate()
+        .filter(|(_, site)| {
+            matches!(&site.effect, Effect::ThreadStart { api, .. }
+                if program.knowledge.get(api).is_some_and(|a| a.fork_safe))
+        })
+        .map(|(i, _)| EffectId(i as u32))
+        .collect();
     let mut joined = HashSet::default();
     for site in &program.effects {
         let Effect::AtFork { before, .. } = &site.effect else {
@@ -442,7 +454,7 @@ fn quiesced_before_fork(program: &Program) -> HashSet<EffectId> {
         }
     }
     if joined.is_empty() {
-        return HashSet::default();
+        return fork_safe;
     }
     program
         .effects
@@ -452,6 +464,7 @@ fn quiesced_before_fork(program: &Program) -> HashSet<EffectId> {
             matches!(site.effect, Effect::ThreadStart { handle: Some(h), .. } if joined.contains(&h))
         })
         .map(|(i, _)| EffectId(i as u32))
+        .chain(fork_safe)
         .collect()
 }
 
@@ -922,9 +935,18 @@ impl Builder<'_> {
             // A join of the same object ends that thread (or pool). Even a conditional one:
             // it usually sits in the same branch as the start (`with ProcessPoolExecutor()`
             // under an `if`), and a missed hazard is better than a false alarm here.
-            Effect::ThreadWait { handle, .. } => {
+            Effect::ThreadWait { handle, api, .. } => {
                 if let Some(h) = handle {
                     state.running.retain(|r| r.handle != Some(*h));
+                } else if let Some(module) = self.program.module_wait(api) {
+                    // `rollbar.wait()`: a module's own wait function waits for the threads
+                    // its module functions started (`rollbar.report_message`).
+                    let program = self.program;
+                    state.running.retain(|r| {
+                        r.handle.is_some()
+                            || !matches!(&program.effect(r.src.effect).effect,
+                                Effect::ThreadStart { api, .. } if api.rsplit_once('.').is_some_and(|(m, _)| m == module))
+                    });
                 }
                 self.remove_joined(state, &[id]);
             }

@@ -1009,6 +1009,16 @@ impl Program {
         pt.results(file, site.range)
     }
 
+    /// The module of `api` when it is a module-level function of the knowledge base that
+    /// waits for threads (`rollbar.wait`, `wandb.teardown`): it waits for the threads the
+    /// same module's functions started, which carry no handle to match.
+    pub fn module_wait<'a>(&self, api: &'a str) -> Option<&'a str> {
+        let entry = self.knowledge.get(api)?;
+        let function = entry.kind == crate::knowledge::ApiKind::Function
+            && entry.has(crate::knowledge::EffectKind::ThreadWait);
+        function.then(|| api.rsplit_once('.').map(|(m, _)| m))?
+    }
+
     /// The may-be-multithreaded flow and the fork sinks it reaches (computed once, by the
     /// first fork rule that asks).
     pub fn fork_flow(&self) -> &ForkFlow {
