@@ -68,6 +68,10 @@ pub enum EffectKind {
     /// Calls `target` in the calling thread (`trio.run(main)`): a call of it, for the call
     /// graph.
     CallsTarget,
+    /// Monkey-patches `threading` and `_thread` so that threads started after it are green
+    /// threads (greenlets) in the calling OS thread: `gevent.monkey.patch_all()`,
+    /// `eventlet.monkey_patch()` (see `src/program/green.rs`).
+    GreenThreads,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -147,6 +151,11 @@ pub struct Api {
     pub returns: Option<String>,
     pub exit_effect: Option<EffectKind>,
     pub unless: Option<Unless>,
+    /// With `unless`: when the call passes some keyword a literal `True`, only the keywords
+    /// passed `True` take effect, so the effects need `unless`'s keyword among them
+    /// (`eventlet.monkey_patch(socket=True)` patches sockets, not threads).
+    #[serde(default)]
+    pub selective: bool,
     /// The effects happen only when this keyword is passed with this literal boolean
     /// (`trio.CancelScope(shield=True)`).
     pub requires: Option<Unless>,

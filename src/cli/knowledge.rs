@@ -195,7 +195,12 @@ fn detail(api: &Api) -> String {
     }
     for (word, cond) in [("unless: ", &api.unless), ("requires:", &api.requires)] {
         if let Some(c) = cond {
-            out.push_str(&format!("  {word} {}={}\n", c.keyword, c.value));
+            let selective = if api.selective && word.starts_with("unless") {
+                " (selective: or another keyword passed True without it)"
+            } else {
+                ""
+            };
+            out.push_str(&format!("  {word} {}={}{selective}\n", c.keyword, c.value));
         }
     }
     if let Some(note) = &api.note {

@@ -992,6 +992,18 @@ impl Program {
         {
             return;
         }
+        // `selective` (eventlet's `monkey_patch`): some keyword passed `True` selects only
+        // the keywords passed `True`.
+        if api.selective
+            && let Some(unless) = &api.unless
+            && args.keywords.iter().any(|(_, v)| *v == Value::Bool(true))
+            && !matches!(
+                args.get(None, Some(&unless.keyword)),
+                Some(Value::Bool(true))
+            )
+        {
+            return;
+        }
         // `requires`: the effects happen only when the keyword is passed with that literal
         // (`DataLoader(persistent_workers=True)`); absent or any other value, they do not.
         if let Some(requires) = &api.requires

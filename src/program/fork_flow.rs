@@ -425,9 +425,11 @@ fn import_threads(program: &Program, quiesced: &HashSet<EffectId>) -> Vec<Option
 /// in the parent before every fork, so the thread is never running at one (gunicorn's
 /// control-socket server stops and joins its thread there, and restarts it after). The
 /// same holds for a library whose knowledge entry says it does this itself (`fork-safe`:
-/// ddtrace, DogStatsd), whose hook the analysis cannot see.
+/// ddtrace, DogStatsd), whose hook the analysis cannot see; and for a green thread (a
+/// greenlet after gevent's or eventlet's monkey-patching, `green.rs`), which is no OS
+/// thread: the child keeps it, and it releases what it holds.
 fn quiesced_before_fork(program: &Program) -> HashSet<EffectId> {
-    let fork_safe: HashSet<EffectId> = program
+    let mut fork_safe: HashSet<EffectId> = program
         .effects
         .iter()
         .enumerate()
@@ -437,6 +439,7 @@ fn quiesced_before_fork(program: &Program) -> HashSet<EffectId> {
         })
         .map(|(i, _)| EffectId(i as u32))
         .collect();
+    fork_safe.extend(program.green_starts().iter().copied());
     let mut joined = HashSet::default();
     for site in &program.effects {
         let Effect::AtFork { before, .. } = &site.effect else {

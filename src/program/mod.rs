@@ -4,6 +4,7 @@
 mod decode;
 mod effects;
 mod fork_flow;
+mod green;
 mod import_order;
 mod points_to;
 mod reach;
@@ -199,6 +200,7 @@ pub struct Program {
     set_from_outside: HashSet<(String, summary::Name)>,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
+    green_starts: std::sync::OnceLock<HashSet<EffectId>>,
     points_to: std::sync::OnceLock<PointsTo>,
     /// Which functions run (see [`reached`]): from the calls the summaries resolve, and then
     /// with the value flow's calls and callbacks too (which needs the costly value flow).
@@ -744,6 +746,7 @@ impl Program {
             set_from_outside: HashSet::default(),
             first_importers: std::sync::OnceLock::new(),
             fork_flow: std::sync::OnceLock::new(),
+            green_starts: std::sync::OnceLock::new(),
             points_to: std::sync::OnceLock::new(),
             reached_by_calls: std::sync::OnceLock::new(),
             reached: std::sync::OnceLock::new(),
@@ -1007,6 +1010,12 @@ impl Program {
             return receivers;
         }
         pt.results(file, site.range)
+    }
+
+    /// The thread starts that are green threads, because gevent or eventlet monkey-patched
+    /// `threading` first in every process that runs them (see `green.rs`).
+    pub fn green_starts(&self) -> &HashSet<EffectId> {
+        self.green_starts.get_or_init(|| green::green_starts(self))
     }
 
     /// The module of `api` when it is a module-level function of the knowledge base that

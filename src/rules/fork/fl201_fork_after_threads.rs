@@ -88,6 +88,9 @@ to run another program use `subprocess` or `os.posix_spawn`. Reinitialising your
 - Code under `if sys.platform == "win32":` (no fork there).
 - When the thread comes from a library (`sentry_sdk.init`, `MongoClient`, a `Pool`'s handler
   threads), FL202 reports it instead.
+- A green thread: after gevent's `monkey.patch_all()` or eventlet's `monkey_patch()`, called
+  before any thread starts in every process that runs the code, `threading` starts greenlets,
+  which a fork does not orphan (docs/how-it-works.md, *Green threads*).
 - A thread that an `os.register_at_fork(before=...)` hook joins, itself or through the
   functions it calls: the hook runs before every fork, so the thread is never running at one
   (a server that stops its thread before forking and restarts it in `after_in_parent`). The

@@ -75,7 +75,10 @@ event: see FL404) code that runs sends: pytest runs the rest of the session afte
 the loop has ended long before exit, joined or not (in an application, a stop without a join
 may come just before exit, and is reported). A target
 without a loop, or with a `for` loop over a finite list; library pools (`to_thread`,
-`ThreadPoolExecutor`). A loop in a function the target calls is not seen.
+`ThreadPoolExecutor`). A loop in a function the target calls is not seen. A green thread:
+after gevent's or eventlet's monkey-patching, in a process whose entry point patched before
+starting any thread, a daemon "thread" is a greenlet that is simply not scheduled again at exit
+(docs/how-it-works.md, *Green threads*).
 
 ## Python versions and platforms
 All versions and platforms; from 3.14 the thread hangs at exit instead of being terminated.
@@ -85,7 +88,10 @@ All versions and platforms; from 3.14 the thread hangs at exit instead of being 
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut waited = None;
-    for thread in project_threads(program).filter(|t| t.daemon) {
+    // A green thread (gevent, eventlet) is a greenlet: at exit it is simply not scheduled
+    // again, and no OS thread is left to crash or hang in finalization.
+    let green = program.green_starts();
+    for thread in project_threads(program).filter(|t| t.daemon && !green.contains(&t.start)) {
         // A daemon thread the program joins (after setting its stop event, in a `finally`, a
         // `stop()` method or an `atexit` handler, which runs before daemon threads are
         // stopped) ends before shutdown; the daemon flag is only a fallback.
