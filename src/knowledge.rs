@@ -517,6 +517,24 @@ mod tests {
         assert!(!k.knows_root("requests"));
     }
 
+    /// The value flow names a library object's method by its dotted name, up to
+    /// `MAX_EXTERNAL_PARTS` parts: a longer class or method name would never match its entry.
+    #[test]
+    fn knowledge_names_fit() {
+        let k = Knowledge::builtin().unwrap();
+        let max = crate::program::MAX_EXTERNAL_PARTS - 1;
+        for api in k.entries() {
+            for name in std::iter::once(&api.name).chain(&api.aliases) {
+                // A class's methods are one part longer than it.
+                let parts = name.split('.').count() + usize::from(api.kind == ApiKind::Class);
+                assert!(
+                    parts <= max,
+                    "{name}: {parts} parts, the value flow follows {max}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn bad_user_file_names_file_and_line() {
         let mut k = Knowledge::default();

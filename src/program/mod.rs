@@ -30,8 +30,8 @@ pub use fork_flow::{
     CellGrid, Cells, ForkFlow, ImportThread, Methods, SinkReport, ThreadSource, Via,
 };
 pub use import_order::ImportedBy;
-pub use points_to::ScopeRef;
 pub use points_to::{FlowModule, Obj, ObjId, PointsTo};
+pub use points_to::{MAX_EXTERNAL_PARTS, ScopeRef};
 pub use reach::{CallSite, CallStep, SkippedEvents};
 pub use reached::{Phase, Reached, is_test_module, library_hook};
 pub use resolve::{FnRef, MethodTarget, Target};

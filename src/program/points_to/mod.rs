@@ -498,9 +498,12 @@ const MAX_OBJECTS_PER_VARIABLE: usize = 64;
 /// and the project is analysed without the value flow, with a warning.
 const MAX_WORK: u64 = 40_000_000;
 
-/// The longest dotted library name followed (`xml.etree.ElementTree.Element.find`):
-/// longer chains are attribute reads in loops, not names of an API.
-const MAX_EXTERNAL_PARTS: usize = 5;
+/// One more than the most parts of a dotted library name followed: a method of a class in a
+/// deep package (`google.cloud.logging_v2.handlers.transports.background_thread.
+/// BackgroundThreadTransport.flush`, 8 parts) must be named for its knowledge entry to apply
+/// to an object. Longer chains are attribute reads in loops, not names of an API. The
+/// knowledge base's longest name is checked against this (`knowledge_names_fit`).
+pub const MAX_EXTERNAL_PARTS: usize = 9;
 
 /// The start of a slice of a slice: somewhere in its base.
 const UNKNOWN_START: u32 = u32::MAX;
