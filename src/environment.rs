@@ -163,10 +163,19 @@ impl Libraries {
             .collect();
         for dir in dirs {
             let walk = WalkDir::new(dir).sort_by_file_name().into_iter();
+            // A top-level package the knowledge base describes, or the project shadows, is
+            // never descended into (torch alone is thousands of files).
+            let skipped_root = |e: &walkdir::DirEntry| {
+                e.depth() == 1
+                    && e.file_type().is_dir()
+                    && e.file_name().to_str().is_some_and(|name| {
+                        knowledge.knows_root(name) || project_roots.contains(name)
+                    })
+            };
             let walk = walk.filter_entry(|e| {
                 e.depth() == 0
                     || e.file_type().is_file()
-                    || e.file_name().to_str().is_some_and(is_identifier)
+                    || e.file_name().to_str().is_some_and(is_identifier) && !skipped_root(e)
             });
             for entry in walk.filter_map(Result::ok) {
                 if !entry.file_type().is_file() {
