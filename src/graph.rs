@@ -51,6 +51,8 @@ pub struct ModuleNode {
     pub name: String,
     /// The kinds of effect its import runs (sorted, no repeats); empty: not marked.
     pub kinds: Vec<EffectKind>,
+    /// An installed dependency's module (docs/dependencies.md), not the project's.
+    pub library: bool,
 }
 
 /// `from`'s top level imports `to` at import time (indices into [`Graph::modules`]).
@@ -216,6 +218,7 @@ impl Graph {
                 id: node_id("m", &name, &mut taken),
                 name,
                 kinds,
+                library: program.file(f).library,
             });
         }
         graph.imports = edges
@@ -329,7 +332,12 @@ impl Graph {
     /// A module's name, then one line per effect its import runs ("starts thread:
     /// threading.Thread.start at util.py:4").
     fn module_label(&self, module: usize) -> Vec<String> {
-        let mut lines = vec![self.modules[module].name.clone()];
+        let node = &self.modules[module];
+        let mut lines = vec![if node.library {
+            format!("{} (installed)", node.name)
+        } else {
+            node.name.clone()
+        }];
         lines.extend(
             self.reaches
                 .iter()

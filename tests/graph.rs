@@ -460,3 +460,46 @@ fn calls_and_the_pycg_format_go_together() {
         assert!(run.stderr.contains("go together"), "{}", run.describe());
     }
 }
+
+/// With the project's environment (`.venv` at its root), the installed modules the imports
+/// reach are nodes, marked as installed, and the chain to a thread goes through their code;
+/// without it (`--no-python`) they are unknown names, as in `check`.
+#[test]
+fn installed_dependencies_are_in_the_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/dependencies/wrapper-client-at-import"),
+        &dir,
+    );
+    let dot = graph(&dir, "dot").stdout;
+    assert_dot_is_plausible(&dot);
+    let nodes = dot_nodes(&dot);
+    let label = |id: &str| {
+        nodes
+            .iter()
+            .find(|(n, _)| n == id)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| panic!("no node {id}:\n{dot}"))
+    };
+    assert!(
+        label("m_telemetry_sdk_exporter").starts_with("\"telemetry_sdk.exporter (installed)\""),
+        "{dot}"
+    );
+    assert!(
+        label("m_app").starts_with("\"app\\n"),
+        "app is the project's: {dot}"
+    );
+    assert!(
+        label("m_app").contains("site-packages/telemetry_sdk/exporter.py:11"),
+        "the thread app's import starts is in the library's code: {dot}"
+    );
+    let without = forklint(&dir, &["graph", ".", "--format", "dot", "--no-python"]);
+    assert_eq!(without.code(), Some(0), "{}", without.describe());
+    assert!(
+        !without.stdout.contains("telemetry_sdk"),
+        "{}",
+        without.stdout
+    );
+}

@@ -64,7 +64,18 @@ pub fn run(args: GraphArgs) -> u8 {
         for s in &found.skipped {
             eprintln!("warning: skipped {}: {}", s.path.display(), s.reason);
         }
-        Ok(Program::build(found.files, knowledge, settings))
+        // The installed dependencies the project's imports reach, as `check` reads them
+        // (docs/dependencies.md): their frames appear in the graph.
+        let root = crate::discover::find_project_root(&paths[0]);
+        let libraries = crate::libraries_of(&settings, &root, &found.files, &knowledge)?;
+        Ok(Program::build_overlaid(
+            found.files,
+            &Default::default(),
+            knowledge,
+            settings,
+            crate::program::Stored::default(),
+            libraries.as_ref(),
+        ))
     });
     let program = match built {
         Ok(p) => p,
