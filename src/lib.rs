@@ -181,16 +181,20 @@ pub struct FixOutcome {
 /// the texts in memory, and checks again, until no fix applies or [`fix::MAX_PASSES`] passes.
 /// Each pass analyses the whole project: a fix in one module can change the findings of
 /// another. Files with syntax errors are never fixed.
+///
+/// `texts` are the texts of files to use instead of what is on disk (`--stdin-filename`), by
+/// path as discovered or absolute.
 pub fn check_and_fix(
     paths: &[PathBuf],
     source: SettingsSource<'_>,
     unsafe_fixes: bool,
+    texts: &HashMap<PathBuf, Arc<str>>,
 ) -> Result<FixOutcome, Error> {
     analysis_pool().install(|| {
         // The set of files is found once: fixes change texts, not which files there are.
         let (projects, skipped) = discover::discover_with(paths, source)?.by_project();
         let found = (projects, skipped);
-        let mut overlay: HashMap<PathBuf, Arc<str>> = HashMap::new();
+        let mut overlay: HashMap<PathBuf, Arc<str>> = texts.clone();
         let mut files: Vec<FixedFile> = Vec::new();
         let mut rejected: Vec<RejectedFix> = Vec::new();
         for _ in 0..fix::MAX_PASSES {

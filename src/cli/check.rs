@@ -1,5 +1,7 @@
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
@@ -42,8 +44,14 @@ impl OutputFormat {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Files or directories to check (default: the current directory).
+    /// Files or directories to check (default: the current directory); `-` with
+    /// `--stdin-filename`.
     paths: Vec<PathBuf>,
+    /// Read the text of PATH from stdin, and check it in place of PATH within PATH's project
+    /// (the way ALE, nvim-lint, flycheck and none-ls call linters). Only PATH's findings are
+    /// reported; with `--fix`, the fixed text goes to stdout and the report to stderr.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Exit 0 even when hazards are found.
     #[arg(long)]
     exit_zero: bool,
@@ -182,7 +190,20 @@ impl CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
-    let paths = if !args.paths.is_empty() {
+    // `--stdin-filename PATH`: PATH's text is the buffer on stdin.
+    let stdin = match &args.stdin_filename {
+        None => None,
+        Some(name) => match read_stdin_buffer(&args.paths, name) {
+            Ok(text) => Some((name.clone(), text)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        },
+    };
+    let paths = if let Some((name, _)) = &stdin {
+        vec![name.clone()]
+    } else if !args.paths.is_empty() {
         args.paths.clone()
     } else if !args.summaries.is_empty() {
         // The files the bundles summarise, as `summarize` was given them.
@@ -206,7 +227,8 @@ pub fn run(args: CheckArgs) -> u8 {
     };
     let forced = args.analysis.forces_configuration();
     let mut report_only = None;
-    let paths = if args.whole_project {
+    // The buffer is analysed with its whole project, as the file would be.
+    let paths = if args.whole_project || stdin.is_some() {
         match whole_project(&paths, forced) {
             Ok((roots, scope)) => {
                 report_only = Some(scope);
@@ -240,8 +262,12 @@ pub fn run(args: CheckArgs) -> u8 {
     let unsafe_fixes = args.unsafe_fixes;
     let mut failed = false;
     let mut fixed: Vec<crate::FixedFile> = Vec::new();
+    let texts: HashMap<PathBuf, Arc<str>> = stdin
+        .iter()
+        .map(|(name, text)| (crate::discover::absolute(name), text.clone()))
+        .collect();
     let outcome = if fixing {
-        let run = match crate::check_and_fix(&paths, source, unsafe_fixes) {
+        let run = match crate::check_and_fix(&paths, source, unsafe_fixes, &texts) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -269,16 +295,37 @@ pub fn run(args: CheckArgs) -> u8 {
         if args.diff {
             return print_diffs(&run.files, failed);
         }
-        let (written, outcome) = match write_fixes(&paths, source, run) {
-            Ok(w) => w,
+        if let Some((name, text)) = &stdin {
+            // Nothing is written: the buffer, fixed, goes to stdout for the editor.
+            let wanted = crate::discover::absolute(name);
+            let fixed_text = run
+                .files
+                .iter()
+                .find(|f| crate::discover::absolute(&f.path) == wanted)
+                .map_or_else(|| text.clone(), |f| f.fixed.clone());
+            let _ = std::io::stdout().lock().write_all(fixed_text.as_bytes());
+            fixed = run.files;
+            run.outcome
+        } else {
+            let (written, outcome) = match write_fixes(&paths, source, run) {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return super::EXIT_ERROR;
+                }
+            };
+            failed |= written.len() < outcome.1;
+            fixed = written;
+            outcome.0
+        }
+    } else if !texts.is_empty() {
+        match crate::check_overlaid(&paths, source, &texts) {
+            Ok(o) => o,
             Err(e) => {
                 eprintln!("error: {e}");
                 return super::EXIT_ERROR;
             }
-        };
-        failed |= written.len() < outcome.1;
-        fixed = written;
-        outcome.0
+        }
     } else {
         match crate::check(&paths, source) {
             Ok(o) => o,
@@ -323,7 +370,13 @@ pub fn run(args: CheckArgs) -> u8 {
             eprintln!("warning: {}", n.message);
         }
     }
-    let findings = outcome.findings();
+    let mut findings = outcome.findings();
+    if let Some((name, _)) = &stdin {
+        // The editor shows these on the buffer: only the ones located in it (a finding in
+        // another file whose chain passes through it would land on the wrong lines).
+        let wanted = crate::discover::absolute(name);
+        findings.retain(|(p, d)| crate::discover::absolute(&p.file(d.primary.file).path) == wanted);
+    }
     // Every rule that ran in some project, whether or not it found something (SARIF lists them).
     let ran: Vec<&'static Rule> = RULES
         .iter()
@@ -366,13 +419,21 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     } else {
         // A closed pipe (`forklint check | head`) is not an error worth a panic.
-        let _ = stdout.write_all(report.as_bytes());
-        if !args.quiet {
-            // Machine formats keep stdout a clean document: the summary goes to stderr.
-            if output_format.is_machine() {
+        if stdin.is_some() && fixing {
+            // stdout holds the fixed buffer.
+            eprint!("{report}");
+            if !args.quiet {
                 eprintln!("{summary}");
-            } else {
-                let _ = writeln!(stdout, "{summary}");
+            }
+        } else {
+            let _ = stdout.write_all(report.as_bytes());
+            if !args.quiet {
+                // Machine formats keep stdout a clean document: the summary goes to stderr.
+                if output_format.is_machine() {
+                    eprintln!("{summary}");
+                } else {
+                    let _ = writeln!(stdout, "{summary}");
+                }
             }
         }
     }
@@ -389,6 +450,27 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         super::EXIT_CLEAN
     }
+}
+
+/// The buffer `--stdin-filename NAME` reads from stdin. The paths given, if any, may only
+/// be `-`; NAME must be a file of the project (its settings and module name come from where
+/// it is).
+fn read_stdin_buffer(paths: &[PathBuf], name: &Path) -> Result<Arc<str>, String> {
+    if paths.iter().any(|p| p.as_os_str() != "-") {
+        return Err("with `--stdin-filename`, the only path may be `-` (stdin)".to_string());
+    }
+    if !name.is_file() {
+        return Err(format!(
+            "--stdin-filename `{}`: not a file; name the file the buffer is the text of",
+            name.display()
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    String::from_utf8(bytes)
+        .map(Arc::from)
+        .map_err(|_| "stdin is not UTF-8".to_string())
 }
 
 /// `--whole-project`: the project roots to analyse (each path's closest configuration

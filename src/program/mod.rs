@@ -592,14 +592,19 @@ impl Program {
     ) -> Program {
         let inputs = found
             .into_iter()
-            .map(|found| match overlay.get(&found.path) {
-                Some(text) => Input::Memory(Source {
-                    found,
-                    text: text.clone(),
-                    keep_text: true,
-                    encoding: crate::program::SourceEncoding::Utf8,
-                }),
-                None => Input::Disk(found),
+            .map(|found| {
+                match overlay
+                    .get(&found.path)
+                    .or_else(|| overlay.get(&crate::discover::absolute(&found.path)))
+                {
+                    Some(text) => Input::Memory(Source {
+                        found,
+                        text: text.clone(),
+                        keep_text: true,
+                        encoding: crate::program::SourceEncoding::Utf8,
+                    }),
+                    None => Input::Disk(found),
+                }
             })
             .collect();
         Self::from_inputs(inputs, Vec::new(), knowledge, settings, stored, libraries)
