@@ -60,24 +60,25 @@ fn severity(severity: Severity) -> &'static str {
 
 /// The directory report paths are relative to: `CI_PROJECT_DIR` (the checkout, in a GitLab
 /// job) when it is set, as Ruff does, else `cwd`.
-pub fn project_dir(cwd: &Path) -> PathBuf {
+fn project_dir(cwd: &Path) -> PathBuf {
     match std::env::var_os("CI_PROJECT_DIR") {
         Some(dir) if !dir.is_empty() => cwd.join(dir),
         _ => cwd.to_path_buf(),
     }
 }
 
-/// The report. Paths are relative to `project_dir` (GitLab matches them against the
-/// repository's files). A fingerprint is the FNV-1a hash of the rule code, the path, the
+/// The report. Paths are relative to [`project_dir`] (GitLab matches them against the
+/// repository's files); `cwd` is the working directory. A fingerprint is the FNV-1a hash of the rule code, the path, the
 /// text of the finding's first line with whitespace collapsed, and how many findings with the
 /// same three came before it in the report: it survives unrelated lines moving, and is
 /// unique in the report, as GitLab requires.
-pub fn render(findings: &[super::Finding], project_dir: &Path) -> String {
+pub fn render(findings: &[super::Finding], cwd: &Path) -> String {
+    let project_dir = project_dir(cwd);
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
     let issues: Vec<Issue> = findings
         .iter()
         .map(|&(program, d)| {
-            let path = relative_to(&program.file(d.primary.file).path, project_dir)
+            let path = relative_to(&cwd.join(&program.file(d.primary.file).path), &project_dir)
                 .unwrap_or_else(|p| p)
                 .to_string_lossy()
                 .into_owned();

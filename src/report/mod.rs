@@ -96,7 +96,7 @@ impl OutputFormat {
                 sarif::render(report.findings, report.rules, report.notices, report.root)
             }
             Self::Github => github::render(report.findings, report.root),
-            Self::Gitlab => gitlab::render(report.findings, &gitlab::project_dir(report.root)),
+            Self::Gitlab => gitlab::render(report.findings, report.root),
             Self::Junit => junit::render(report.findings, report.root)?,
             Self::Rdjson => rdjson::render(report.findings, report.root),
             Self::Pylint => pylint::render(report.findings, report.root),
