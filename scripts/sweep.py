@@ -145,7 +145,8 @@ def split_eval(projects: list[tuple[str, str, str]] = EVAL_SDISTS) -> dict[str, 
 
 SETS = ("tuning", "pattern", "heldout", "all")
 
-FORMATS = ["text", "concise", "json", "sarif", "github"]
+FORMATS = ["text", "concise", "json", "sarif", "github", "gitlab", "junit", "json-lines",
+           "rdjson", "pylint", "azure"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -344,7 +345,7 @@ def sweep_target(binary: str, name: str, path: Path, timeout: float,
         if run["panicked"]:
             problems.append(f"{fmt}: 'panicked' on stderr")
         ok_run = not run["timed_out"] and run["exit"] in (0, 1)
-        if fmt in ("json", "sarif") and ok_run:
+        if fmt in ("json", "sarif", "gitlab", "rdjson") and ok_run:
             try:
                 doc = json.loads(stdout)
                 run["parses"] = True

@@ -24,9 +24,12 @@ if [ "$installed" != "$MULTITOOL_VERSION" ]; then
 fi
 # Its postinstall step (chmod) may be blocked by npm's install-script policy.
 chmod u+x "$LINUX_PKG/Sarif.Multitool"
-if ! "$TOOLS/venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+# The same venv reads the CI reports back (tests/output_formats.rs): jsonschema with the
+# vendored GitLab and reviewdog schemas (tests/schemas/), and junitparser for JUnit XML.
+if ! "$TOOLS/venv/bin/python" -c 'import jsonschema, junitparser' 2>/dev/null; then
     python3 -m venv "$TOOLS/venv"
-    "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "jsonschema==4.26.0"
+    "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "jsonschema==4.26.0" \
+        "junitparser==5.0.3"
 fi
 
 # LSP clients for the server's end-to-end tests (tests/lsp.rs): pytest-lsp in the same venv,

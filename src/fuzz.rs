@@ -8,7 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::FoundFile;
 use crate::knowledge::Knowledge;
 use crate::program::{Analyser, LinkInput, Program, Source};
-use crate::report::{github, json, sarif, text};
+use crate::report::{OutputFormat, github, json, sarif, text};
 use crate::rules::selection::{RuleSelection, SelectionLayer};
 use crate::rules::{RULES, Rule};
 use crate::settings::{Platform, PythonVersion, Settings};
@@ -180,6 +180,32 @@ fn render_every_format(program: &Program, diagnostics: &[Diagnostic]) {
         diagnostics.len(),
         "{annotations}"
     );
+    // Every registered format renders (none panics), and the line and document formats hold one
+    // entry per finding.
+    let report = crate::report::Report {
+        findings: &findings,
+        rules: &rules,
+        notices: &[],
+        root,
+        color: false,
+        unsafe_fixes: true,
+    };
+    for &format in <OutputFormat as clap::ValueEnum>::value_variants() {
+        let out = format.render(&report).expect("renders in memory");
+        let entries = match format {
+            OutputFormat::JsonLines | OutputFormat::Azure => out.lines().count(),
+            OutputFormat::Gitlab => serde_json::from_str::<serde_json::Value>(&out)
+                .expect("gitlab output parses")
+                .as_array()
+                .map_or(0, Vec::len),
+            OutputFormat::Rdjson => serde_json::from_str::<serde_json::Value>(&out)
+                .expect("rdjson output parses")["diagnostics"]
+                .as_array()
+                .map_or(0, Vec::len),
+            _ => continue,
+        };
+        assert_eq!(entries, diagnostics.len(), "{format:?}: {out}");
+    }
 }
 
 fn apply_every_fix(program: &Program, diagnostics: &[Diagnostic]) {

@@ -1141,16 +1141,20 @@ fn unused_noqa_is_off_by_default_and_reported_when_selected() {
     // forklint's to judge.
     assert_eq!(lines.len(), 3, "{}", run.describe());
     // The used code is kept out of the message; the others are sorted into kinds. FL106 is a
-    // rule that ran and found nothing on its line.
+    // rule that ran and found nothing on its line. `[*]`: `--fix` removes them.
     assert!(
         lines[0].starts_with(
-            "./app.py:2:41: FL002 Unused `noqa` directive (unused: FL103; unknown: FL999)"
+            "./app.py:2:41: FL002 [*] Unused `noqa` directive (unused: FL103; unknown: FL999)"
         ),
         "{}",
         lines[0]
     );
-    assert!(lines[1].starts_with("./app.py:4:8: FL002 Unused `noqa` directive (unused: FL106)"));
-    assert!(lines[2].starts_with("./app.py:6:8: FL002 Unused `noqa` directive (unused: FL101)"));
+    assert!(
+        lines[1].starts_with("./app.py:4:8: FL002 [*] Unused `noqa` directive (unused: FL106)")
+    );
+    assert!(
+        lines[2].starts_with("./app.py:6:8: FL002 [*] Unused `noqa` directive (unused: FL101)")
+    );
     // A rule that exists but is not selected is "non-enabled".
     let run = concise(
         dir.path(),
@@ -1158,7 +1162,7 @@ fn unused_noqa_is_off_by_default_and_reported_when_selected() {
     );
     assert!(
         run.stdout
-            .contains("./app.py:4:8: FL002 Unused `noqa` directive (non-enabled: FL106)"),
+            .contains("./app.py:4:8: FL002 [*] Unused `noqa` directive (non-enabled: FL106)"),
         "{}",
         run.describe()
     );

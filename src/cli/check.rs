@@ -9,7 +9,7 @@ use super::analysis::AnalysisArgs;
 use crate::config::{ConfigError, ConfigFile};
 use crate::diagnostic::Severity;
 use crate::discover::SettingsSource;
-use crate::report::{self, github, json, sarif, text};
+use crate::report::{self, OutputFormat, json};
 use crate::rules::selection::{RuleSelector, SelectionLayer};
 use crate::rules::{RULES, Rule};
 use crate::settings::Settings;
@@ -19,27 +19,6 @@ pub enum Color {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum OutputFormat {
-    /// Snippets with the chain of calls and imports, and a help line.
-    Text,
-    /// One line per finding: `path:line:col: CODE message`.
-    Concise,
-    /// A JSON array of findings (schema in docs/output-formats.md).
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
-    Sarif,
-    /// GitHub Actions workflow commands: annotations on the pull request.
-    Github,
-}
-
-impl OutputFormat {
-    /// Formats whose stdout is a document for a program: the summary line goes to stderr.
-    fn is_machine(self) -> bool {
-        matches!(self, Self::Json | Self::Sarif | Self::Github)
-    }
 }
 
 #[derive(Args)]
@@ -352,7 +331,7 @@ pub fn run(args: CheckArgs) -> u8 {
             super::EXIT_CLEAN
         };
     }
-    if args.statistics && matches!(output_format, OutputFormat::Sarif | OutputFormat::Github) {
+    if args.statistics && !output_format.has_statistics() {
         eprintln!("error: --statistics works with the text, concise and json output formats");
         return super::EXIT_ERROR;
     }
@@ -388,7 +367,15 @@ pub fn run(args: CheckArgs) -> u8 {
                 .any(|c| c.program.settings.selection.is_enabled(r.code))
         })
         .collect();
-    let report = match render(&args, output_format, &findings, &ran, &notices, color) {
+    let report = match render(
+        &args,
+        output_format,
+        &findings,
+        &ran,
+        &notices,
+        color,
+        unsafe_fixes,
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -782,6 +769,7 @@ fn render(
     ran: &[&'static Rule],
     notices: &[report::Notice],
     color: bool,
+    unsafe_fixes: bool,
 ) -> std::io::Result<String> {
     if args.statistics {
         let stats = report::statistics(findings.iter().map(|(_, d)| *d));
@@ -790,25 +778,12 @@ fn render(
             _ => report::statistics_text(&stats),
         });
     }
-    Ok(match output_format {
-        OutputFormat::Text => findings
-            .iter()
-            .map(|(program, d)| text::render(program, d, color))
-            .collect(),
-        OutputFormat::Concise => findings
-            .iter()
-            .map(|(program, d)| {
-                let (line, col) = text::position(program, d.primary.file, d.primary.range);
-                format!(
-                    "{}:{line}:{col}: {} {}\n",
-                    program.file(d.primary.file).path.display(),
-                    d.code,
-                    d.message
-                )
-            })
-            .collect(),
-        OutputFormat::Json => json::render(findings),
-        OutputFormat::Sarif => sarif::render(findings, ran, notices, &std::env::current_dir()?),
-        OutputFormat::Github => github::render(findings, &std::env::current_dir()?),
+    output_format.render(&report::Report {
+        findings,
+        rules: ran,
+        notices,
+        root: &std::env::current_dir()?,
+        color,
+        unsafe_fixes,
     })
 }

@@ -52,7 +52,8 @@ fn place(program: &Program, file: FileId, range: TextRange) -> (String, Position
     (program.file(file).path.display().to_string(), start, end)
 }
 
-fn finding<'a>(program: &Program, d: &'a Diagnostic) -> Finding<'a> {
+/// One element of the array (and one line of `json-lines`).
+pub(super) fn finding<'a>(program: &Program, d: &'a Diagnostic) -> impl Serialize + use<'a> {
     let (file, start, end) = place(program, d.primary.file, d.primary.range);
     let trace = d
         .trace
@@ -107,7 +108,7 @@ fn to_document(value: &impl Serialize) -> String {
 
 /// The findings as a JSON array (an empty array when there are none).
 pub fn render(findings: &[super::Finding]) -> String {
-    let findings: Vec<Finding> = findings.iter().map(|(p, d)| finding(p, d)).collect();
+    let findings: Vec<_> = findings.iter().map(|(p, d)| finding(p, d)).collect();
     to_document(&findings)
 }
 

@@ -1,20 +1,109 @@
 //! Reporters: one file per output format. None of them knows any rule: they read
 //! [`Diagnostic`]s and the rule metadata in [`crate::rules`].
 
+pub mod azure;
+pub mod concise;
 pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod json_lines;
+pub mod junit;
+pub mod pylint;
+pub mod rdjson;
 pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use ruff_text_size::TextRange;
+use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
 use crate::CheckOutcome;
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::program::Program;
+use crate::rules::Rule;
+
+/// Every output format `forklint check --output-format` (and the configuration's
+/// `output-format`) accepts: the one place a format is registered. Each has its module above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Snippets with the chain of calls and imports, and a help line (`full` is an alias, as
+    /// Ruff names it).
+    #[value(alias = "full")]
+    Text,
+    /// One line per finding: `path:line:col: CODE [*] message` (`[*]`: fixable with `--fix`).
+    Concise,
+    /// A JSON array of findings (schema in docs/output-formats.md).
+    Json,
+    /// One JSON object per line, each an element of `json`'s array.
+    JsonLines,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// A GitLab Code Quality report (JSON).
+    Gitlab,
+    /// JUnit XML: a test suite per file, a failing test case per finding.
+    Junit,
+    /// reviewdog's Diagnostic Format (rdjson), with suggestions from the fixes.
+    Rdjson,
+    /// Pylint's parseable format: `path:line: [CODE] message`.
+    Pylint,
+    /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
+    Azure,
+}
+
+/// What a reporter may need besides the findings.
+pub struct Report<'a> {
+    pub findings: &'a [Finding<'a>],
+    /// Every rule that ran (SARIF lists them).
+    pub rules: &'a [&'static Rule],
+    /// Warnings about the run (SARIF carries them; the others leave them on stderr).
+    pub notices: &'a [Notice],
+    /// The working directory: paths under it are printed relative to it.
+    pub root: &'a Path,
+    /// Colour the text output.
+    pub color: bool,
+    /// `--unsafe-fixes`: the `[*]` marker also counts unsafe fixes, as `--fix` would apply them.
+    pub unsafe_fixes: bool,
+}
+
+impl OutputFormat {
+    /// Formats whose stdout is a document or a stream for a program: the summary line goes to
+    /// stderr.
+    pub fn is_machine(self) -> bool {
+        !matches!(self, Self::Text | Self::Concise)
+    }
+
+    /// Formats `--statistics` can print (a table for people, or JSON).
+    pub fn has_statistics(self) -> bool {
+        matches!(self, Self::Text | Self::Concise | Self::Json)
+    }
+
+    /// The findings in this format.
+    pub fn render(self, report: &Report) -> std::io::Result<String> {
+        Ok(match self {
+            Self::Text => report
+                .findings
+                .iter()
+                .map(|(program, d)| text::render(program, d, report.color))
+                .collect(),
+            Self::Concise => concise::render(report.findings, report.unsafe_fixes),
+            Self::Json => json::render(report.findings),
+            Self::JsonLines => json_lines::render(report.findings),
+            Self::Sarif => {
+                sarif::render(report.findings, report.rules, report.notices, report.root)
+            }
+            Self::Github => github::render(report.findings, report.root),
+            Self::Gitlab => gitlab::render(report.findings, report.root),
+            Self::Junit => junit::render(report.findings, report.root)?,
+            Self::Rdjson => rdjson::render(report.findings, report.root),
+            Self::Pylint => pylint::render(report.findings, report.root),
+            Self::Azure => azure::render(report.findings, report.root),
+        })
+    }
+}
 
 /// A finding with the program it was found in (a run may analyse several projects).
 pub type Finding<'a> = (&'a Program, &'a Diagnostic);
@@ -62,6 +151,36 @@ pub fn span(program: &Program, file: FileId, range: TextRange) -> (Position, Pos
         Position { row, column }
     };
     (at(range.start()), at(range.end()))
+}
+
+/// [`span`] with columns counting UTF-8 bytes (reviewdog's columns), 1-based.
+pub fn byte_span(program: &Program, file: FileId, range: TextRange) -> (Position, Position) {
+    let file = program.file(file);
+    let text = file.text();
+    let index = file.line_index();
+    let at = |offset: TextSize| {
+        // Clamped to the text and to a character boundary, as `line_col` does: the file may
+        // have changed since it was analysed.
+        let mut offset = usize::from(offset).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let offset = TextSize::new(offset as u32);
+        let line = index.line_index(offset);
+        let start = index.line_start(line, text);
+        Position {
+            row: line.get(),
+            column: usize::from(offset - start) + 1,
+        }
+    };
+    (at(range.start()), at(range.end()))
+}
+
+/// The path of a finding's file as the CI formats print it: relative to `root` (the working
+/// directory, which in CI is the checkout) when it lies under it, else absolute.
+pub fn display_path(program: &Program, file: FileId, root: &Path) -> String {
+    let path = relative_to(&program.file(file).path, root).unwrap_or_else(|p| p);
+    path.to_string_lossy().into_owned()
 }
 
 /// A warning about the run itself (a skipped file, an analysis that stopped early, a file that

@@ -318,12 +318,12 @@ fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
 }
 
 /// The fingerprint key of a finding: its code, file URI and normalised line, each ended by NUL.
-fn fingerprint_key(parts: &[&str]) -> u64 {
+pub(super) fn fingerprint_key(parts: &[&str]) -> u64 {
     fnv1a(parts.iter().flat_map(|p| p.bytes().chain([0])))
 }
 
 /// The text of the line a location starts on, with runs of whitespace collapsed to one space.
-fn normalized_line(program: &Program, loc: &Location) -> String {
+pub(super) fn normalized_line(program: &Program, loc: &Location) -> String {
     let file = program.file(loc.file);
     let text = file.text();
     let (row, _) = file.line_col(loc.range.start());
