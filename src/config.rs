@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "output-format",
     "entry",
     "python",
+    "baseline",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +103,8 @@ pub struct Options {
     /// `python`: the project's environment (an interpreter, an environment's directory or a
     /// `site-packages`), absolute.
     pub python: Option<PathBuf>,
+    /// `baseline`: the findings accepted so far (docs/adoption.md), absolute.
+    pub baseline: Option<PathBuf>,
 }
 
 /// A configuration file that was found and read.
@@ -127,6 +130,7 @@ struct RawOptions {
     output_format: Option<Spanned<String>>,
     entry: Option<Vec<String>>,
     python: Option<String>,
+    baseline: Option<String>,
 }
 
 /// The keys of a table with the spans of each key and value (the first read).
@@ -453,6 +457,7 @@ fn convert(src: &Source, raw: RawOptions, dir: &Path) -> Result<Options, ConfigE
         }),
         entry: anchor_globs(raw.entry.unwrap_or_default(), dir),
         python: raw.python.map(|p| absolute(&dir.join(p))),
+        baseline: raw.baseline.map(|p| absolute(&dir.join(p))),
     })
 }
 

@@ -4,6 +4,8 @@
 //! paths → [`discover`] → [`summary`] (the one AST pass, in parallel) → [`program`] (link,
 //! propagate) → [`rules`] → [`report`].
 
+pub mod add_noqa;
+pub mod baseline;
 pub mod cache;
 pub mod cli;
 pub mod config;

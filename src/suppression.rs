@@ -11,7 +11,7 @@
 //! `noqa` inside a string is never one. FL001 (syntax error) cannot be suppressed: a file that
 //! does not parse is not analysed, and saying so is not optional.
 
-use ruff_text_size::{TextRange, TextSize};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, FileId, Fix, Location};
 use crate::program::Program;
@@ -48,6 +48,10 @@ pub enum FileDirective {
 pub struct Suppressions {
     pub lines: Vec<LineDirective>,
     pub file: Vec<FileDirective>,
+    /// Where a finding's directive is read from another line ([`noqa_mapping`]): sorted,
+    /// disjoint ranges, each read at its end. Kept only for files with a line directive.
+    #[serde(default)]
+    pub mapping: Vec<TextRange>,
 }
 
 impl Suppressions {
@@ -117,7 +121,7 @@ pub fn scan(source: &str, comments: impl Iterator<Item = TextRange>) -> Suppress
 /// The physical line around `range`, without its line break.
 fn line_around(source: &str, range: TextRange) -> TextRange {
     let start = usize::from(range.start());
-    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = source[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let line_end = source[start..]
         .find(['\n', '\r'])
         .map_or(source.len(), |i| start + i);
@@ -246,6 +250,89 @@ fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> 
         .then(|| &text[prefix.len()..])
 }
 
+/// The lines on which a comment cannot end, mapped to where their findings' directive goes
+/// instead, as Ruff's `NoqaMapping` does: a statement whose line ends inside a string that
+/// spans lines is suppressed on the line where that string ends (f-strings and t-strings: the
+/// outermost one), and a line continued with a backslash on the first line after the
+/// continuation. Each range runs from the start of the first such line; an offset in it is
+/// read at its end ([`resolve`]). Ranges that touch are merged, so a string ending on a
+/// continued line maps past the continuation.
+pub fn noqa_mapping(source: &str, tokens: &[ruff_python_ast::token::Token]) -> Vec<TextRange> {
+    use ruff_python_ast::token::TokenKind;
+    let line_start = |offset: TextSize| {
+        let at = usize::from(offset).min(source.len());
+        TextSize::new(source[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1) as u32)
+    };
+    let spans_lines = |range: TextRange| {
+        source
+            .get(std::ops::Range::<usize>::from(range))
+            .is_some_and(|t| t.contains(['\n', '\r']))
+    };
+    let mut ranges: Vec<TextRange> = Vec::new();
+    // Interpolated strings open and close with their own tokens; only the outermost counts.
+    let mut open: Vec<TextSize> = Vec::new();
+    let mut previous_end = TextSize::default();
+    for token in tokens {
+        // A backslash continuation lies between tokens (it is no token itself).
+        let gap = source
+            .get(usize::from(previous_end)..usize::from(token.start()))
+            .unwrap_or("");
+        for (i, _) in gap.match_indices('\\') {
+            let at = usize::from(previous_end) + i;
+            let rest = &source[at + 1..];
+            let break_len = if rest.starts_with("\r\n") {
+                2
+            } else if rest.starts_with(['\n', '\r']) {
+                1
+            } else {
+                continue;
+            };
+            let next_line = TextSize::new((at + 1 + break_len) as u32);
+            ranges.push(TextRange::new(
+                line_start(TextSize::new(at as u32)),
+                next_line,
+            ));
+        }
+        previous_end = token.end();
+        match token.kind() {
+            TokenKind::String if spans_lines(token.range()) => {
+                ranges.push(TextRange::new(line_start(token.start()), token.end()));
+            }
+            TokenKind::FStringStart | TokenKind::TStringStart => open.push(token.start()),
+            TokenKind::FStringEnd | TokenKind::TStringEnd => {
+                if let Some(start) = open.pop()
+                    && open.is_empty()
+                {
+                    let range = TextRange::new(start, token.end());
+                    if spans_lines(range) {
+                        ranges.push(TextRange::new(line_start(start), token.end()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    ranges.sort_by_key(|r| (r.start(), r.end()));
+    let mut merged: Vec<TextRange> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start() <= last.end() => *last = last.cover(range),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+/// Where the directive for a finding starting at `offset` is read: the end of the mapped
+/// range holding it, else `offset` itself.
+pub fn resolve(mapping: &[TextRange], offset: TextSize) -> TextSize {
+    let i = mapping.partition_point(|r| r.end() <= offset);
+    match mapping.get(i) {
+        Some(r) if r.start() <= offset => r.end(),
+        _ => offset,
+    }
+}
+
 /// What a rule code is to the suppression step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CodeStatus {
@@ -292,7 +379,7 @@ pub fn apply(
         if exempt {
             continue;
         }
-        let start = d.primary.range.start();
+        let start = resolve(&suppressions.mapping, d.primary.range.start());
         let mut suppressed = false;
         for (i, directive) in suppressions.lines.iter().enumerate() {
             if !(directive.line.start() <= start && start <= directive.line.end()) {
@@ -533,6 +620,43 @@ mod tests {
         // Malformed lists are not silently read as "the whole file".
         assert!(scan_text("# forklint: noqa: fl2\n").file.is_empty());
         assert!(scan_text("# forklint: noqa because\n").file.is_empty());
+    }
+
+    #[test]
+    fn lines_that_cannot_hold_a_comment_map_to_where_ruff_reads_the_directive() {
+        let source = "a = f('''x\ny''') + \\\n  g()\nb = 1\nc = f\"\"\"{1}\n\"\"\"\n";
+        let parsed = ruff_python_parser::parse_unchecked_source(
+            source,
+            ruff_python_ast::PySourceType::Python,
+        );
+        assert!(parsed.errors().is_empty(), "{:?}", parsed.errors());
+        let mapping = noqa_mapping(source, parsed.tokens());
+        let line_of = |offset: TextSize| source[..usize::from(offset)].matches('\n').count() + 1;
+        let resolved_line = |line: usize| {
+            let start: usize = source
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum();
+            line_of(resolve(&mapping, TextSize::new(start as u32)))
+        };
+        // The string ends on line 2, which is continued: lines 1 and 2 read line 3.
+        assert_eq!(resolved_line(1), 3);
+        assert_eq!(resolved_line(2), 3);
+        assert_eq!(resolved_line(3), 3);
+        assert_eq!(resolved_line(4), 4);
+        // An f-string spanning lines is read where it ends.
+        assert_eq!(resolved_line(5), 6);
+    }
+
+    #[test]
+    fn a_directive_line_is_found_in_text_with_carriage_returns_alone() {
+        let source = "a = 1\rb = 2  # noqa: FL101\rc = 3\r";
+        let s = scan_text(source);
+        assert_eq!(
+            &source[std::ops::Range::<usize>::from(s.lines[0].line)],
+            "b = 2  # noqa: FL101"
+        );
     }
 
     #[test]

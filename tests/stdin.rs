@@ -85,11 +85,17 @@ fn with_fix_the_fixed_buffer_goes_to_stdout_and_the_file_is_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let on_disk = "import os\nimport subprocess\n";
     write(tmp.path(), "job.py", on_disk);
-    let buffer =
-        "import os\nimport subprocess\n\n\ndef run():\n    subprocess.Popen([\"ls\"], preexec_fn=os.setsid)\n";
+    let buffer = "import os\nimport subprocess\n\n\ndef run():\n    subprocess.Popen([\"ls\"], preexec_fn=os.setsid)\n";
     let out = with_stdin(
         tmp.path(),
-        &["check", "--no-cache", "--fix", "--stdin-filename", "job.py", "-"],
+        &[
+            "check",
+            "--no-cache",
+            "--fix",
+            "--stdin-filename",
+            "job.py",
+            "-",
+        ],
         buffer,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -97,7 +103,11 @@ fn with_fix_the_fixed_buffer_goes_to_stdout_and_the_file_is_untouched() {
         text(&out.stdout),
         buffer.replace("preexec_fn=os.setsid", "start_new_session=True")
     );
-    assert!(text(&out.stderr).contains("Fixed 1 hazard"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Fixed 1 hazard"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("job.py")).unwrap(),
         on_disk
@@ -122,9 +132,17 @@ fn usage_errors_are_exit_2_with_a_message() {
     );
     assert_eq!(other_path.status.code(), Some(2));
     assert!(text(&other_path.stderr).contains("the only path may be `-`"));
-    let missing = with_stdin(tmp.path(), &["check", "--stdin-filename", "nope.py", "-"], "");
+    let missing = with_stdin(
+        tmp.path(),
+        &["check", "--stdin-filename", "nope.py", "-"],
+        "",
+    );
     assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing.stderr).contains("nope.py"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("nope.py"),
+        "{}",
+        text(&missing.stderr)
+    );
     let binary = Command::new(env!("CARGO_BIN_EXE_forklint"))
         .args(["check", "--stdin-filename", "app.py", "-"])
         .current_dir(tmp.path())
@@ -142,7 +160,12 @@ fn usage_errors_are_exit_2_with_a_message() {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(b"x = '\xff'\n").unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"x = '\xff'\n")
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     assert_eq!(not_utf8.status.code(), Some(2));

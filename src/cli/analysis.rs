@@ -78,6 +78,8 @@ fn parse_version(s: &str) -> Result<PythonVersion, String> {
 pub struct Resolved {
     pub settings: Settings,
     pub output_format: Option<Located<String>>,
+    /// The configuration's `baseline`, absolute.
+    pub baseline: Option<PathBuf>,
 }
 
 impl AnalysisArgs {
@@ -177,6 +179,7 @@ impl AnalysisArgs {
         Resolved {
             settings,
             output_format: config.output_format,
+            baseline: config.baseline,
         }
     }
 }

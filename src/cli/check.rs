@@ -102,6 +102,20 @@ pub struct CheckArgs {
     /// (docs/build-systems.md).
     #[arg(long, value_name = "PATH", conflicts_with_all = ["fix", "fix_only", "diff"])]
     summaries: Vec<PathBuf>,
+    /// Add `# noqa: CODE` to every line with a finding (merged into a `# noqa` already there),
+    /// write the files, and report nothing else (docs/adoption.md).
+    #[arg(long, conflicts_with_all = ["fix", "fix_only", "diff", "show_settings", "show_files", "summaries", "write_baseline"])]
+    add_noqa: bool,
+    /// Report only the findings that are not in this baseline file (docs/adoption.md)
+    /// [default: the configuration's `baseline`].
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Ignore the configuration's `baseline`: report every finding.
+    #[arg(long, conflicts_with = "baseline")]
+    no_baseline: bool,
+    /// Write every finding to this baseline file (atomically), and report nothing else.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "fix_only", "diff", "show_settings", "show_files"])]
+    write_baseline: Option<PathBuf>,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -138,7 +152,10 @@ impl CheckArgs {
 
     /// Settings and output format of the first path: command-line flags over the
     /// configuration over defaults (the configuration's `output-format` applies to the run).
-    fn settings(&self, first: &Path) -> Result<(Settings, OutputFormat), ConfigError> {
+    fn settings(
+        &self,
+        first: &Path,
+    ) -> Result<(Settings, OutputFormat, Option<PathBuf>), ConfigError> {
         let resolved = self
             .analysis
             .resolve(first, self.cli_selection(), self.show_info)?;
@@ -164,7 +181,13 @@ impl CheckArgs {
             .output_format
             .or(configured)
             .unwrap_or(OutputFormat::Text);
-        Ok((resolved.settings, output_format))
+        // `--baseline` over the configuration's; `--no-baseline` drops both.
+        let baseline = if self.no_baseline {
+            None
+        } else {
+            self.baseline.clone().or(resolved.baseline)
+        };
+        Ok((resolved.settings, output_format, baseline))
     }
 }
 
@@ -197,7 +220,7 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         vec![PathBuf::from(".")]
     };
-    let (mut settings, output_format) = match args.settings(&paths[0]) {
+    let (mut settings, output_format, baseline) = match args.settings(&paths[0]) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -237,6 +260,18 @@ pub fn run(args: CheckArgs) -> u8 {
     if args.show_settings {
         return show_settings(&paths[0], source);
     }
+    // A baseline is read before the analysis: a bad one is a usage error (exit 2). Writing a
+    // baseline records every finding, whatever an older one holds.
+    let baseline = match baseline.filter(|_| args.write_baseline.is_none()) {
+        Some(path) => match crate::baseline::read(&path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
     let fixing = args.fix || args.fix_only || args.diff;
     let unsafe_fixes = args.unsafe_fixes;
     let mut failed = false;
@@ -356,6 +391,24 @@ pub fn run(args: CheckArgs) -> u8 {
         let wanted = crate::discover::absolute(name);
         findings.retain(|(p, d)| crate::discover::absolute(&p.file(d.primary.file).path) == wanted);
     }
+    let mut baselined = None;
+    if let Some(b) = &baseline {
+        let (kept, matched, stale) = crate::baseline::filter(findings, b);
+        findings = kept;
+        baselined = Some(super::adopt::baseline_summary(b, matched, stale));
+    }
+    if args.add_noqa {
+        let code = super::adopt::add_noqa(&findings, args.quiet);
+        drop(findings);
+        std::mem::forget(outcome);
+        return code;
+    }
+    if let Some(path) = &args.write_baseline {
+        let code = super::adopt::write_baseline(path, &findings, args.quiet);
+        drop(findings);
+        std::mem::forget(outcome);
+        return code;
+    }
     // Every rule that ran in some project, whether or not it found something (SARIF lists them).
     let ran: Vec<&'static Rule> = RULES
         .iter()
@@ -383,6 +436,9 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     };
     let mut summary = report::summary_line(&findings, outcome.files_checked());
+    if let Some(line) = baselined {
+        summary = format!("{summary}\n{line}");
+    }
     if fixing {
         summary = format!("{summary}\n{}", fixed_line(fixed_count));
     }

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and one file per subcommand.
 
+mod adopt;
 pub(crate) mod analysis;
 mod check;
 mod clean;

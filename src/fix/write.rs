@@ -78,16 +78,21 @@ pub enum FixWriteError {
 /// file's permissions are kept; a symbolic link is followed, so the link stays a link and its
 /// target gets the fixed text.
 pub fn write_fixed(path: &Path, original: &str, fixed: &str) -> Result<(), FixWriteError> {
+    write_fixed_bytes(path, original.as_bytes(), fixed.as_bytes())
+}
+
+/// [`write_fixed`] for the bytes of a file in any encoding.
+pub fn write_fixed_bytes(path: &Path, original: &[u8], fixed: &[u8]) -> Result<(), FixWriteError> {
     let target: PathBuf = std::fs::canonicalize(path)?;
     let metadata = std::fs::metadata(&target)?;
     if metadata.permissions().readonly() {
         return Err(FixWriteError::ReadOnly);
     }
     let current = std::fs::read(&target)?;
-    if current != original.as_bytes() {
+    if current != original {
         return Err(FixWriteError::ChangedOnDisk);
     }
-    atomic_write(&target, fixed.as_bytes(), Some(metadata.permissions()))?;
+    atomic_write(&target, fixed, Some(metadata.permissions()))?;
     Ok(())
 }
 

@@ -322,6 +322,30 @@ pub(super) fn fingerprint_key(parts: &[&str]) -> u64 {
     fnv1a(parts.iter().flat_map(|p| p.bytes().chain([0])))
 }
 
+/// The `forklint/v1` partial fingerprint of each finding (`findings` in report order: the
+/// occurrence index counts findings with the same code, file and normalised line), with the
+/// file's URI it was computed from: relative to `root` when the file is under it, else an
+/// absolute `file://` URI. `--baseline` matches findings by these.
+pub fn fingerprints(findings: &[super::Finding], root: &Path) -> Vec<(String, String)> {
+    let locator = Locator {
+        root,
+        uris: HashMap::new(),
+    };
+    let mut occurrences: HashMap<u64, usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|&(program, d)| {
+            let path = crate::discover::absolute(&program.file(d.primary.file).path);
+            let uri = locator.artifact_of_path(&path).uri;
+            let key = fingerprint_key(&[d.code, &uri, &normalized_line(program, &d.primary)]);
+            let occurrence = occurrences.entry(key).or_default();
+            let fingerprint = format!("{key:016x}:{occurrence}");
+            *occurrence += 1;
+            (uri, fingerprint)
+        })
+        .collect()
+}
+
 /// The text of the line a location starts on, with runs of whitespace collapsed to one space.
 pub(super) fn normalized_line(program: &Program, loc: &Location) -> String {
     let file = program.file(loc.file);
@@ -382,19 +406,12 @@ pub fn render(
         root,
         uris: HashMap::new(),
     };
-    let mut occurrences: HashMap<u64, usize> = HashMap::new();
+    let fingerprints = fingerprints(findings, root);
     let results = findings
         .iter()
-        .map(|&(program, d)| {
+        .zip(fingerprints)
+        .map(|(&(program, d), (_, fingerprint))| {
             let primary = locator.location(program, &d.primary, None, None);
-            let key = fingerprint_key(&[
-                d.code,
-                &primary.physical_location.artifact_location.uri,
-                &normalized_line(program, &d.primary),
-            ]);
-            let occurrence = occurrences.entry(key).or_default();
-            let fingerprint = format!("{key:016x}:{occurrence}");
-            *occurrence += 1;
             let mut flow = vec![ThreadFlowLocation {
                 location: locator.location(program, &d.primary, None, Some(&d.label)),
             }];

@@ -114,6 +114,10 @@ fn summarize_body(
     }
     if !scanned.noqa_comments.is_empty() {
         summary.suppressions = crate::suppression::scan(source, scanned.noqa_comments.into_iter());
+        if !summary.suppressions.lines.is_empty() {
+            summary.suppressions.mapping =
+                crate::suppression::noqa_mapping(source, parsed.tokens());
+        }
     }
     if let Some(err) = parsed.errors().first() {
         summary.syntax_errors.push(SyntaxProblem {
