@@ -692,6 +692,52 @@ mod tests {
     }
 
     #[test]
+    fn every_key_can_be_overridden() {
+        let fragments = [
+            ("select", "select = ['FL1']"),
+            ("extend-select", "extend-select = ['FL002']"),
+            ("ignore", "ignore = ['FL101']"),
+            (
+                "per-file-ignores",
+                "per-file-ignores = { 'a.py' = ['FL1'] }",
+            ),
+            ("exclude", "exclude = ['gen']"),
+            ("extend-exclude", "extend-exclude = ['gen']"),
+            ("src", "src = ['lib']"),
+            ("target-version", "target-version = 'py310'"),
+            ("platforms", "platforms = ['macos']"),
+            ("knowledge", "knowledge = ['k.toml']"),
+            ("output-format", "output-format = 'json'"),
+            ("entry", "entry = ['run.py']"),
+            ("python", "python = '.venv'"),
+        ];
+        assert_eq!(
+            fragments.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            KEYS,
+            "a fragment for each key"
+        );
+        for (key, fragment) in fragments {
+            let over = parse_override(fragment).unwrap_or_else(|e| panic!("{fragment}: {e}"));
+            let mut options = Options {
+                allowed_versions: Some(vec![PythonVersion::PY312]),
+                ..Options::default()
+            };
+            let before = format!("{options:?}");
+            options.apply(&over);
+            assert_ne!(format!("{options:?}"), before, "`{key}` changed nothing");
+        }
+        let mut options = Options {
+            allowed_versions: Some(vec![PythonVersion::PY312]),
+            ..Options::default()
+        };
+        options.apply(&parse_override("target-version = 'py310'").unwrap());
+        assert_eq!(options.target_version, Some(PythonVersion::new(3, 10)));
+        assert!(options.allowed_versions.is_none());
+        assert!(parse_override("").is_err());
+        assert!(parse_override("[tool.forklint]\nselect = ['FL1']").is_err());
+    }
+
+    #[test]
     fn near_miss_keys_get_a_suggestion() {
         assert_eq!(suggest("extend-selct"), Some("extend-select"));
         assert_eq!(suggest("extend_select"), Some("extend-select"));
