@@ -113,7 +113,7 @@ impl AnalysisArgs {
     }
 
     /// The `--config PATH`, if one was given (checked by [`AnalysisArgs::check_config`]).
-    fn config_file(&self) -> Option<&Path> {
+    pub(crate) fn config_file(&self) -> Option<&Path> {
         self.config.iter().find_map(|c| match c {
             ConfigArg::Path(p) => Some(p.as_path()),
             ConfigArg::Override(_) => None,

@@ -411,7 +411,7 @@ fn run_once(args: &CheckArgs) -> u8 {
             );
         }
         if args.verbose {
-            verbose(&run.outcome, started);
+            verbose(args, &run.outcome, started);
         }
         if args.diff {
             no_python_files(&paths, &run.outcome, args);
@@ -438,7 +438,7 @@ fn run_once(args: &CheckArgs) -> u8 {
         }
     };
     if args.verbose && !fixing {
-        verbose(&outcome, started);
+        verbose(args, &outcome, started);
     }
     no_python_files(&paths, &outcome, args);
     // Files named on the command line that could not be read: errors, not skip warnings.
@@ -550,7 +550,7 @@ fn run_once(args: &CheckArgs) -> u8 {
 }
 
 /// `--verbose`: what the run used, on stderr.
-fn verbose(outcome: &crate::CheckOutcome, started: std::time::Instant) {
+fn verbose(args: &CheckArgs, outcome: &crate::CheckOutcome, started: std::time::Instant) {
     use crate::cache::CacheLocation;
     for checked in &outcome.projects {
         let project = &checked.project;
@@ -558,10 +558,11 @@ fn verbose(outcome: &crate::CheckOutcome, started: std::time::Instant) {
         eprintln!("verbose: project {}", project.root.display());
         eprintln!(
             "verbose:   configuration: {}",
-            project.config.as_ref().map_or_else(
-                || "none (defaults, or given on the command line)".to_string(),
-                |c| c.display().to_string()
-            )
+            match (project.config.as_deref(), args.analysis.config_file()) {
+                (Some(c), _) | (None, Some(c)) => c.display().to_string(),
+                (None, None) if args.analysis.isolated => "none (--isolated)".to_string(),
+                (None, None) => "none (defaults)".to_string(),
+            }
         );
         let roots: Vec<String> = project
             .source_roots
