@@ -52,6 +52,9 @@ pub enum ConfigError {
     /// never read (a FIFO would block), and not silently skipped either.
     #[error("{path}: not a regular file; a configuration must be a file")]
     NotAFile { path: String },
+    /// Options that cannot be combined (`--config PATH` twice, or with `--isolated`).
+    #[error("{0}")]
+    Usage(String),
     #[error("{path}:{line}:{column}: {message}")]
     At {
         path: String,
@@ -193,6 +196,72 @@ impl Source<'_> {
             );
             self.error(&span, message)
         })
+    }
+}
+
+/// A `--config KEY = VALUE` override: a TOML fragment of configuration keys, applied over
+/// every configuration file (and over the defaults), as Ruff's `--config` overrides are.
+/// Relative paths in it are relative to the current directory.
+#[derive(Clone, Debug)]
+pub struct Override {
+    /// As given, for messages.
+    pub fragment: String,
+    /// The keys it sets, in order.
+    keys: Vec<String>,
+    options: Options,
+}
+
+/// Reads a `--config` override; the error names what is wrong with it (the caller names the
+/// fragment).
+pub fn parse_override(fragment: &str) -> Result<Override, String> {
+    let path = PathBuf::from("--config");
+    let src = Source {
+        path: &path,
+        text: fragment,
+    };
+    let strip = |e: ConfigError| match e {
+        ConfigError::At { message, .. } => message,
+        other => other.to_string(),
+    };
+    let keys: KeyMap = src.parse(|_| String::new()).map_err(strip)?;
+    if keys.is_empty() {
+        return Err("no configuration key in it".to_string());
+    }
+    let options = check_and_read(&src, &keys, &absolute(Path::new("."))).map_err(strip)?;
+    Ok(Override {
+        fragment: fragment.to_string(),
+        keys: keys.keys().map(|k| k.get_ref().clone()).collect(),
+        options,
+    })
+}
+
+impl Options {
+    /// `over`'s keys replace this configuration's values of the same keys.
+    pub fn apply(&mut self, over: &Override) {
+        let o = &over.options;
+        for key in &over.keys {
+            match key.as_str() {
+                "select" => self.selection.select = o.selection.select.clone(),
+                "extend-select" => self.selection.extend_select = o.selection.extend_select.clone(),
+                "ignore" => self.selection.ignore = o.selection.ignore.clone(),
+                "per-file-ignores" => self.per_file_ignores = o.per_file_ignores.clone(),
+                "exclude" => self.exclude = o.exclude.clone(),
+                "extend-exclude" => self.extend_exclude = o.extend_exclude.clone(),
+                "src" => self.src = o.src.clone(),
+                "target-version" => {
+                    // A named version replaces the matrix `requires-python` gave.
+                    self.target_version = o.target_version;
+                    self.allowed_versions = None;
+                }
+                "platforms" => self.platforms = o.platforms.clone(),
+                "knowledge" => self.knowledge = o.knowledge.clone(),
+                "output-format" => self.output_format = o.output_format.clone(),
+                "entry" => self.entry = o.entry.clone(),
+                "python" => self.python = o.python.clone(),
+                // `check_and_read` rejected every other key.
+                _ => {}
+            }
+        }
     }
 }
 
@@ -625,6 +694,52 @@ mod tests {
         for bad in ["python3", ">=three", "^3.9", ">=3.x"] {
             assert_eq!(lowest_allowed(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn every_key_can_be_overridden() {
+        let fragments = [
+            ("select", "select = ['FL1']"),
+            ("extend-select", "extend-select = ['FL002']"),
+            ("ignore", "ignore = ['FL101']"),
+            (
+                "per-file-ignores",
+                "per-file-ignores = { 'a.py' = ['FL1'] }",
+            ),
+            ("exclude", "exclude = ['gen']"),
+            ("extend-exclude", "extend-exclude = ['gen']"),
+            ("src", "src = ['lib']"),
+            ("target-version", "target-version = 'py310'"),
+            ("platforms", "platforms = ['macos']"),
+            ("knowledge", "knowledge = ['k.toml']"),
+            ("output-format", "output-format = 'json'"),
+            ("entry", "entry = ['run.py']"),
+            ("python", "python = '.venv'"),
+        ];
+        assert_eq!(
+            fragments.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            KEYS,
+            "a fragment for each key"
+        );
+        for (key, fragment) in fragments {
+            let over = parse_override(fragment).unwrap_or_else(|e| panic!("{fragment}: {e}"));
+            let mut options = Options {
+                allowed_versions: Some(vec![PythonVersion::PY312]),
+                ..Options::default()
+            };
+            let before = format!("{options:?}");
+            options.apply(&over);
+            assert_ne!(format!("{options:?}"), before, "`{key}` changed nothing");
+        }
+        let mut options = Options {
+            allowed_versions: Some(vec![PythonVersion::PY312]),
+            ..Options::default()
+        };
+        options.apply(&parse_override("target-version = 'py310'").unwrap());
+        assert_eq!(options.target_version, Some(PythonVersion::new(3, 10)));
+        assert!(options.allowed_versions.is_none());
+        assert!(parse_override("").is_err());
+        assert!(parse_override("[tool.forklint]\nselect = ['FL1']").is_err());
     }
 
     #[test]

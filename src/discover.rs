@@ -33,6 +33,9 @@ pub struct FoundFile {
     pub library: bool,
 }
 
+/// The [`Skipped::reason`] of a FIFO, device or socket: never opened (a read could block).
+pub const NOT_A_REGULAR_FILE: &str = "not a regular file";
+
 /// A path that could not be used, with the reason; reported, never fatal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
@@ -238,7 +241,7 @@ pub fn discover_with(
         } else {
             walker.out.skipped.push(Skipped {
                 path: path.clone(),
-                reason: "not a regular file".into(),
+                reason: NOT_A_REGULAR_FILE.into(),
             });
         }
     }
@@ -460,7 +463,7 @@ impl Walker<'_> {
                 Ok(m) if m.is_file() => self.push_file(path, false, current),
                 Ok(_) => self.out.skipped.push(Skipped {
                     path: path.to_path_buf(),
-                    reason: "not a regular file".into(),
+                    reason: NOT_A_REGULAR_FILE.into(),
                 }),
                 Err(e) => self.out.skipped.push(Skipped {
                     path: path.to_path_buf(),

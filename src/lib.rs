@@ -416,12 +416,24 @@ pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
         None => suppression::CodeStatus::Unknown,
     };
     let unused_noqa = rules::general::fl002_unused_noqa::RULE.code;
-    let mut diagnostics = suppression::apply(
-        program,
-        diagnostics,
-        selection.is_enabled(unused_noqa),
-        &status,
-    );
+    let mut diagnostics = if program.settings.ignore_noqa {
+        diagnostics
+    } else {
+        suppression::apply(
+            program,
+            diagnostics,
+            selection.is_enabled(unused_noqa),
+            &status,
+        )
+    };
+    // `--unfixable`/`--fixable`: those rules' findings offer no fix, so none is applied.
+    if !program.settings.unfixable.is_empty() {
+        for d in &mut diagnostics {
+            if program.settings.unfixable.contains(&d.code) {
+                d.fix = None;
+            }
+        }
+    }
     diagnostics.retain(|d| {
         d.code != unused_noqa
             || !selection.ignored_in_file(d.code, &program.file(d.primary.file).path)

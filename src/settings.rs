@@ -181,6 +181,10 @@ pub struct Settings {
     pub summaries: Vec<PathBuf>,
     /// Where the project's installed dependencies are (docs/dependencies.md).
     pub python: crate::environment::PythonEnvironment,
+    /// `check --ignore-noqa`: `# noqa` directives suppress nothing (and FL002 says nothing).
+    pub ignore_noqa: bool,
+    /// The rules whose fixes are dropped from their findings (`--fixable`, `--unfixable`).
+    pub unfixable: Vec<&'static str>,
 }
 
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -218,6 +222,8 @@ impl Default for Settings {
             cache: crate::cache::CacheLocation::Off,
             summaries: Vec::new(),
             python: crate::environment::PythonEnvironment::Off,
+            ignore_noqa: false,
+            unfixable: Vec::new(),
         }
     }
 }

@@ -1424,3 +1424,508 @@ fn register_at_fork_lowers_fl201_with_after_in_child_and_before_joins_drop_it() 
         ["error"]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ruff's command-line habits (issue 25): --config KEY=VALUE, --per-file-ignores, --fixable,
+// --ignore-noqa, -e, -s, -v, --watch; empty and unreadable input.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn config_key_value_overrides_the_configuration_and_a_path_still_works() {
+    let dir = project(&[
+        ("app.py", THREAD_AT_IMPORT),
+        ("forklint.toml", "ignore = [\"FL101\"]\n"),
+        ("strict.toml", "extend-select = [\"FL002\"]\n"),
+    ]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+
+    // The override replaces the configuration's `ignore`.
+    let run = concise(dir.path(), &["--config", "ignore = []"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert_eq!(findings(&run.stdout, "app.py", "FL101").len(), 1);
+
+    // Several overrides, and `KEY=VALUE` without spaces.
+    let run = concise(
+        dir.path(),
+        &["--config", "ignore=[]", "--config", "select = ['FL2']"],
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+
+    // `target-version` replaces the matrix `requires-python` gave, as --show-settings shows.
+    write(
+        dir.path(),
+        "sub/pyproject.toml",
+        "[project]\nrequires-python = \">=3.10\"\n[tool.forklint]\n",
+    );
+    let run = forklint(
+        &dir.path().join("sub"),
+        &[
+            "check",
+            "--show-settings",
+            "--config",
+            "target-version = 'py311'",
+            ".",
+        ],
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert!(
+        run.stdout.contains("target-versions = [\"3.11\"]"),
+        "{}",
+        run.describe()
+    );
+
+    // A path is still a path, also one with an `=` in its name, and with an override.
+    let run = concise(
+        dir.path(),
+        &["--config", "strict.toml", "--config", "ignore = ['FL1']"],
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    write(dir.path(), "a=b.toml", "ignore = []\n");
+    let run = concise(dir.path(), &["--config", "a=b.toml"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+
+    // Overrides apply with --isolated too; a file cannot.
+    let run = concise(
+        dir.path(),
+        &["--isolated", "--config", "ignore = ['FL101']"],
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let run = concise(dir.path(), &["--isolated", "--config", "strict.toml"]);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(run.stderr.contains("--isolated"), "{}", run.describe());
+    let run = concise(
+        dir.path(),
+        &["--config", "strict.toml", "--config", "a=b.toml"],
+    );
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains("only one configuration file"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn a_bad_config_override_exits_2_naming_the_fragment() {
+    let dir = project(&[("app.py", THREAD_AT_IMPORT)]);
+    for (fragment, says) in [
+        ("select = ['FL999']", "FL999"),
+        ("selct = ['FL1']", "did you mean `select`?"),
+        ("select = FL1", "select = FL1"),
+        ("target-version = 'py27'", "py27"),
+        ("platforms = []", "at least one"),
+    ] {
+        let run = concise(dir.path(), &["--config", fragment]);
+        assert_eq!(run.code(), Some(2), "{fragment}: {}", run.describe());
+        assert!(run.stdout.is_empty(), "{}", run.describe());
+        assert!(
+            run.stderr.contains(&format!("'{fragment}'")) && run.stderr.contains(says),
+            "{fragment}: {}",
+            run.describe()
+        );
+    }
+    // A missing file (no `=`) is reported as a file, as before.
+    let run = concise(dir.path(), &["--config", "missing.toml"]);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(run.stderr.contains("missing.toml"), "{}", run.describe());
+}
+
+#[test]
+fn per_file_ignores_on_the_command_line_replace_or_extend_the_configuration() {
+    let dir = project(&[
+        ("app.py", THREAD_AT_IMPORT),
+        ("tests/test_a.py", THREAD_AT_IMPORT),
+        (
+            "forklint.toml",
+            "[per-file-ignores]\n\"tests/*\" = [\"FL101\"]\n",
+        ),
+    ]);
+    let run = concise(dir.path(), &[]);
+    assert_eq!(findings(&run.stdout, "app.py", "FL101").len(), 1);
+    assert!(findings(&run.stdout, "test_a.py", "FL101").is_empty());
+
+    // `--per-file-ignores` replaces the configuration's (as Ruff's does) ...
+    let run = concise(dir.path(), &["--per-file-ignores", "app.py:FL101"]);
+    assert!(
+        findings(&run.stdout, "app.py", "FL101").is_empty(),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        findings(&run.stdout, "test_a.py", "FL101").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+
+    // ... `--extend-per-file-ignores` adds to it.
+    let run = concise(dir.path(), &["--extend-per-file-ignores", "app.py:FL1,FL2"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+
+    // `GLOB:CODE,CODE`, Ruff's `GLOB:CODE,GLOB:CODE`, and repeated flags.
+    for args in [
+        &[
+            "--per-file-ignores",
+            "app.py:FL2,FL101",
+            "--per-file-ignores",
+            "tests/*:FL101",
+        ][..],
+        &["--per-file-ignores", "app.py:FL101,tests/*:FL101"][..],
+    ] {
+        let run = concise(dir.path(), args);
+        assert_eq!(run.code(), Some(0), "{args:?}: {}", run.describe());
+    }
+
+    for bad in ["app.py", "app.py:FL999", ":FL101", "[:FL101"] {
+        let run = concise(dir.path(), &["--per-file-ignores", bad]);
+        assert_eq!(run.code(), Some(2), "{bad}: {}", run.describe());
+        assert!(
+            run.stderr.contains("--per-file-ignores"),
+            "{}",
+            run.describe()
+        );
+    }
+}
+
+/// A preexec_fn with an exact equivalent (FL203's safe fix).
+const PREEXEC: &str = "import os\nimport subprocess\n\n\ndef launch(cmd):\n    return subprocess.Popen(cmd, preexec_fn=os.setsid)\n";
+
+#[test]
+fn fixable_and_unfixable_limit_the_fixes_applied() {
+    let fixed = PREEXEC.replace("preexec_fn=os.setsid", "start_new_session=True");
+    for (args, applied) in [
+        (&["--unfixable", "FL203"][..], false),
+        // The more specific selector wins, as with `--select`/`--ignore`.
+        (&["--unfixable", "FL2", "--fixable", "FL203"][..], true),
+        (&["--unfixable", "FL203", "--fixable", "FL2"][..], false),
+        (&["--fixable", "FL1"][..], false),
+        (&["--fixable", "FL1", "--extend-fixable", "FL203"][..], true),
+        (&["--fixable", "FL2"][..], true),
+        (&["--unfixable", "FL1"][..], true),
+    ] {
+        let dir = project(&[("app.py", PREEXEC)]);
+        let mut all = vec!["--isolated", "--fix"];
+        all.extend_from_slice(args);
+        let run = concise(dir.path(), &all);
+        let text = std::fs::read_to_string(dir.path().join("app.py")).unwrap();
+        assert_eq!(
+            text,
+            if applied { &fixed } else { PREEXEC },
+            "{args:?}: {}",
+            run.describe()
+        );
+        if !applied {
+            // Not offered either: no `[*] fixable` line.
+            assert_eq!(run.code(), Some(1), "{}", run.describe());
+            assert!(!run.stdout.contains("fixable with"), "{}", run.describe());
+        }
+    }
+}
+
+#[test]
+fn ignore_noqa_reports_suppressed_findings_and_no_unused_noqa() {
+    let dir = project(&[
+        (
+            "app.py",
+            "import threading\nthreading.Thread(target=print).start()  # noqa: FL101\n",
+        ),
+        ("b.py", "x = 1  # noqa: FL101\n"),
+        (
+            "c.py",
+            "# forklint: noqa\nimport threading\nthreading.Thread(target=print).start()\n",
+        ),
+    ]);
+    let run = concise(dir.path(), &["--extend-select", "FL002"]);
+    assert_eq!(
+        findings(&run.stdout, "app.py", "FL101").len(),
+        0,
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        findings(&run.stdout, "b.py", "FL002").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+
+    let run = concise(dir.path(), &["--extend-select", "FL002", "--ignore-noqa"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert_eq!(
+        findings(&run.stdout, "app.py", "FL101").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        findings(&run.stdout, "c.py", "FL101").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stdout.contains("FL002"), "{}", run.describe());
+}
+
+#[test]
+fn short_e_is_exit_zero() {
+    let dir = project(&[("app.py", THREAD_AT_IMPORT)]);
+    let run = concise(dir.path(), &["-e"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert_eq!(findings(&run.stdout, "app.py", "FL101").len(), 1);
+}
+
+#[test]
+fn silent_prints_nothing_and_the_exit_code_tells() {
+    let dir = project(&[("app.py", THREAD_AT_IMPORT), ("bad.py", "def f(:\n")]);
+    for flag in ["-s", "--silent"] {
+        let run = concise(dir.path(), &[flag]);
+        assert_eq!(run.code(), Some(1), "{}", run.describe());
+        assert!(
+            run.stdout.is_empty() && run.stderr.is_empty(),
+            "{}",
+            run.describe()
+        );
+    }
+    // Errors too, with their exit code.
+    let run = concise(dir.path(), &["-s", "--config", "missing.toml"]);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(
+        run.stdout.is_empty() && run.stderr.is_empty(),
+        "{}",
+        run.describe()
+    );
+    // A report file is still written.
+    let run = concise(dir.path(), &["-s", "-o", "report.txt"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stdout.is_empty() && run.stderr.is_empty(),
+        "{}",
+        run.describe()
+    );
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert_eq!(findings(&report, "app.py", "FL101").len(), 1, "{report}");
+    // Clean: exit 0. And -q is still there.
+    let run = concise(dir.path(), &["-s", "--exit-zero"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    let run = concise(dir.path(), &["-q"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(!run.stdout.contains("Found "), "{}", run.describe());
+    let run = concise(dir.path(), &["-s", "-v"]);
+    assert_eq!(
+        run.code(),
+        Some(2),
+        "-s and -v conflict: {}",
+        run.describe()
+    );
+}
+
+#[test]
+fn verbose_names_the_configuration_roots_environment_and_cache() {
+    let dir = project(&[
+        ("app.py", THREAD_AT_IMPORT),
+        ("lib/util.py", "x = 1\n"),
+        ("forklint.toml", "src = [\"lib\"]\n"),
+    ]);
+    let root = dir.path().canonicalize().unwrap();
+    let run = concise(&root, &["-v", "--no-python", "--cache-dir", "cache"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let config = format!("configuration: {}", root.join("forklint.toml").display());
+    for expected in [
+        format!("verbose: project {}", root.display()),
+        config,
+        format!("{}", root.join("lib").display()),
+        "python environment: none".to_string(),
+        format!("cache: {} (0 hits, 2 misses)", root.join("cache").display()),
+        "files: 2 checked".to_string(),
+        "verbose: checked 2 files in 1 project(s)".to_string(),
+    ] {
+        assert!(
+            run.stderr.contains(&expected),
+            "{expected}: {}",
+            run.describe()
+        );
+    }
+    // The report itself is unchanged.
+    assert_eq!(findings(&run.stdout, "app.py", "FL101").len(), 1);
+    // With a cache and an environment.
+    write(&root, "venv/lib/python3.12/site-packages/dep.py", "y = 1\n");
+    let run = concise(
+        &root,
+        &["--verbose", "--python", "venv", "--cache-dir", "cache"],
+    );
+    assert!(
+        run.stderr.contains("(2 hits, 0 misses)"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "python environment: {}",
+            root.join("venv/lib/python3.12/site-packages").display()
+        )),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn watch_checks_again_after_a_change_until_killed() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = project(&[("app.py", THREAD_AT_IMPORT), ("other.py", "x = 1\n")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_forklint"))
+        .args([
+            "check",
+            "--watch",
+            "--output-format",
+            "concise",
+            "--no-cache",
+            ".",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |summary: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                let done = line == summary;
+                seen.push(line);
+                if done {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    let first = wait_for("Found 1 hazard in 1 file.");
+    // Fix the file: the watcher reports the change and checks again.
+    std::fs::write(dir.path().join("app.py"), "x = 2\n").unwrap();
+    let second = first && wait_for("All checks passed (2 files checked).");
+    // And again, with a new file.
+    if second {
+        std::fs::write(dir.path().join("new.py"), THREAD_AT_IMPORT).unwrap();
+    }
+    let third = second && wait_for("Found 1 hazard in 1 file.");
+    // Still running until it is ended.
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        first && second && third,
+        "reports seen:\n{}",
+        seen.join("\n")
+    );
+    assert!(running, "--watch exited by itself");
+    assert!(
+        seen.iter().any(|l| l.starts_with("./new.py:2:1: FL101 ")),
+        "{}",
+        seen.join("\n")
+    );
+}
+
+#[test]
+fn no_python_files_is_a_warning_naming_the_paths_and_exit_0() {
+    let dir = project(&[("empty/README.txt", "hi\n"), ("also/data.json", "{}\n")]);
+    let run = concise(dir.path(), &["empty", "also"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert!(
+        run.stderr
+            .contains("warning: No Python files found under the given path(s): empty, also"),
+        "{}",
+        run.describe()
+    );
+    // -q drops it, as other warnings.
+    let run = concise(dir.path(), &["-q", "empty"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert!(run.stderr.is_empty(), "{}", run.describe());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_file_that_cannot_be_read_is_an_error_a_walked_one_a_warning() {
+    let dir = project(&[("good.py", THREAD_AT_IMPORT), ("clean.py", "x = 1\n")]);
+    std::os::unix::fs::symlink("gone.py", dir.path().join("broken.py")).unwrap();
+    // Found by walking: reported and skipped, as before.
+    let run = concise(dir.path(), &["--exit-zero"]);
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    assert!(
+        run.stderr.contains("warning: skipped ./broken.py"),
+        "{}",
+        run.describe()
+    );
+    // Named: an error, exit 1 even with nothing else found.
+    let run = concise(dir.path(), &["broken.py", "clean.py"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(
+        run.stderr
+            .contains("error: cannot read broken.py: broken symbolic link"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        !run.stderr.contains("warning: skipped"),
+        "{}",
+        run.describe()
+    );
+
+    // Unreadable by permissions (not observable as root).
+    use std::os::unix::fs::PermissionsExt;
+    let secret = dir.path().join("secret.py");
+    std::fs::write(&secret, "x = 1\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&secret).is_err() {
+        let run = concise(dir.path(), &["secret.py"]);
+        assert_eq!(run.code(), Some(1), "{}", run.describe());
+        assert!(
+            run.stderr.contains("error: cannot read secret.py"),
+            "{}",
+            run.describe()
+        );
+    }
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // Not decodable: FL001, exit 1 (named or walked).
+    write(dir.path(), "latin.py", b"s = '\xe9'\n");
+    let run = concise(dir.path(), &["latin.py"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert_eq!(
+        findings(&run.stdout, "latin.py", "FL001").len(),
+        1,
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn output_file_in_a_missing_directory_names_the_directory() {
+    let dir = project(&[("app.py", THREAD_AT_IMPORT)]);
+    let run = concise(dir.path(), &["-o", "no/such/dir/report.txt"]);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains("directory no/such/dir does not exist"),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stderr.contains(".forklint-"), "{}", run.describe());
+    assert!(!dir.path().join("no").exists());
+}

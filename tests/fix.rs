@@ -254,11 +254,25 @@ fn version_gated_fixes_wait_for_the_target_version() {
 }
 
 #[test]
-fn fix_and_diff_conflict() {
+fn fix_with_diff_writes_nothing_and_exits_1_as_ruff() {
     let dir = project(&[("app.py", APP)]);
-    let run = concise(dir.path(), &["--fix", "--diff", "."]);
-    assert_eq!(run.code(), Some(2), "{}", run.describe());
-    assert_eq!(read(dir.path(), "app.py"), APP);
+    // Ruff accepts `--fix --diff` (and `--fix-only --diff`): the diff is printed, nothing is
+    // written, and a diff exits 1.
+    for fix in ["--fix", "--fix-only"] {
+        let run = concise(dir.path(), &["--isolated", fix, "--diff", "."]);
+        assert_eq!(run.code(), Some(1), "{fix}: {}", run.describe());
+        assert_eq!(read(dir.path(), "app.py"), APP, "{fix}");
+        assert!(
+            run.stdout.starts_with("--- a/app.py\n+++ b/app.py\n"),
+            "{fix}: {}",
+            run.describe()
+        );
+        assert!(
+            run.stderr.contains("Would fix 1 hazard."),
+            "{}",
+            run.describe()
+        );
+    }
 }
 
 #[test]

@@ -24,10 +24,12 @@ pub struct AnalysisArgs {
     /// configuration's `platforms`, else linux].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub(crate) platform: Vec<Platform>,
-    /// Use this configuration file instead of the closest `.forklint.toml`, `forklint.toml` or
-    /// `pyproject.toml` with `[tool.forklint]` (docs/configuration.md).
-    #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
-    pub(crate) config: Option<PathBuf>,
+    /// A configuration file to use instead of the closest `.forklint.toml`, `forklint.toml`
+    /// or `pyproject.toml` with `[tool.forklint]`; or a TOML `KEY = VALUE` pair (`--config
+    /// "select = ['FL1']"`) that overrides that key of every configuration; repeatable
+    /// (docs/configuration.md).
+    #[arg(long, value_name = "PATH|KEY=VALUE", value_parser = parse_config_arg)]
+    pub(crate) config: Vec<ConfigArg>,
     /// Ignore all configuration files.
     #[arg(long)]
     pub(crate) isolated: bool,
@@ -73,6 +75,29 @@ fn parse_version(s: &str) -> Result<PythonVersion, String> {
     s.parse()
 }
 
+/// One `--config`: a configuration file, or an override of some of its keys.
+#[derive(Clone, Debug)]
+pub enum ConfigArg {
+    Path(PathBuf),
+    Override(Box<config::Override>),
+}
+
+/// As Ruff reads `--config`: an existing file, or a value without `=`, is a path (a missing
+/// one is reported when it is read); anything else is a TOML `KEY = VALUE` fragment.
+fn parse_config_arg(s: &str) -> Result<ConfigArg, String> {
+    if !s.contains('=') || Path::new(s).is_file() {
+        return Ok(ConfigArg::Path(PathBuf::from(s)));
+    }
+    config::parse_override(s)
+        .map(|o| ConfigArg::Override(Box::new(o)))
+        .map_err(|e| {
+            format!(
+                "{e}\n\n  tip: a `--config` value is either the path of a configuration file or a \
+             TOML `KEY = VALUE` pair such as `--config \"select = ['FL1']\"`"
+            )
+        })
+}
+
 /// Settings from the command line over the configuration over the defaults, and the
 /// configuration's `output-format` (for `check` to validate).
 pub struct Resolved {
@@ -86,16 +111,59 @@ impl AnalysisArgs {
     /// `--config` or `--isolated`: one set of settings for every file, whatever
     /// configuration files lie above it.
     pub fn forces_configuration(&self) -> bool {
-        self.isolated || self.config.is_some()
+        self.isolated || self.config_file().is_some()
+    }
+
+    /// The `--config PATH`, if one was given (checked by [`AnalysisArgs::check_config`]).
+    pub(crate) fn config_file(&self) -> Option<&Path> {
+        self.config.iter().find_map(|c| match c {
+            ConfigArg::Path(p) => Some(p.as_path()),
+            ConfigArg::Override(_) => None,
+        })
+    }
+
+    /// At most one `--config PATH`, and not with `--isolated` (overrides go with both).
+    pub fn check_config(&self) -> Result<(), ConfigError> {
+        let files: Vec<&Path> = self
+            .config
+            .iter()
+            .filter_map(|c| match c {
+                ConfigArg::Path(p) => Some(p.as_path()),
+                ConfigArg::Override(_) => None,
+            })
+            .collect();
+        match files[..] {
+            [_, second, ..] => Err(ConfigError::Usage(format!(
+                "only one configuration file can be given with `--config` (`{}` is the second; \
+                 a `KEY = VALUE` override needs an `=`)",
+                second.display()
+            ))),
+            [file] if self.isolated => Err(ConfigError::Usage(format!(
+                "`--config {}` cannot be used with `--isolated` (a `KEY = VALUE` override can)",
+                file.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The `--config KEY = VALUE` overrides applied over `options`, in order.
+    pub fn overridden(&self, mut options: config::Options) -> config::Options {
+        for c in &self.config {
+            if let ConfigArg::Override(o) = c {
+                options.apply(o);
+            }
+        }
+        options
     }
 
     /// The configuration file in force: `--config`, else the closest one at or above the first
     /// path, else none (and none with `--isolated`).
     fn config(&self, first: &Path) -> Result<config::Options, ConfigError> {
+        self.check_config()?;
         if self.isolated {
             return Ok(config::Options::default());
         }
-        let file = match &self.config {
+        let file = match self.config_file() {
             Some(path) => Some(config::load(path)?),
             None => config::find(first)?,
         };
@@ -120,6 +188,7 @@ impl AnalysisArgs {
         selection: SelectionLayer,
         show_info: bool,
     ) -> Resolved {
+        let config = self.overridden(config);
         let mut exclude: Vec<String> = if !self.exclude.is_empty() {
             self.exclude.clone()
         } else if let Some(exclude) = &config.exclude {
@@ -175,6 +244,8 @@ impl AnalysisArgs {
                 (None, Some(path), false) => PythonEnvironment::At(path),
                 (None, None, false) => PythonEnvironment::Auto,
             },
+            ignore_noqa: false,
+            unfixable: Vec::new(),
         };
         Resolved {
             settings,

@@ -10,7 +10,7 @@ use crate::config::{ConfigError, ConfigFile};
 use crate::diagnostic::Severity;
 use crate::discover::SettingsSource;
 use crate::report::{self, OutputFormat, json};
-use crate::rules::selection::{RuleSelector, SelectionLayer};
+use crate::rules::selection::{PerFileIgnore, RuleSelector, SelectionLayer};
 use crate::rules::{RULES, Rule};
 use crate::settings::Settings;
 
@@ -32,11 +32,22 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
     /// Exit 0 even when hazards are found.
-    #[arg(long)]
+    #[arg(long, short = 'e')]
     exit_zero: bool,
     /// Print only the findings, not the summary line or warnings about skipped files.
     #[arg(long, short)]
     quiet: bool,
+    /// Print nothing at all, on stdout or stderr: only the exit code tells (a report is still
+    /// written to `--output-file`).
+    #[arg(long, short, conflicts_with = "verbose")]
+    silent: bool,
+    /// Also say on stderr which configuration files, project and source roots, Python
+    /// environment and cache were used, and how many files were checked.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Check again whenever a file under the paths changes (Ctrl-C ends it).
+    #[arg(long, short, conflicts_with_all = ["fix", "fix_only", "diff", "show_settings", "show_files"])]
+    watch: bool,
     /// Colour the output: only on a terminal by default.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -60,6 +71,18 @@ pub struct CheckArgs {
     /// Do not run these rules; comma-separated, repeatable.
     #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
     ignore: Vec<RuleSelector>,
+    /// Drop these rules' findings in the files a glob matches: `GLOB:CODE[,CODE…]`, several
+    /// as `A:CODE,B:CODE`; repeatable; replaces the configuration's `per-file-ignores`.
+    /// Globs are relative to the current directory.
+    #[arg(long, value_name = "GLOB:CODES", value_parser = parse_per_file_ignores)]
+    per_file_ignores: Option<Vec<PerFileIgnores>>,
+    /// Like `--per-file-ignores`, added to the configuration's `per-file-ignores`.
+    #[arg(long, value_name = "GLOB:CODES", value_parser = parse_per_file_ignores)]
+    extend_per_file_ignores: Vec<PerFileIgnores>,
+    /// Report findings even where a `# noqa` (or `# forklint: noqa`) would suppress them;
+    /// FL002 then reports nothing.
+    #[arg(long)]
+    ignore_noqa: bool,
     /// Also show info-level findings (they never change the exit code).
     #[arg(long)]
     show_info: bool,
@@ -70,12 +93,22 @@ pub struct CheckArgs {
     /// behaviour; each rule's docs say how). Without them, only count them.
     #[arg(long)]
     unsafe_fixes: bool,
+    /// Only the fixes of these rules are applied (`--fix`, `--diff`) and offered [default:
+    /// ALL]; comma-separated, repeatable.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
+    fixable: Option<Vec<RuleSelector>>,
+    /// Like `--fixable`, added to it.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
+    extend_fixable: Vec<RuleSelector>,
+    /// The fixes of these rules are never applied nor offered; comma-separated, repeatable.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_selector)]
+    unfixable: Vec<RuleSelector>,
     /// Apply the fixes and report nothing else; exit 0 unless something failed.
     #[arg(long)]
     fix_only: bool,
-    /// Print a unified diff of what `--fix` would change, and change nothing; exit 1 if there
-    /// is a diff.
-    #[arg(long, conflicts_with_all = ["fix", "fix_only"])]
+    /// Print a unified diff of what `--fix` would change, and change nothing (also with
+    /// `--fix` or `--fix-only`); exit 1 if there is a diff.
+    #[arg(long)]
     diff: bool,
     /// List the fixes applied, per file and rule.
     #[arg(long)]
@@ -124,6 +157,73 @@ fn parse_selector(s: &str) -> Result<RuleSelector, String> {
     s.parse()
 }
 
+/// The per-file ignores of one `--per-file-ignores` value.
+#[derive(Clone, Debug)]
+struct PerFileIgnores(Vec<PerFileIgnore>);
+
+/// `GLOB:CODE,CODE` and Ruff's `GLOB:CODE,GLOB:CODE`: an item with a `:` starts a glob's
+/// codes, an item without one adds a code to the glob before it.
+fn parse_per_file_ignores(s: &str) -> Result<PerFileIgnores, String> {
+    let cwd = crate::discover::absolute(Path::new("."));
+    let mut pairs: Vec<(String, Vec<RuleSelector>)> = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let code = match item.rsplit_once(':') {
+            Some((glob, code)) if !glob.trim().is_empty() => {
+                pairs.push((glob.trim().to_string(), Vec::new()));
+                code
+            }
+            Some(_) => return Err(format!("`{item}` has no glob before its `:`")),
+            None => item,
+        };
+        let Some((_, codes)) = pairs.last_mut() else {
+            return Err("expected `GLOB:CODE[,CODE…]`, such as `tests/*:FL101,FL2`".to_string());
+        };
+        codes.push(code.trim().parse()?);
+    }
+    if pairs.is_empty() {
+        return Err("expected `GLOB:CODE[,CODE…]`, such as `tests/*:FL101,FL2`".to_string());
+    }
+    pairs
+        .into_iter()
+        .map(|(glob, codes)| PerFileIgnore::new(&glob, &cwd, codes))
+        .collect::<Result<_, _>>()
+        .map(PerFileIgnores)
+}
+
+// `--silent` prints nothing: every message of this command goes through these.
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn silent() -> bool {
+    SILENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `eprintln!`, which `--silent` mutes (it shadows the standard macro in this file).
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        if !silent() {
+            std::eprintln!($($arg)*);
+        }
+    };
+}
+
+/// `eprint!`, which `--silent` mutes.
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        if !silent() {
+            std::eprint!($($arg)*);
+        }
+    };
+}
+
+/// Standard output, or nothing with `--silent`.
+fn stdout() -> Box<dyn Write> {
+    if silent() {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stdout().lock())
+    }
+}
+
 impl CheckArgs {
     fn cli_selection(&self) -> SelectionLayer {
         SelectionLayer {
@@ -131,6 +231,37 @@ impl CheckArgs {
             extend_select: self.extend_select.clone(),
             ignore: self.ignore.clone(),
         }
+    }
+
+    /// What only `check` sets: per-file ignores from the command line, which rules' fixes are
+    /// applied, and `--ignore-noqa`.
+    fn apply_check_flags(&self, settings: &mut Settings) {
+        let flags = |list: &[PerFileIgnores]| -> Vec<PerFileIgnore> {
+            list.iter().flat_map(|p| p.0.clone()).collect()
+        };
+        let per_file = &mut settings.selection.per_file_ignores;
+        if let Some(replacing) = &self.per_file_ignores {
+            *per_file = flags(replacing);
+        }
+        per_file.extend(flags(&self.extend_per_file_ignores));
+        let fixable = crate::rules::selection::resolve(
+            RULES,
+            &[SelectionLayer {
+                select: Some(
+                    self.fixable
+                        .clone()
+                        .unwrap_or_else(|| vec![RuleSelector::All]),
+                ),
+                extend_select: self.extend_fixable.clone(),
+                ignore: self.unfixable.clone(),
+            }],
+        );
+        settings.unfixable = RULES
+            .iter()
+            .map(|r| r.code)
+            .filter(|c| !fixable.contains(c))
+            .collect();
+        settings.ignore_noqa = self.ignore_noqa;
     }
 
     /// The settings of a file whose closest configuration is `config`: command-line flags
@@ -147,6 +278,7 @@ impl CheckArgs {
             .settings;
         settings.report_only = report_only.clone();
         settings.summaries = self.summaries.clone();
+        self.apply_check_flags(&mut settings);
         settings
     }
 
@@ -187,11 +319,23 @@ impl CheckArgs {
         } else {
             self.baseline.clone().or(resolved.baseline)
         };
-        Ok((resolved.settings, output_format, baseline))
+        let mut settings = resolved.settings;
+        self.apply_check_flags(&mut settings);
+        Ok((settings, output_format, baseline))
     }
 }
 
 pub fn run(args: CheckArgs) -> u8 {
+    SILENT.store(args.silent, std::sync::atomic::Ordering::Relaxed);
+    if args.watch {
+        return watch(&args);
+    }
+    run_once(&args)
+}
+
+/// One check of the paths, as `forklint check` without `--watch` runs it.
+fn run_once(args: &CheckArgs) -> u8 {
+    let started = std::time::Instant::now();
     // `--stdin-filename PATH`: PATH's text is the buffer on stdin.
     let stdin = match &args.stdin_filename {
         None => None,
@@ -306,7 +450,12 @@ pub fn run(args: CheckArgs) -> u8 {
                 crate::fix::MAX_PASSES
             );
         }
+        if args.verbose {
+            verbose(args, &run.outcome, started);
+        }
         if args.diff {
+            no_python_files(&paths, &run.outcome, args);
+            unreadable_named(&paths, &run.outcome);
             return print_diffs(&run.files, failed);
         }
         if let Some((name, text)) = &stdin {
@@ -349,6 +498,13 @@ pub fn run(args: CheckArgs) -> u8 {
             }
         }
     };
+    if args.verbose && !fixing {
+        verbose(args, &outcome, started);
+    }
+    no_python_files(&paths, &outcome, args);
+    // Files named on the command line that could not be read: errors, not skip warnings.
+    let unreadable = unreadable_named(&paths, &outcome);
+    failed |= args.fix_only && !unreadable.is_empty();
     let fixed_count: usize = fixed.iter().map(|f| f.codes.len()).sum();
     if args.fix_only {
         if !args.quiet {
@@ -380,7 +536,7 @@ pub fn run(args: CheckArgs) -> u8 {
         };
     let notices = report::notices(&outcome);
     if !args.quiet {
-        for n in &notices {
+        for n in notices.iter().filter(|n| !unreadable.contains(&n.path)) {
             eprintln!("warning: {}", n.message);
         }
     }
@@ -421,7 +577,7 @@ pub fn run(args: CheckArgs) -> u8 {
         })
         .collect();
     let report = match render(
-        &args,
+        args,
         output_format,
         &findings,
         &ran,
@@ -451,7 +607,7 @@ pub fn run(args: CheckArgs) -> u8 {
             summary = format!("{}\n{summary}", listing.trim_end());
         }
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = stdout();
     if let Some(path) = &args.output_file {
         if let Err(e) = crate::fix::write::atomic_write(path, report.as_bytes(), None) {
             eprintln!("error: cannot write the report to {}: {e}", path.display());
@@ -488,7 +644,9 @@ pub fn run(args: CheckArgs) -> u8 {
     std::mem::forget(outcome);
     if failed {
         super::EXIT_ERROR
-    } else if (found || (args.exit_non_zero_on_fix && fixed_count > 0)) && !args.exit_zero {
+    } else if (found || !unreadable.is_empty() || (args.exit_non_zero_on_fix && fixed_count > 0))
+        && !args.exit_zero
+    {
         super::EXIT_FINDINGS
     } else {
         super::EXIT_CLEAN
@@ -514,6 +672,161 @@ fn read_stdin_buffer(paths: &[PathBuf], name: &Path) -> Result<Arc<str>, String>
     String::from_utf8(bytes)
         .map(Arc::from)
         .map_err(|_| "stdin is not UTF-8".to_string())
+}
+
+/// `--verbose`: what the run used, on stderr.
+fn verbose(args: &CheckArgs, outcome: &crate::CheckOutcome, started: std::time::Instant) {
+    use crate::cache::CacheLocation;
+    for checked in &outcome.projects {
+        let project = &checked.project;
+        let settings = &project.settings;
+        eprintln!("verbose: project {}", project.root.display());
+        eprintln!(
+            "verbose:   configuration: {}",
+            match (project.config.as_deref(), args.analysis.config_file()) {
+                (Some(c), _) | (None, Some(c)) => c.display().to_string(),
+                (None, None) if args.analysis.isolated => "none (--isolated)".to_string(),
+                (None, None) => "none (defaults)".to_string(),
+            }
+        );
+        let roots: Vec<String> = project
+            .source_roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect();
+        eprintln!("verbose:   source roots: {}", roots.join(", "));
+        let environment = crate::environment::site_packages(&settings.python, &project.root)
+            .map(|dirs| {
+                if dirs.is_empty() {
+                    "none".to_string()
+                } else {
+                    dirs.iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            })
+            .unwrap_or_else(|e| e);
+        eprintln!("verbose:   python environment: {environment}");
+        let cache = match (&settings.cache, checked.cache) {
+            (CacheLocation::Off, _) => "off".to_string(),
+            (location, stats) => {
+                let dir = match location {
+                    CacheLocation::Dir(dir) => dir.clone(),
+                    _ => project.root.join(crate::cache::CACHE_DIR_NAME),
+                };
+                match stats {
+                    Some(s) => format!("{} ({} hits, {} misses)", dir.display(), s.hits, s.misses),
+                    None => format!("{} (not used)", dir.display()),
+                }
+            }
+        };
+        eprintln!("verbose:   cache: {cache}");
+        let files = &checked.program.files;
+        let own = files.iter().filter(|f| !f.library).count();
+        eprintln!(
+            "verbose:   files: {own} checked, {} dependency modules analysed with them",
+            files.len() - own
+        );
+    }
+    eprintln!(
+        "verbose: checked {} files in {} project(s) in {:.2?}",
+        outcome.files_checked(),
+        outcome.projects.len(),
+        started.elapsed()
+    );
+}
+
+/// Ruff's warning when the paths hold no Python file (the run still succeeds).
+fn no_python_files(paths: &[PathBuf], outcome: &crate::CheckOutcome, args: &CheckArgs) {
+    if outcome.files_checked() == 0 && outcome.skipped.is_empty() && !args.quiet {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "warning: No Python files found under the given path(s): {}",
+            shown.join(", ")
+        );
+    }
+}
+
+/// The files named on the command line that could not be read (or were not there any more
+/// when read), printed as errors; a special file (FIFO, device) stays a skip warning.
+fn unreadable_named(paths: &[PathBuf], outcome: &crate::CheckOutcome) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for s in &outcome.skipped {
+        if paths.contains(&s.path) && s.reason != crate::discover::NOT_A_REGULAR_FILE {
+            eprintln!("error: cannot read {}: {}", s.path.display(), s.reason);
+            out.push(s.path.clone());
+        }
+    }
+    out
+}
+
+/// `--watch`: checks, then checks again after each change under the paths until Ctrl-C.
+fn watch(args: &CheckArgs) -> u8 {
+    use notify::{EventKind, RecursiveMode, Watcher};
+    use std::time::Duration;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = match notify::recommended_watcher(tx) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: cannot watch for file changes: {e}");
+            return super::EXIT_ERROR;
+        }
+    };
+    for path in &paths {
+        if let Err(e) = watcher.watch(path, RecursiveMode::Recursive) {
+            eprintln!("error: cannot watch {}: {e}", path.display());
+            return super::EXIT_ERROR;
+        }
+    }
+    // A change that calls for a new check: a Python or configuration file created, written,
+    // renamed or removed. Not the check's own reads (access events), nor the cache and
+    // `--output-file` it writes.
+    let relevant = |event: &notify::Result<notify::Event>| match event {
+        Ok(e) => {
+            matches!(
+                e.kind,
+                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+            ) && e.paths.iter().any(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".py")
+                    || name.ends_with(".pyi")
+                    || name == ".gitignore"
+                    || crate::config::CONFIG_FILE_NAMES.contains(&name)
+            })
+        }
+        Err(e) => {
+            eprintln!("warning: watching for file changes: {e}");
+            false
+        }
+    };
+    let check = || {
+        // Clear the screen and home the cursor, as Ruff's watch mode does.
+        if std::io::stdout().is_terminal() && !silent() {
+            std::print!("\x1b[2J\x1b[1;1H");
+        }
+        run_once(args);
+        eprintln!("Watching for file changes.");
+    };
+    eprintln!("Starting linter in watch mode...");
+    check();
+    // Ctrl-C ends the process (SIGINT's default action); the loop ends only if the watcher
+    // stops.
+    while let Ok(event) = rx.recv() {
+        if !relevant(&event) {
+            continue;
+        }
+        // An editor's save is several events: wait for the burst to end, then check once.
+        while rx.recv_timeout(Duration::from_millis(100)).is_ok() {}
+        eprintln!("File change detected...");
+        check();
+    }
+    super::EXIT_CLEAN
 }
 
 /// `--whole-project`: the project roots to analyse (each path's closest configuration
@@ -748,7 +1061,7 @@ fn show_fixes(files: &[crate::FixedFile]) -> String {
 
 /// Prints the unified diff of each file `--fix` would change; exit 1 if there is one.
 fn print_diffs(files: &[crate::FixedFile], failed: bool) -> u8 {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = stdout();
     for file in files {
         // `a/<path>` as git writes it: relative to the current directory when the file is
         // under it, else the absolute path without its leading `/`.

@@ -19,6 +19,13 @@ pub fn atomic_write(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // Said here, or the error would name the temporary file that could not be created.
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("directory {} does not exist", dir.display()),
+        ));
+    }
     let mut builder = tempfile::Builder::new();
     builder.prefix(".forklint-");
     let permissions = permissions.or_else(default_permissions);
