@@ -520,9 +520,10 @@ def test_every_workflow_matches_the_github_workflow_schema():
 def test_the_workflow_schema_check_rejects_a_broken_workflow(tmp_path):
     # The check above can fail: a job without `runs-on` (here misspelt) is not a workflow.
     text = RELEASE.read_text()
-    assert "\n    runs-on: ubuntu-24.04\n" in text
+    good, bad = "\n    runs-on: ubuntu-24.04\n", "\n    runs_on: ubuntu-24.04\n"
+    assert good in text
     broken = tmp_path / "release.yml"
-    broken.write_text(text.replace("\n    runs-on: ubuntu-24.04\n", "\n    runs_on: ubuntu-24.04\n", 1))
+    broken.write_text(text.replace(good, bad, 1))
     result = run(
         [VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", broken],
         REPO,
