@@ -4,6 +4,10 @@
 - the pre-commit hooks: `pre-commit try-repo` and `pre-commit run` on throwaway git repos;
 - the example GitHub Actions workflow: SchemaStore's workflow schema, and its forklint steps
   run on a sample project;
+- the release workflow (.github/workflows/release.yml): the same schema for every workflow,
+  its matrix against the promised wheels, its version and checksum steps run here;
+- the pre-commit mirror (mirrors/forklint-pre-commit/): its manifest, its pins, the script
+  that bumps them, and its hook installing the wheel with pip limited to it;
 - the user guide: MkDocs in strict mode (links and anchors between pages), then LinkChecker
   over the built HTML;
 - release hygiene: `cargo package`, the version in one place, licence, changelog.
@@ -13,6 +17,9 @@ Run by scripts/test.sh with target/test-tools/dist-venv/bin/python -m pytest tes
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import os
 import re
 import shutil
@@ -416,6 +423,333 @@ def test_relative_links_outside_the_guide_resolve(document):
             continue
         file = target.split("#", 1)[0]
         assert (path.parent / file).exists(), f"{document}: broken link {target}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The release workflow (.github/workflows/release.yml)
+# ---------------------------------------------------------------------------------------------
+
+WORKFLOWS_DIR = REPO / ".github" / "workflows"
+RELEASE = WORKFLOWS_DIR / "release.yml"
+MATURIN_ACTION = "PyO3/maturin-action@"
+# What the release promises (docs/installation.md): (target, manylinux/musllinux tag).
+PROMISED_WHEELS = {
+    ("x86_64-unknown-linux-gnu", "2_17"),
+    ("aarch64-unknown-linux-gnu", "2_17"),
+    ("x86_64-unknown-linux-musl", "musllinux_1_2"),
+    ("aarch64-unknown-linux-musl", "musllinux_1_2"),
+    ("universal2-apple-darwin", None),
+    ("x86_64-pc-windows-msvc", None),
+}
+# GitHub's shell for `shell: bash` steps.
+GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
+
+
+def load_workflow(path: Path) -> dict:
+    workflow = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the key `on` as true.
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def matrix_rows(job: dict) -> list[dict]:
+    """The rows of a job's matrix: the product of its keys, then `include` (no `exclude`)."""
+    matrix = job.get("strategy", {}).get("matrix")
+    if not matrix:
+        return [{}]
+    assert "exclude" not in matrix, "this reader does not expand `exclude`"
+    keys = [k for k in matrix if k != "include"]
+    rows = [dict(zip(keys, combo)) for combo in itertools.product(*(matrix[k] for k in keys))]
+    return rows + list(matrix.get("include", []))
+
+
+def resolve(value, context: dict):
+    """`value` with each `${{ matrix.… }}`/`${{ env.… }}`/`${{ needs.… }}` expression that
+    names a known value replaced by it; other expressions are left as they are."""
+    if not isinstance(value, str):
+        return value
+
+    def lookup(m):
+        node = context
+        for part in m.group(1).split("."):
+            if not isinstance(node, dict) or part not in node:
+                return m.group(0)
+            node = node[part]
+        return str(node)
+
+    return re.sub(r"\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}", lookup, value)
+
+
+def maturin_builds(workflow: dict) -> list[dict]:
+    """One entry per maturin-action step and matrix row: the job, the resolved inputs, and the
+    artifact uploads of the same job."""
+    builds = []
+    for job_id, job in workflow["jobs"].items():
+        for row in matrix_rows(job):
+            context = {"matrix": row, "env": workflow.get("env", {})}
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith(MATURIN_ACTION):
+                    inputs = {k: resolve(v, context) for k, v in step.get("with", {}).items()}
+                    uploads = [
+                        {k: resolve(v, context) for k, v in s.get("with", {}).items()}
+                        for s in job["steps"]
+                        if s.get("uses", "").startswith("actions/upload-artifact@")
+                    ]
+                    builds.append({"job": job_id, "inputs": inputs, "uploads": uploads})
+    return builds
+
+
+def step_named(job: dict, name: str) -> dict:
+    steps = [s for s in job["steps"] if s.get("name") == name]
+    assert len(steps) == 1, f"no single step named {name!r}"
+    return steps[0]
+
+
+def test_every_workflow_matches_the_github_workflow_schema():
+    workflows = sorted(WORKFLOWS_DIR.glob("*.y*ml"))
+    assert RELEASE in workflows, workflows
+    run(
+        [VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows",
+         *workflows],
+        REPO,
+        check_code=0,
+    )
+
+
+def test_the_workflow_schema_check_rejects_a_broken_workflow(tmp_path):
+    # The check above can fail: a job without `runs-on` (here misspelt) is not a workflow.
+    text = RELEASE.read_text()
+    good, bad = "\n    runs-on: ubuntu-24.04\n", "\n    runs_on: ubuntu-24.04\n"
+    assert good in text
+    broken = tmp_path / "release.yml"
+    broken.write_text(text.replace(good, bad, 1))
+    result = run(
+        [VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", broken],
+        REPO,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+
+
+def test_release_matrix_builds_every_promised_wheel_and_the_sdist():
+    workflow = load_workflow(RELEASE)
+    builds = maturin_builds(workflow)
+    wheels = [b for b in builds if b["inputs"].get("command", "build") == "build"]
+    sdists = [b for b in builds if b["inputs"].get("command") == "sdist"]
+    built = {(b["inputs"].get("target"), b["inputs"].get("manylinux")) for b in wheels}
+    assert PROMISED_WHEELS <= built, f"missing: {PROMISED_WHEELS - built}"
+    assert len(sdists) == 1, sdists
+    for build in wheels:
+        args = build["inputs"]["args"].split()
+        # The dist profile (fat LTO), the committed Cargo.lock, PyPI's upload checks.
+        assert args[args.index("--profile") + 1] == "dist", build
+        assert "--locked" in args and "--release" not in args, build
+        assert args[args.index("--compatibility") + 1] == "pypi", build
+        assert "${{" not in build["inputs"]["target"], build
+    for build in builds:
+        out = build["inputs"]["args"].split()
+        out_dir = out[out.index("--out") + 1]
+        # Each build uploads what it wrote, as a `wheels-*` artifact the release collects.
+        assert any(u["path"] == out_dir and u["name"].startswith("wheels-")
+                   for u in build["uploads"]), build
+    names = [u["name"] for b in builds for u in b["uploads"]]
+    assert len(names) == len(set(names)), f"two builds upload the same artifact: {names}"
+
+
+def test_release_uses_the_tested_maturin_and_pinned_actions():
+    text = RELEASE.read_text()
+    workflow = load_workflow(RELEASE)
+    requirements = (REPO / "tests" / "dist" / "requirements.txt").read_text()
+    maturin = re.search(r"^maturin==(\S+)$", requirements, re.M).group(1)
+    assert workflow["env"]["MATURIN_VERSION"] == f"v{maturin}"
+    assert workflow["env"]["RUST_TOOLCHAIN"] == tomllib.loads(
+        (REPO / "Cargo.toml").read_text())["package"]["rust-version"]
+    for build in maturin_builds(workflow):
+        assert build["inputs"]["maturin-version"] == f"v{maturin}", build
+    uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", text, re.M)
+    assert uses
+    for action, comment in uses:
+        # A full commit SHA, with the version it is in a comment, as Ruff pins its actions.
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r"\s*# v\d+(\.\d+)*", comment), (action, comment)
+
+
+def test_release_dist_profile_is_the_release_profile_with_fat_lto():
+    profiles = tomllib.loads((REPO / "Cargo.toml").read_text())["profile"]
+    dist = profiles["dist"]
+    assert dist == {"inherits": "release", "lto": "fat", "codegen-units": 1}, dist
+    # Builds from source (pip, pre-commit, cargo install) keep the quicker release profile.
+    assert profiles["release"].get("lto") == "thin"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "profile" not in pyproject["tool"]["maturin"]
+
+
+def test_release_plan_accepts_only_the_tag_of_the_cargo_version(tmp_path):
+    job = load_workflow(RELEASE)["jobs"]["plan"]
+    script = step_named(job, "Read the version")["run"]
+
+    def plan(ref: str):
+        output = tmp_path / "output"
+        output.write_text("")
+        env = dict(os.environ, GITHUB_REF=ref, GITHUB_REF_NAME=ref.rsplit("/", 1)[-1],
+                   GITHUB_OUTPUT=str(output))
+        return run([*GITHUB_BASH, script], REPO, env=env), output.read_text()
+
+    for ref in [f"refs/tags/v{VERSION}", "refs/heads/main", "refs/pull/7/merge"]:
+        result, output = plan(ref)
+        assert result.returncode == 0, (ref, result.stdout, result.stderr)
+        assert output == f"version={VERSION}\n"
+    result, _ = plan("refs/tags/v99.0.0")
+    assert result.returncode == 1
+    assert f"does not match the version in Cargo.toml ({VERSION})" in result.stdout
+
+
+def test_release_collects_every_build_and_sums_each_file(tmp_path):
+    workflow = load_workflow(RELEASE)
+    jobs = workflow["jobs"]
+    release = jobs["release"]
+    builders = {b["job"] for b in maturin_builds(workflow)} | {"vsix"}
+    assert builders <= set(release["needs"]), release["needs"]
+
+    step = step_named(release, "Write SHA256SUMS")
+    folder = tmp_path / step["working-directory"]
+    folder.mkdir(parents=True)
+    files = {
+        f"forklint-{VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl": b"w1",
+        f"forklint-{VERSION}-py3-none-macosx_10_12_universal2.whl": b"w2",
+        f"forklint-{VERSION}.tar.gz": b"sdist",
+        f"forklint-{VERSION}.vsix": b"vsix",
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    run([*GITHUB_BASH, step["run"]], folder, check_code=0)
+    sums = (folder / "SHA256SUMS").read_text().splitlines()
+    listed = dict(reversed(line.split("  ", 1)) for line in sums)
+    assert listed == {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}
+    # `sha256sum --check` as a user runs it, and it notices a changed file.
+    run(["sha256sum", "--check", "SHA256SUMS"], folder, check_code=0)
+    (folder / f"forklint-{VERSION}.vsix").write_bytes(b"tampered")
+    assert run(["sha256sum", "--check", "SHA256SUMS"], folder).returncode == 1
+    # Nothing downloaded: the step fails rather than publish an empty release.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run([*GITHUB_BASH, step["run"]], empty).returncode != 0
+
+
+def test_release_publishes_only_from_a_tag_with_least_privilege():
+    workflow = load_workflow(RELEASE)
+    jobs = workflow["jobs"]
+    assert workflow["permissions"] == {}
+    assert set(workflow["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    assert workflow["on"]["push"] == {"tags": ["v*"]}
+    tag_only = "startsWith(github.ref, 'refs/tags/v')"
+    granted = {job_id: job["permissions"] for job_id, job in jobs.items() if "permissions" in job}
+    assert granted == {"release": {"contents": "write"}, "pypi": {"id-token": "write"}}
+    publish = step_named(jobs["release"], "Publish the GitHub release")
+    assert tag_only in publish["if"] and "gh release create" in publish["run"]
+    pypi = jobs["pypi"]
+    assert tag_only in pypi["if"] and pypi["environment"]["name"] == "pypi"
+    assert "release" in pypi["needs"]
+    assert "uv publish --trusted-publishing always" in step_named(pypi, "Publish to PyPI")["run"]
+
+
+def test_release_builds_the_vsix_as_the_test_script_does():
+    job = load_workflow(RELEASE)["jobs"]["vsix"]
+    step = step_named(job, "Build the .vsix")
+    assert step["working-directory"] == "editors/vscode"
+    commands = [line.strip() for line in step["run"].splitlines()]
+    test_sh = (REPO / "scripts" / "test.sh").read_text()
+    for command in ["npm ci", "npm run compile", "npm run package"]:
+        assert any(c.startswith(command) for c in commands), command
+        assert command in test_sh
+    upload = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload and upload[0]["with"]["path"].endswith(".vsix")
+    package = json.loads((REPO / "editors" / "vscode" / "package.json").read_text())
+    assert package["version"] == VERSION, "the extension's version is not Cargo.toml's"
+
+
+# ---------------------------------------------------------------------------------------------
+# The pre-commit mirror (mirrors/forklint-pre-commit/): hooks that install the wheel
+# ---------------------------------------------------------------------------------------------
+
+MIRROR = REPO / "mirrors" / "forklint-pre-commit"
+SYNC = REPO / "scripts" / "sync-pre-commit-mirror.py"
+
+
+def test_mirror_hook_manifest_is_valid_and_the_same_as_the_repository_hooks(pre_commit_env):
+    manifest = MIRROR / ".pre-commit-hooks.yaml"
+    pre_commit(["validate-manifest", manifest], REPO, pre_commit_env, 0)
+    mirror = yaml.safe_load(manifest.read_text())
+    source = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert mirror == source
+    assert all(hook["language"] == "python" for hook in mirror)
+
+
+def test_mirror_pins_the_cargo_toml_version():
+    pyproject = tomllib.loads((MIRROR / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == [f"forklint=={VERSION}"]
+    assert pyproject["build-system"]["build-backend"] == "setuptools.build_meta"
+    revs = re.findall(r"\brev: (\S+)", (MIRROR / "README.md").read_text())
+    assert revs == [f"v{VERSION}"], revs
+    assert (MIRROR / "LICENSE").read_text() == (REPO / "LICENSE").read_text()
+    run([sys.executable, SYNC, "--check"], REPO, check_code=0)
+
+
+def test_mirror_sync_script_moves_the_pins_to_a_new_version(tmp_path):
+    repo = tmp_path / "repo"
+    mirror = repo / "mirror"
+    shutil.copytree(MIRROR, mirror)
+    cargo = (REPO / "Cargo.toml").read_text()
+    (repo / "Cargo.toml").write_text(
+        re.sub(r'^version = ".*"$', 'version = "9.8.7"', cargo, count=1, flags=re.M))
+    args = [sys.executable, SYNC, "--repo", repo, "--mirror", mirror]
+    behind = run([*args, "--check"], repo, check_code=1)
+    assert "not at forklint 9.8.7" in behind.stderr
+    run(args, repo, check_code=0)
+    run([*args, "--check"], repo, check_code=0)
+    pyproject = tomllib.loads((mirror / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == ["forklint==9.8.7"]
+    assert "rev: v9.8.7" in (mirror / "README.md").read_text()
+    assert not [p for p in mirror.iterdir() if p.name.endswith(".tmp")]
+    # A file without the pin is an error, not a silent no-op.
+    (mirror / "README.md").write_text("no pin here\n")
+    broken = run(args, repo, check_code=2)
+    assert "README.md: no `rev: v<version>` to update" in broken.stderr
+
+
+def test_mirror_hook_installs_the_wheel_and_finds_a_hazard(wheel, pre_commit_env, tmp_path):
+    # The mirror as its own repository, and pip limited to this build's wheel (plus the
+    # setuptools that virtualenv embeds, to build the mirror's empty package): forklint can
+    # only come from the wheel, never from a build.
+    import virtualenv.seed.wheels.embed as embedded
+
+    mirror = git_repo(tmp_path / "forklint-pre-commit",
+                      {p.name: p.read_text() for p in MIRROR.iterdir() if p.is_file()})
+    links = tmp_path / "links"
+    links.mkdir()
+    shutil.copy2(wheel, links)
+    env = dict(
+        pre_commit_env,
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=f"{links} {Path(embedded.__file__).parent}",
+    )
+    rev = run(["git", "rev-parse", "HEAD"], mirror, check_code=0).stdout.strip()
+    # `pre-commit run` (not try-repo, whose environments live in a temporary store).
+    project = configured_repo(
+        tmp_path / "project",
+        (mirror, rev),
+        {"util.py": UTIL_STARTS_THREAD, "app.py": APP_CALLS_AT_IMPORT, "main.py": MAIN},
+    )
+    result = pre_commit(["run", "forklint", "--all-files"], project, env, 1)
+    assert re.search(r"^forklint\.+Failed$", result.stdout, re.M), result.stdout
+    assert "FL101 import-time-thread-start" in result.stdout, result.stdout
+    # The hook's forklint is the wheel's binary, byte for byte.
+    installed = list((tmp_path / "pre-commit-home").glob("repo*/py_env-*/bin/forklint"))
+    assert len(installed) == 1, installed
+    with zipfile.ZipFile(wheel) as z:
+        shipped = z.read(f"forklint-{VERSION}.data/scripts/forklint")
+    assert installed[0].read_bytes() == shipped
 
 
 # ---------------------------------------------------------------------------------------------
