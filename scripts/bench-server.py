@@ -2,7 +2,7 @@
 """Latency benchmark of `forklint server` (issue 7's targets; not a test).
 
 Opens a directory (by default the standard-library corpus built by
-../shared/bench/make-corpus.sh) as the workspace, then measures:
+scripts/make-corpus.sh) as the workspace, then measures:
 
 - initial: from `initialized` to the end of the first workspace analysis (its `$/progress`
   end), to compare with `forklint check` on the same tree (timed here too);
@@ -151,7 +151,7 @@ def main():
     args = parser.parse_args()
     workspace = pathlib.Path(args.workspace).resolve()
     if not workspace.is_dir():
-        sys.exit(f"no workspace at {workspace}: build it with ../shared/bench/make-corpus.sh")
+        sys.exit(f"no workspace at {workspace}: build it with scripts/make-corpus.sh")
     if args.initial_only:
         initial_only(args, workspace)
         return

@@ -11,13 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
-shared="${FORKLINT_SHARED:-../shared}"
 corpus_root="${FORKLINT_CORPUS:-$HOME/.cache/forklint-corpus}"
 x10="${BENCH_X10:-0}"
 if [ "$x10" = 1 ]; then
-  bash "$shared/bench/make-corpus.sh" "$corpus_root" --x10 >/dev/null
+  bash scripts/make-corpus.sh "$corpus_root" --x10 >/dev/null
 else
-  bash "$shared/bench/make-corpus.sh" "$corpus_root" >/dev/null
+  bash scripts/make-corpus.sh "$corpus_root" >/dev/null
 fi
 corpus="$corpus_root/stdlib"
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time is needed for peak RSS (apt-get install time)" >&2; exit 2; }

@@ -69,7 +69,7 @@ rm -rf "$TOOLS/vscode"
 mkdir -p "$TOOLS/vscode"
 cp -r editors/vscode/. "$TOOLS/vscode/"
 (cd "$TOOLS/vscode" && npm ci --no-audit --no-fund --loglevel=error && npm run compile \
-    && npm run package)
+    && npm test && npm run package)
 test -s "$TOOLS/vscode/forklint.vsix" || { echo "error: the .vsix was not built" >&2; exit 1; }
 
 cargo build --locked --all-targets

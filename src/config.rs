@@ -258,6 +258,7 @@ impl Options {
                 "output-format" => self.output_format = o.output_format.clone(),
                 "entry" => self.entry = o.entry.clone(),
                 "python" => self.python = o.python.clone(),
+                "baseline" => self.baseline = o.baseline.clone(),
                 // `check_and_read` rejected every other key.
                 _ => {}
             }
@@ -715,6 +716,7 @@ mod tests {
             ("output-format", "output-format = 'json'"),
             ("entry", "entry = ['run.py']"),
             ("python", "python = '.venv'"),
+            ("baseline", "baseline = 'forklint-baseline.json'"),
         ];
         assert_eq!(
             fragments.iter().map(|(k, _)| *k).collect::<Vec<_>>(),

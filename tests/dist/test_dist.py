@@ -173,8 +173,10 @@ def test_wheel_takes_its_version_from_cargo_toml_and_ships_only_the_binary(wheel
     assert "Requires-Python: >=3.8\n" in metadata
     assert f"forklint-{VERSION}.data/scripts/forklint" in names
     assert f"{dist_info}/licenses/LICENSE" in names
-    # No Python code: the package is the binary (bindings = "bin"), as Ruff's is.
-    assert not [n for n in names if n.endswith(".py")], names
+    # The package is the binary (bindings = "bin"), plus, as Ruff's, the small Python
+    # package that finds it for `python -m forklint`: nothing else.
+    python = sorted(n for n in names if n.endswith(".py"))
+    assert python == ["forklint/__init__.py", "forklint/__main__.py"], names
 
 
 def test_wheel_binary_is_a_stripped_release_build(wheel, tmp_path):
@@ -204,6 +206,32 @@ def test_installed_wheel_puts_forklint_on_path_and_checks_a_fixture(installed, t
         check_code=1,
     )
     assert concise_findings(result.stdout) == expected, result.stdout
+
+
+def test_python_dash_m_forklint_runs_the_installed_binary(installed, tmp_path):
+    python = installed / "python"
+    # Not on PATH: `python -m forklint` must find the binary through the package itself.
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    env["PATH"] = "/usr/bin:/bin"
+    version = run([python, "-m", "forklint", "--version"], tmp_path, env=env, check_code=0)
+    assert version.stdout.strip() == f"forklint {VERSION}"
+    found = run(
+        [python, "-c", "import forklint; print(forklint.find_forklint_bin())"],
+        tmp_path,
+        env=env,
+        check_code=0,
+    )
+    assert Path(found.stdout.strip()) == installed / "forklint"
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "fixtures" / "fl101" / "across-modules", project)
+    # Arguments and the exit code pass through (1: hazards found).
+    result = run(
+        [python, "-m", "forklint", "check", ".", "--output-format", "concise", "--color", "never"],
+        project,
+        env=env,
+        check_code=1,
+    )
+    assert concise_findings(result.stdout) == expectations(project), result.stdout
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,9 +6,7 @@
 // `forklint.path` and `forklint.trace.server` belong to the extension and are never sent;
 // settings left unset (`null`) are omitted, so the project's configuration file decides.
 
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -22,6 +20,8 @@ import {
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
+
+import { resolveExecutable as resolveCommand } from './executable';
 
 const SECTION = 'forklint';
 /** The server's command that applies the safe fixes of one file (`workspace/applyEdit`). */
@@ -202,59 +202,10 @@ function configuredCommand(): string[] {
   return parts.length === 0 ? ['forklint'] : parts;
 }
 
-/**
- * The absolute path of the executable, or undefined when there is none. A bare name is looked
- * up on PATH; `~`, `${workspaceFolder}` and relative paths (against the first workspace folder)
- * are expanded.
- */
+/** The executable for `command` (see `executable.ts`): the workspace's virtual environment first. */
 function resolveExecutable(command: string): string | undefined {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  let expanded = command;
-  if (expanded === '~' || expanded.startsWith('~/') || expanded.startsWith('~\\')) {
-    expanded = path.join(os.homedir(), expanded.slice(1));
-  }
-  if (folder !== undefined) {
-    expanded = expanded.replace(/\$\{workspaceFolder\}/g, folder.uri.fsPath);
-  }
-  const hasSeparator = expanded.includes('/') || (process.platform === 'win32' && expanded.includes('\\'));
-  if (path.isAbsolute(expanded) || hasSeparator) {
-    const candidate = path.isAbsolute(expanded) || folder === undefined
-      ? path.resolve(expanded)
-      : path.resolve(folder.uri.fsPath, expanded);
-    return withExtensions(candidate).find(isExecutableFile);
-  }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') {
-      continue;
-    }
-    const found = withExtensions(path.join(dir, expanded)).find(isExecutableFile);
-    if (found !== undefined) {
-      return found;
-    }
-  }
-  return undefined;
-}
-
-function withExtensions(file: string): string[] {
-  if (process.platform !== 'win32' || path.extname(file) !== '') {
-    return [file];
-  }
-  const extensions = (process.env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter((e) => e !== '');
-  return [file, ...extensions.map((extension) => file + extension.toLowerCase())];
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) {
-      return false;
-    }
-    if (process.platform !== 'win32') {
-      fs.accessSync(file, fs.constants.X_OK);
-    }
-    return true;
-  } catch {
-    return false;
-  }
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  return resolveCommand(command, folders, process.env, process.platform, os.homedir());
 }
 
 async function reportMissing(command: string): Promise<void> {
