@@ -64,7 +64,9 @@ fn quotes(text: &str) -> Vec<(usize, String, String)> {
     let mut offset = 0;
     while let Some(start) = rest.find("<!-- figure ") {
         let after = &rest[start + "<!-- figure ".len()..];
-        let key_end = after.find(" -->").expect("a figure marker is closed with ` -->`");
+        let key_end = after
+            .find(" -->")
+            .expect("a figure marker is closed with ` -->`");
         let key = after[..key_end].to_string();
         let value_start = &after[key_end + " -->".len()..];
         let value_end = value_start
@@ -80,7 +82,10 @@ fn quotes(text: &str) -> Vec<(usize, String, String)> {
 }
 
 fn shown(path: &Path) -> String {
-    path.strip_prefix(repo()).unwrap_or(path).display().to_string()
+    path.strip_prefix(repo())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -107,7 +112,10 @@ fn every_quoted_figure_is_the_figure() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(quoted >= 10, "only {quoted} quotes found: is the marker syntax still used?");
+    assert!(
+        quoted >= 10,
+        "only {quoted} quotes found: is the marker syntax still used?"
+    );
 }
 
 /// "reports 98 findings" near "standard library" without a marker: a figure that can drift.
@@ -124,13 +132,17 @@ fn standard_library_figures_are_quoted_not_written() {
         for (i, line) in bare.lines().enumerate() {
             let lower = line.to_lowercase();
             let about_stdlib = lower.contains("standard library") || lower.contains("stdlib");
-            let has_count = line.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| {
-                w[0].trim_matches(|c: char| !c.is_ascii_digit() && c != ',')
-                    .chars()
-                    .any(|c| c.is_ascii_digit())
-                    && w[0].chars().all(|c| c.is_ascii_digit() || c == ',')
-                    && (w[1].starts_with("findings") || w[1].starts_with("hazards"))
-            });
+            let has_count = line
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| {
+                    w[0].trim_matches(|c: char| !c.is_ascii_digit() && c != ',')
+                        .chars()
+                        .any(|c| c.is_ascii_digit())
+                        && w[0].chars().all(|c| c.is_ascii_digit() || c == ',')
+                        && (w[1].starts_with("findings") || w[1].starts_with("hazards"))
+                });
             if about_stdlib && has_count {
                 loose.push(format!("{}:{}: {}", shown(&file), i + 1, line.trim()));
             }
@@ -186,7 +198,9 @@ fn stdlib_figures_match_a_fresh_run_when_the_corpus_is_given() {
     assert_eq!(found.len().to_string(), figures["stdlib.findings"]);
     let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
     for f in &found {
-        *by_rule.entry(f["code"].as_str().unwrap().to_string()).or_default() += 1;
+        *by_rule
+            .entry(f["code"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     let expected: BTreeMap<String, usize> = figures
         .iter()
