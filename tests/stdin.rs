@@ -143,14 +143,14 @@ fn usage_errors_are_exit_2_with_a_message() {
         "{}",
         text(&missing.stderr)
     );
-    let binary = Command::new(env!("CARGO_BIN_EXE_forklint"))
+    let empty = Command::new(env!("CARGO_BIN_EXE_forklint"))
         .args(["check", "--stdin-filename", "app.py", "-"])
         .current_dir(tmp.path())
         .stdin(Stdio::from(std::fs::File::open("/dev/null").unwrap()))
         .output()
         .unwrap();
     // An empty buffer is a valid (empty) module.
-    assert_eq!(binary.status.code(), Some(0), "{}", text(&binary.stderr));
+    assert_eq!(empty.status.code(), Some(0), "{}", text(&empty.stderr));
     let not_utf8 = {
         let mut child = Command::new(env!("CARGO_BIN_EXE_forklint"))
             .args(["check", "--stdin-filename", "app.py", "-"])
