@@ -90,6 +90,17 @@ pub struct Diagnostic {
     pub help: Option<String>,
     pub notes: Vec<String>,
     pub fix: Option<Fix>,
+    /// The findings of other rules on the same statement that this one stands for (one
+    /// cause, one finding: `rules::combine`). Empty until the findings are combined.
+    pub also: Vec<Carried>,
+}
+
+/// A finding folded into another one on the same statement: its rule and what it said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Carried {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub message: String,
 }
 
 /// A file as the reporters see it: its path for display and its text for snippets.

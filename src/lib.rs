@@ -403,7 +403,9 @@ fn check_project(
 /// `check` reports (and the editor server publishes), sorted by file and position.
 pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
     let selection = &program.settings.selection;
-    let mut diagnostics = rules::check_all(program, selection);
+    // One cause, one finding: the rules that describe one start from several sides are
+    // folded into one finding per statement, before `# noqa` reads them.
+    let mut diagnostics = rules::combine::combine(rules::check_all(program, selection));
     // Messages quote the analysed code, which may hold terminal escapes or workflow-command
     // line breaks: untrusted text must not drive the terminal or the CI log.
     diagnostics
@@ -426,6 +428,15 @@ pub fn diagnose(program: &Program) -> Vec<Diagnostic> {
             &status,
         )
     };
+    // The folded findings that no `# noqa` dropped are shown as notes in every format.
+    for d in &mut diagnostics {
+        let notes: Vec<String> = d
+            .also
+            .iter()
+            .map(|c| rules::combine::note(&d.message, c))
+            .collect();
+        d.notes.extend(notes);
+    }
     // `--unfixable`/`--fixable`: those rules' findings offer no fix, so none is applied.
     if !program.settings.unfixable.is_empty() {
         for d in &mut diagnostics {

@@ -365,7 +365,7 @@ pub fn apply(
         })
         .collect();
     let mut kept = Vec::with_capacity(diagnostics.len());
-    for d in diagnostics {
+    for mut d in diagnostics {
         if d.code == crate::rules::general::fl001_syntax_error::RULE.code {
             kept.push(d);
             continue;
@@ -379,6 +379,13 @@ pub fn apply(
         if exempt {
             continue;
         }
+        // A file-wide exemption of a code the finding carries drops that note.
+        d.also.retain(|c| {
+            !suppressions.file.iter().any(|f| match f {
+                FileDirective::All => true,
+                FileDirective::Codes(codes) => codes.iter().any(|p| c.code.starts_with(p.as_str())),
+            })
+        });
         let start = resolve(&suppressions.mapping, d.primary.range.start());
         let mut suppressed = false;
         for (i, directive) in suppressions.lines.iter().enumerate() {
@@ -396,6 +403,11 @@ pub fn apply(
                         if code == d.code {
                             slots[j] = true;
                             suppressed = true;
+                        } else if let Some(k) = d.also.iter().position(|c| c.code == code) {
+                            // A code the finding carries (`rules::combine`): the directive
+                            // drops that note, not the finding.
+                            slots[j] = true;
+                            d.also.remove(k);
                         }
                     }
                 }
@@ -497,6 +509,7 @@ fn unused_noqa(
         help: Some(fix.message.clone()),
         notes: Vec::new(),
         fix: Some(fix),
+        also: Vec::new(),
     })
 }
 

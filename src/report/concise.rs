@@ -1,6 +1,7 @@
 //! `--output-format concise`: one line per finding, `path:line:col: CODE [*] message`, as
 //! Ruff prints it: `[*]` marks a finding `--fix` would fix (with `--unsafe-fixes`, also one
-//! with an unsafe fix).
+//! with an unsafe fix). A finding that stands for others on the same statement ends with
+//! `(also FL106, FL401)`.
 
 use std::fmt::Write as _;
 
@@ -15,9 +16,17 @@ pub fn render(findings: &[super::Finding], unsafe_fixes: bool) -> String {
         } else {
             ""
         };
+        // The codes a finding carries (`rules::combine`), so that a reader of one line knows
+        // which `# noqa` codes the statement has.
+        let also = if d.also.is_empty() {
+            String::new()
+        } else {
+            let codes: Vec<&str> = d.also.iter().map(|c| c.code).collect();
+            format!(" (also {})", codes.join(", "))
+        };
         let _ = writeln!(
             out,
-            "{}:{}:{}: {} {marker}{}",
+            "{}:{}:{}: {} {marker}{}{also}",
             program.file(d.primary.file).path.display(),
             start.row,
             start.column,

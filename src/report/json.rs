@@ -21,6 +21,16 @@ struct Finding<'a> {
     trace: Vec<Step<'a>>,
     fix: Option<Fix<'a>>,
     url: Option<String>,
+    /// The other rules' findings on the same statement that this one stands for
+    /// (`rules::combine`): the codes a `# noqa` may also name.
+    also: Vec<Also<'a>>,
+}
+
+#[derive(Serialize)]
+struct Also<'a> {
+    code: &'a str,
+    name: &'a str,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -96,6 +106,15 @@ pub(super) fn finding<'a>(program: &Program, d: &'a Diagnostic) -> impl Serializ
         trace,
         fix,
         url: rules::by_code(d.code).map(|r| r.docs_url()),
+        also: d
+            .also
+            .iter()
+            .map(|c| Also {
+                code: c.code,
+                name: c.name,
+                message: &c.message,
+            })
+            .collect(),
     }
 }
 

@@ -129,6 +129,16 @@ struct SarifResult<'a> {
     related_locations: Vec<SarifLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fixes: Vec<SarifFix<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ResultProperties>,
+}
+
+/// The rules whose findings on the same statement this result stands for
+/// (`rules::combine`), in the result's property bag.
+#[derive(Serialize)]
+struct ResultProperties {
+    #[serde(rename = "forklint/also")]
+    also: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -355,6 +365,17 @@ pub(super) fn normalized_line(program: &Program, loc: &Location) -> String {
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A result's message: the finding's, then one line per finding it carries, as code
+/// scanning shows the message and not the notes.
+fn with_carried(d: &crate::diagnostic::Diagnostic) -> String {
+    let mut text = d.message.clone();
+    for c in &d.also {
+        text.push('\n');
+        text.push_str(&crate::rules::combine::note(&d.message, c));
+    }
+    text
+}
+
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
     ReportingDescriptor {
         id: rule.code,
@@ -434,7 +455,7 @@ pub fn render(
                     .position(|r| r.code == d.code)
                     .unwrap_or_default(),
                 level: level(d.severity),
-                message: message(d.message.as_str()),
+                message: message(with_carried(d)),
                 locations: [primary],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
                 code_flows: if d.trace.is_empty() {
@@ -451,6 +472,9 @@ pub fn render(
                     .filter(|f| !f.edits.is_empty())
                     .map(|f| fix(&mut locator, program, f))
                     .collect(),
+                properties: (!d.also.is_empty()).then(|| ResultProperties {
+                    also: d.also.iter().map(|c| c.code).collect(),
+                }),
             }
         })
         .collect();

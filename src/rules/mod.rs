@@ -3,6 +3,7 @@
 //! Each rule is one file holding its metadata, its documentation and its check. This table is
 //! the one place a rule is registered.
 
+pub mod combine;
 pub mod docs;
 pub mod fork;
 pub mod general;

@@ -117,6 +117,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             ),
             notes: Vec::new(),
             fix: fix(program, report.effect),
+            also: Vec::new(),
         });
     }
 }

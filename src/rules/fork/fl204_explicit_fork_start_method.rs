@@ -156,6 +156,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             }),
             notes: Vec::new(),
             fix: if fork { fix(program, id) } else { None },
+            also: Vec::new(),
         });
     }
 }

@@ -103,6 +103,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             ),
             notes: Vec::new(),
             fix: None,
+            also: Vec::new(),
         });
     }
 }

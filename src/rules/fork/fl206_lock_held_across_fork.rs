@@ -269,6 +269,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                         ),
                         notes,
                         fix: None,
+                        also: Vec::new(),
                     });
                 }
             }

@@ -131,6 +131,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                 help: Some("end the child with `os._exit(code)` in `try`/`finally`".into()),
                 notes: Vec::new(),
                 fix: None,
+                also: Vec::new(),
             });
         }
     }

@@ -113,6 +113,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             ),
             notes: Vec::new(),
             fix: None,
+            also: Vec::new(),
         });
     }
 }

@@ -385,6 +385,7 @@ pub fn fork_after_threads(
         help: Some(help.into()),
         notes,
         fix,
+        also: Vec::new(),
     }
 }
 

@@ -66,5 +66,6 @@ fn syntax_diagnostic(file: FileId, problem: &crate::summary::SyntaxProblem) -> D
         help: None,
         notes: vec!["the rest of this file is not analysed".into()],
         fix: None,
+        also: Vec::new(),
     }
 }

@@ -99,6 +99,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     let Some(hazard) = &hazards[imported.0 as usize] else {
                         continue;
                     };
+                    // Within one package, the finding at the side effect itself (FL101,
+                    // FL103) is the one to act on: one cause, one finding.
+                    if same_package(program, file, imported)
+                        && reported_at_source(program, imported, hazard)
+                    {
+                        continue;
+                    }
                     // Nor does one of a module already imported before this statement: by
                     // the package `__init__` above (reported there), or by an earlier
                     // statement's imports (the finding goes to that statement, which is the
@@ -126,6 +133,43 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// The package a module belongs to, for FL105: its top-level package (`pkg` for
+/// `pkg.sub.mod`), or `None` for a module in no package. A project's loose modules and
+/// scripts form one group, as one directory of modules is one program.
+fn package_of(program: &Program, file: FileId) -> Option<&str> {
+    let module = program.summary(file).module.as_str();
+    let is_package = program
+        .file(file)
+        .path
+        .file_name()
+        .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
+    match module.split_once('.') {
+        Some((top, _)) => Some(top),
+        None if is_package => Some(module),
+        None => None,
+    }
+}
+
+/// Whether the importer and the imported module belong to one package of one distribution
+/// (an installed dependency is never the project's package).
+fn same_package(program: &Program, importer: FileId, imported: FileId) -> bool {
+    program.file(importer).library == program.file(imported).library
+        && package_of(program, importer) == package_of(program, imported)
+}
+
+/// Whether the rule for the hazard's kind reports it where it is: FL101 for a thread, FL103
+/// for a process, selected and not ignored for that file. When it is not, FL105 is the only
+/// finding left for the cause, and is reported within the package too.
+fn reported_at_source(program: &Program, imported: FileId, hazard: &Hit) -> bool {
+    let code = match program.effect(hazard.effect).effect {
+        Effect::ProcessSpawn { .. } => super::fl103_import_time_process_spawn::RULE.code,
+        _ => super::fl101_import_time_thread_start::RULE.code,
+    };
+    let selection = &program.settings.selection;
+    let file = program.file(imported);
+    !file.library && selection.is_enabled(code) && !selection.ignored_in_file(code, &file.path)
 }
 
 /// `package` is `module`'s parent package, or its parent's, and so on.
@@ -169,5 +213,6 @@ fn diagnostic(
         )),
         notes: Vec::new(),
         fix: None,
+        also: Vec::new(),
     }
 }

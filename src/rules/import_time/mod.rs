@@ -227,6 +227,7 @@ pub fn at_event(
         help: None,
         notes: Vec::new(),
         fix: None,
+        also: Vec::new(),
     }
 }
 

@@ -37,6 +37,7 @@ pub fn diagnostic(rule: &Rule, primary: Location, message: String, label: &str) 
         help: None,
         notes: Vec::new(),
         fix: None,
+        also: Vec::new(),
     }
 }
 
