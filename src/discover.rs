@@ -313,6 +313,13 @@ impl Walker<'_> {
             SettingsSource::Closest(make) => make(config.as_ref()),
         };
         settings.script_targets = crate::entry_points::script_targets(root);
+        settings.deployments = crate::deploy::gunicorn_deployments(root)
+            .into_iter()
+            .map(|mut d| {
+                d.config_file = d.config_file.map(|c| absolute(&root.join(c)));
+                d
+            })
+            .collect();
         let (anchored, relative): (Vec<String>, Vec<String>) = settings
             .exclude
             .iter()

@@ -158,6 +158,10 @@ pub struct Settings {
     /// The functions the project's build files declare as commands (`[project.scripts]`,
     /// `console_scripts`), dotted: each runs, called by its launcher.
     pub script_targets: Vec<String>,
+    /// How the project runs gunicorn, read from its deployment files (`deploy.rs`), with
+    /// each configuration file's path made absolute: with `preload_app`, the app's import
+    /// runs in the master, which forks every worker (`program::gunicorn`).
+    pub deployments: Vec<crate::deploy::Deployment>,
     /// The module names of the directories given on the command line that are inside a
     /// source root (`services.api` for `check services/api`): an absolute import that names
     /// no project module is also tried below each, as mypy searches the directories it is
@@ -214,6 +218,7 @@ impl Default for Settings {
             src: Vec::new(),
             entry_globs: Vec::new(),
             script_targets: Vec::new(),
+            deployments: Vec::new(),
             import_prefixes: Vec::new(),
             exclude: DEFAULT_EXCLUDES.iter().map(|s| (*s).to_string()).collect(),
             show_info: false,

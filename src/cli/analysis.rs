@@ -227,6 +227,7 @@ impl AnalysisArgs {
             entry_globs: [config.entry, self.entry.clone()].concat(),
             // Read by discovery from each project root's build files.
             script_targets: Vec::new(),
+            deployments: Vec::new(),
             import_prefixes: Vec::new(),
             exclude,
             show_info,

@@ -304,6 +304,8 @@ pub struct SinkReport {
 pub struct ForkFlow {
     pub grid: CellGrid,
     import_threads: Vec<Option<ImportThread>>,
+    /// Thread starts whose thread is never running at a fork ([`quiesced_before_fork`]).
+    quiesced: HashSet<EffectId>,
     /// Every fork sink reached from some root, by effect id.
     pub sinks: Vec<SinkReport>,
 }
@@ -312,6 +314,12 @@ impl ForkFlow {
     /// A thread that importing `file` starts and leaves running, if any.
     pub fn import_thread(&self, file: FileId) -> Option<ImportThread> {
         self.import_threads.get(file.0 as usize).copied().flatten()
+    }
+
+    /// Whether the thread of this start is never running at a fork: a hook joins it before
+    /// every fork, its library stops it itself (`fork-safe`), or it is a green thread.
+    pub fn quiesced(&self, start: EffectId) -> bool {
+        self.quiesced.contains(&start)
     }
 
     pub fn compute(program: &Program) -> ForkFlow {
@@ -344,6 +352,7 @@ impl ForkFlow {
         ForkFlow {
             grid,
             import_threads,
+            quiesced,
             sinks,
         }
     }

@@ -27,8 +27,8 @@ use crate::knowledge::EffectKind;
 use crate::program::Effect;
 
 /// What a module's top level does first.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum First {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum First {
     /// Patches threads before any thread starts.
     Patches,
     /// Starts a thread (or imports a module that does) first.
@@ -48,7 +48,13 @@ pub fn green_starts(program: &Program) -> HashSet<EffectId> {
             }
         )
     };
-    if !program.effects.iter().any(patches) {
+    // gunicorn's gevent and eventlet workers patch in the worker before it imports the app.
+    let green_workers = program
+        .settings
+        .deployments
+        .iter()
+        .any(|d| matches!(d.worker_class.as_deref(), Some("gevent" | "eventlet")));
+    if !program.effects.iter().any(patches) && !green_workers {
         return HashSet::default();
     }
     let n = program.files.len();
@@ -86,6 +92,35 @@ pub fn green_starts(program: &Program) -> HashSet<EffectId> {
         };
         load(program, file, loaded);
     }
+    // gunicorn's processes (`gunicorn.rs`): the master runs the configuration file, and with
+    // preload imports the app; without preload each worker imports the app, after the worker
+    // class patched when it is gevent's or eventlet's.
+    for r in super::gunicorn::resolved(program) {
+        let preload = matches!(r.deployment.preload, crate::deploy::Preload::On(_));
+        let master = if super::gunicorn::master_patched(program, &r, preload) {
+            &mut loaded_green
+        } else {
+            &mut loaded_real
+        };
+        for file in r.config.into_iter().chain(r.app.filter(|_| preload)) {
+            load(program, file, master);
+        }
+        if let Some(app) = r.app.filter(|_| !preload) {
+            let patched = matches!(
+                r.deployment.worker_class.as_deref(),
+                Some("gevent" | "eventlet")
+            ) || what_first(program, app, &mut first) == First::Patches;
+            load(
+                program,
+                app,
+                if patched {
+                    &mut loaded_green
+                } else {
+                    &mut loaded_real
+                },
+            );
+        }
+    }
     program
         .effects
         .iter()
@@ -102,11 +137,16 @@ pub fn green_starts(program: &Program) -> HashSet<EffectId> {
 
 /// A thread API that monkey-patching turns green: the standard library's, which start
 /// their threads through `threading` and `_thread`. A third-party library's may be native.
-fn becomes_green(program: &Program, api: &str) -> bool {
+pub(super) fn becomes_green(program: &Program, api: &str) -> bool {
     program
         .knowledge
         .get(api)
         .is_some_and(|a| a.file == "rules/stdlib.toml")
+}
+
+/// What `file`'s top level does first: patch threads, start one, or neither.
+pub(super) fn first_of(program: &Program, file: FileId) -> First {
+    what_first(program, file, &mut vec![None; program.files.len()])
 }
 
 /// Whether `file`'s top level patches threads before it starts any (memoised in `memo`;

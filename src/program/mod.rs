@@ -5,6 +5,7 @@ mod decode;
 mod effects;
 mod fork_flow;
 mod green;
+pub mod gunicorn;
 mod import_order;
 mod points_to;
 mod reach;

@@ -10,12 +10,13 @@
 //! So the findings of the rules in [`CARRIERS`] that are reported at the same statement (the
 //! same primary range) become one: the first of them in [`CARRIERS`] order is shown, and it
 //! carries the others ([`Diagnostic::also`]), which every output format shows as notes
-//! ("also FL106 import-time-daemon-thread: …"). The order puts errors before warnings, and
-//! within one severity the rule for what the statement starts (a process, then a thread)
-//! before the rules that qualify that start (it imports, it is a daemon, it outlives the
-//! interpreter). Findings of rules outside the list (the fork rules, whose cause is an
-//! earlier thread; FL102 at the wait; FL105 at the importer) are never folded: they are
-//! about another statement or another cause.
+//! ("also FL106 import-time-daemon-thread: …"). The order puts errors before warnings (a
+//! fork while a thread runs first: `os.fork()` at the top level of a threaded module is one
+//! FL201 that also starts a process at import), and within one severity the rule for what
+//! the statement starts (a process, then a thread) before the rules that qualify that start
+//! (it imports, it is a daemon, it outlives the interpreter). Findings of rules outside the
+//! list (FL102 at the wait, FL105 at the importer, the other fork and subinterpreter rules)
+//! are never folded: they are about another statement or another cause.
 //!
 //! This runs on the findings the selection kept: a rule that is not selected, or is ignored
 //! for the file, carries nothing and is carried by nothing (with FL101 not selected, a daemon
@@ -26,7 +27,11 @@ use crate::diagnostic::{Carried, Diagnostic};
 
 /// The rules whose findings at one statement combine, in the order that picks the one shown.
 pub const CARRIERS: &[&str] = &[
-    // Errors.
+    // Errors: a fork while a thread runs (a statement that both starts at import and forks,
+    // or a thread started in a gunicorn master that forks its workers)...
+    "FL201", // the thread is the project's
+    "FL202", // the thread is a library's
+    // ...and the other errors of a start.
     "FL107", // a script starts `multiprocessing` children outside its `__main__` guard
     "FL403", // a non-daemon thread stopped only from `atexit`: the process hangs at exit
     // Warnings: what the statement starts...

@@ -27,6 +27,13 @@ the project's own code. The fork is `os.fork()`, `os.forkpty()`, `pty.fork()`, `
 - a project module imported earlier starts it at import time;
 - or the code runs as a thread's target.
 
+A **gunicorn master** forks too, outside the project's code: at start-up and whenever a worker
+exits or is recycled. A thread that `gunicorn.conf.py`'s top level starts, or, with
+`preload_app` (`--preload`), the app module's import or the app factory starts, runs in the
+master at every such fork. forklint reads the deployment from Procfiles, Dockerfiles, compose
+files, scripts and the configuration file (docs/how-it-works.md, *gunicorn*), and reports the
+thread start, naming the file and line that turn preload on.
+
 The pool, process or executor is recognised by its value, however it reaches the call: a
 local, a global, a parameter (`def write_all(executor, items): executor.map(...)` called with a
 `ProcessPoolExecutor()`), a function's return value, an attribute set in another method
@@ -91,6 +98,11 @@ to run another program use `subprocess` or `os.posix_spawn`. Reinitialising your
 - A green thread: after gevent's `monkey.patch_all()` or eventlet's `monkey_patch()`, called
   before any thread starts in every process that runs the code, `threading` starts greenlets,
   which a fork does not orphan (docs/how-it-works.md, *Green threads*).
+- gunicorn without `preload_app`: each worker imports the app after its fork. A thread
+  started in a `post_fork` or `post_worker_init` hook runs in the worker, not the master. A
+  gunicorn master patched by gevent or eventlet first (in the configuration file, or at the top
+  of the preloaded app) has green threads; a library that starts its threads on first use
+  (`lazy`) is not taken to have started them in the master.
 - A thread that an `os.register_at_fork(before=...)` hook joins, itself or through the
   functions it calls: the hook runs before every fork, so the thread is never running at one
   (a server that stops its thread before forking and restarts it in `after_in_parent`). The
@@ -122,6 +134,15 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             out.push(fork_after_threads(
                 &RULE, program, report, cells, &src, &mitigated, false,
             ));
+        }
+    }
+    // Threads in a gunicorn master when it forks the workers (`program::gunicorn`).
+    if super::gunicorn::applies(program) {
+        for t in crate::program::gunicorn::master_threads(program)
+            .iter()
+            .filter(|t| !t.library)
+        {
+            out.push(super::gunicorn::finding(&RULE, program, t));
         }
     }
 }

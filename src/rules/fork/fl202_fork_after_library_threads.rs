@@ -61,7 +61,8 @@ or lazily (`MongoClient(connect=False)`).
 "#,
         start_method_fix_safety!(),
         r#"## When it does not apply
-Everything listed for FL201; later submits to the same `ProcessPoolExecutor` (its workers
+Everything listed for FL201 (which also describes the gunicorn master: a library thread
+started there with `preload_app` on is FL202); later submits to the same `ProcessPoolExecutor` (its workers
 were all launched at the first, gh-90622); and when a project thread is also running, FL201
 reports the fork instead (one finding per fork). PyMongo 4.3+ reinitialises its client after
 `os.fork` through `os.register_at_fork`; a module that registers such a hook itself gets a
@@ -84,6 +85,15 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             out.push(fork_after_threads(
                 &RULE, program, report, cells, &src, &mitigated, true,
             ));
+        }
+    }
+    // Threads in a gunicorn master when it forks the workers (`program::gunicorn`).
+    if super::gunicorn::applies(program) {
+        for t in crate::program::gunicorn::master_threads(program)
+            .iter()
+            .filter(|t| t.library)
+        {
+            out.push(super::gunicorn::finding(&RULE, program, t));
         }
     }
 }
