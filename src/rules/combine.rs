@@ -96,6 +96,35 @@ pub fn combine(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     out
 }
 
+/// The paragraph the documentation of a rule in [`CARRIERS`] ends with (`forklint rule`,
+/// `docs/rules/`), generated from the list so that it cannot drift.
+pub fn doc_paragraph(code: &str) -> Option<String> {
+    let i = rank(code)?;
+    let before = &CARRIERS[..i];
+    let after = &CARRIERS[i + 1..];
+    let mut text = String::from(
+        "\n## One statement, one finding\nThe findings of ",
+    );
+    text.push_str(&CARRIERS.join(", "));
+    text.push_str(
+        " at the same statement are shown as one: the first of them in this order, carrying \
+         the others as notes (`also` in JSON, `forklint/also` in SARIF). ",
+    );
+    let mut roles = Vec::new();
+    if !after.is_empty() {
+        roles.push(format!("carries {}", after.join(", ")));
+    }
+    if !before.is_empty() {
+        roles.push(format!("is carried by {}", before.join(", ")));
+    }
+    text.push_str(&format!("At one statement, this rule {}.\n", roles.join(", and ")));
+    text.push_str(
+        "A `# noqa` naming the shown code suppresses the whole finding; one naming a carried \
+         code drops that note. A rule that is not selected neither carries nor is carried.\n",
+    );
+    Some(text)
+}
+
 /// The note a carried finding shows as, in every format. Both messages usually open with
 /// the same quoted statement (`` `Pool(4)` starts a process… ``), which the note leaves out.
 pub fn note(carrier: &str, carried: &Carried) -> String {
@@ -180,6 +209,12 @@ mod tests {
     }
 
     #[test]
+    fn a_fork_at_an_import_time_start_carries_it() {
+        let out = combine(vec![finding("FL101", 0), finding("FL201", 0)]);
+        assert_eq!(shown(&out), vec![("FL201", vec!["FL101"])]);
+    }
+
+    #[test]
     fn an_error_carries_the_warnings() {
         let out = combine(vec![finding("FL101", 0), finding("FL403", 0)]);
         assert_eq!(shown(&out), vec![("FL403", vec!["FL101"])]);
@@ -189,7 +224,7 @@ mod tests {
     fn other_rules_and_other_statements_stay_apart() {
         let out = combine(vec![
             finding("FL101", 0),
-            finding("FL201", 0),
+            finding("FL203", 0),
             finding("FL106", 10),
             finding("FL105", 20),
             finding("FL101", 20),
@@ -198,7 +233,7 @@ mod tests {
             shown(&out),
             vec![
                 ("FL101", vec![]),
-                ("FL201", vec![]),
+                ("FL203", vec![]),
                 ("FL106", vec![]),
                 ("FL101", vec![]),
                 ("FL105", vec![]),

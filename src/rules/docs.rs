@@ -57,8 +57,18 @@ pub fn rule_text(r: &Rule) -> String {
         yes_no(r.default_enabled),
         r.fix.describe(),
         r.docs_url(),
-        r.doc
+        full_doc(r)
     )
+}
+
+/// The rule's own doc, then what is generated for it: how it combines with other rules on
+/// one statement (`combine.rs`).
+fn full_doc(r: &Rule) -> String {
+    let mut doc = r.doc.to_string();
+    if let Some(paragraph) = super::combine::doc_paragraph(r.code) {
+        doc.push_str(&paragraph);
+    }
+    doc
 }
 
 fn generated_note() -> String {
@@ -88,7 +98,7 @@ pub fn rule_page(r: &Rule) -> String {
         r.severity.as_str(),
         yes_no(r.default_enabled),
         cell(r.fix.describe()),
-        r.doc
+        full_doc(r)
     )
 }
 
@@ -99,6 +109,18 @@ pub fn index_page() -> String {
          page in a terminal; `forklint rules` lists them.\n",
         generated_note()
     );
+    out.push_str(&format!(
+        "\n## One statement, one finding\n\nSeveral rules describe one start from different sides: a \
+         daemon thread started at import is FL101, FL106 and, when it loops doing Python work, \
+         FL401. The findings of {} at the same statement are shown as one: the first of them in \
+         this order, carrying the others as notes (`(also ...)` in concise output, `also` in \
+         JSON, `forklint/also` in a SARIF result's properties). FL105 is reported only where the \
+         importer belongs to another package than the module it imports. A rule that is not \
+         selected neither carries nor is carried; a `# noqa` naming the shown code suppresses \
+         the whole finding, and one naming a carried code drops that note \
+         ([suppressions](../suppressions.md)).\n",
+        super::combine::CARRIERS.join(", ")
+    ));
     for family in Family::ALL {
         let rules: Vec<&Rule> = RULES
             .iter()

@@ -18,7 +18,8 @@ pub static RULE: Rule = Rule {
 Reports an import (`import x`, `from x import y`, `importlib.import_module("x")`,
 `__import__("x")`) that runs a module whose own top level starts a thread or a process (it has
 an FL101, FL102 or FL103 finding), including a package whose `__init__` does so when a submodule
-is imported. It is reported at the importer, with the chain to the effect. Only the direct
+is imported. It is reported at the importer, with the chain to the effect, when the importer
+belongs to another package than the module (see below). Only the direct
 importer of the module with the finding is reported, not every module above it. Imports inside
 functions count when the function runs at import time or in the main flow.
 
@@ -46,6 +47,13 @@ def main():
 ```
 
 ## When it does not apply
+An import within the imported module's own package: the importer's top-level package is the
+imported module's (`pkg/cli.py` importing `pkg.worker`), or both are loose modules of one
+directory (`main.py` importing `app.py`). FL101 or FL103 at the side effect, whose chain shows
+the importer, is then the one finding for the cause. When that rule is not selected or is
+ignored for the module's file, FL105 is reported within the package too. An installed
+dependency is never the project's package.
+
 Imports under `if TYPE_CHECKING:`; imports inside functions that never run; imports whose
 module name is not a literal (their effects are unknown: the per-module rules still fire in the
 candidate modules themselves). Only the first import of a module in a file is reported (later
@@ -136,20 +144,30 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
 }
 
 /// The package a module belongs to, for FL105: its top-level package (`pkg` for
-/// `pkg.sub.mod`), or `None` for a module in no package. A project's loose modules and
-/// scripts form one group, as one directory of modules is one program.
-fn package_of(program: &Program, file: FileId) -> Option<&str> {
+/// `pkg.sub.mod`), or, for a module in no package, the group of loose modules beside it: a
+/// project's loose modules and scripts in one directory are one program. A name that
+/// forklint derived from a path through a directory that is not an identifier
+/// (`services.my-service.app`, where `my-service` is put on `sys.path` to run it) starts its
+/// importable part after that directory.
+fn package_of(program: &Program, file: FileId) -> (String, Option<String>) {
     let module = program.summary(file).module.as_str();
     let is_package = program
         .file(file)
         .path
         .file_name()
         .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
-    match module.split_once('.') {
-        Some((top, _)) => Some(top),
-        None if is_package => Some(module),
-        None => None,
-    }
+    let parts: Vec<&str> = module.split('.').collect();
+    let start = parts
+        .iter()
+        .rposition(|p| !crate::discover::is_identifier(p))
+        .map_or(0, |k| k + 1);
+    let prefix = parts[..start].join(".");
+    let package = match &parts[start..] {
+        [top, _, ..] => Some(top.to_string()),
+        [top] if is_package => Some(top.to_string()),
+        _ => None,
+    };
+    (prefix, package)
 }
 
 /// Whether the importer and the imported module belong to one package of one distribution
