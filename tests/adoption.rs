@@ -161,18 +161,20 @@ p = subprocess.Popen([\"ls\"]) if True \\
     let dir = project(&[("app.py", source)]);
     let before = concise(dir.path(), &[]);
     let lines: Vec<&str> = finding_lines(&before);
-    assert_eq!(lines.len(), 4, "{}", before.describe());
+    // The daemon thread's FL106 is carried by its FL101 (one statement, one finding), which
+    // the existing `# noqa: FL101` already suppresses with it.
+    assert_eq!(lines.len(), 3, "{}", before.describe());
     let run = forklint(dir.path(), &["check", "--add-noqa", "."]);
     assert_eq!(run.code(), Some(0), "{}", run.describe());
     assert!(
-        run.stderr.contains("Added 4 noqa directives."),
+        run.stderr.contains("Added 3 noqa directives."),
         "{}",
         run.describe()
     );
     let expected = "\
 import subprocess
 import threading
-threading.Thread(target=print, daemon=True).start()  # noqa: FL101, FL106 on purpose
+threading.Thread(target=print, daemon=True).start()  # noqa: FL101 on purpose
 threading.Thread(target=print).start()  # noqa: E501, FL101
 subprocess.Popen([\"echo\", \"\"\"a
 b\"\"\"])  # noqa: FL103

@@ -15,14 +15,30 @@ const SUBPROCESS_AT_IMPORT: &str = "import subprocess\nsubprocess.run(['true'])\
 const MP_OUTSIDE_GUARD: &str = "import multiprocessing\n\ndef work():\n    pass\n\nmultiprocessing.Process(target=work).start()\n\nif __name__ == \"__main__\":\n    pass\n";
 
 /// The codes reported in concise output, in order, duplicates kept.
+/// The codes of the concise findings in output order, with those each carries (`(also
+/// FL103)` at the end of its line: one statement, one finding) beside it, in code order.
 fn codes(run: &Run) -> Vec<String> {
-    run.stdout
-        .lines()
-        .filter_map(|l| l.split(": ").nth(1))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .filter(|c| c.starts_with("FL"))
-        .map(str::to_string)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    for line in run.stdout.lines() {
+        let Some(code) = line
+            .split(": ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .filter(|c| c.starts_with("FL"))
+        else {
+            continue;
+        };
+        let mut statement = vec![code.to_string()];
+        if let Some(also) = line
+            .rsplit_once(" (also ")
+            .and_then(|(_, tail)| tail.strip_suffix(')'))
+        {
+            statement.extend(also.split(", ").map(str::to_string));
+        }
+        statement.sort();
+        out.extend(statement);
+    }
+    out
 }
 
 /// A project with one FL101 file and one FL103 file, plus `files`.

@@ -20,15 +20,15 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `app.py` starts a thread at import time after non-ASCII text on its line (FL101), `main.py`
-/// imports it (FL105), `launch.py` has a safely fixable FL203 and an unsafely fixable FL204.
+/// `app.py` starts a thread at import time after non-ASCII text on its line (FL101),
+/// `bin/main.py`, a script of another directory, imports it (FL105), `launch.py` has a safely fixable FL203 and an unsafely fixable FL204.
 const UTIL: &str = "import threading\n\ndef start():\n    threading.Thread(target=print).start()\n";
 const APP: &str = "import util\né = 'ü'; util.start()\n";
 const LAUNCH: &str = "import multiprocessing\nimport os\nimport subprocess\n\n\ndef launch(cmd):\n    return subprocess.Popen(cmd, preexec_fn=os.setsid)\n\n\ndef main():\n    multiprocessing.set_start_method(\"fork\")\n";
 
 fn sample() -> TempDir {
     project(&[
-        ("main.py", "import app\n"),
+        ("bin/main.py", "import app\n"),
         ("app.py", APP),
         ("util.py", UTIL),
         ("launch.py", LAUNCH),
@@ -243,7 +243,7 @@ fn gitlab_fingerprints_survive_moved_lines_and_paths_follow_ci_project_dir() {
     let outer = tempfile::tempdir().unwrap();
     let sub = outer.path().join("service");
     for (name, text) in [
-        ("main.py", "import app\n"),
+        ("bin/main.py", "import app\n"),
         ("app.py", APP),
         ("util.py", UTIL),
     ] {
@@ -262,7 +262,7 @@ fn gitlab_fingerprints_survive_moved_lines_and_paths_follow_ci_project_dir() {
         .collect();
     assert_eq!(
         paths,
-        ["service/app.py", "service/main.py"],
+        ["service/app.py", "service/bin/main.py"],
         "{}",
         run.describe()
     );
@@ -278,7 +278,7 @@ fn junit_report_reads_back_with_junitparser() {
     let outer = tempfile::tempdir().unwrap();
     let sub = "a&b<c>";
     for (name, text) in [
-        ("main.py", "import app\n"),
+        ("bin/main.py", "import app\n"),
         ("app.py", APP),
         ("util.py", UTIL),
         ("launch.py", LAUNCH),
@@ -313,7 +313,7 @@ fn junit_report_reads_back_with_junitparser() {
     let names: Vec<&str> = suites.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["a&b<c>/app.py", "a&b<c>/launch.py", "a&b<c>/main.py"]
+        ["a&b<c>/app.py", "a&b<c>/bin/main.py", "a&b<c>/launch.py"]
     );
     for suite in suites {
         assert_eq!(suite["package"], "org.forklint");

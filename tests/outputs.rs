@@ -85,7 +85,8 @@ fn json_findings_have_every_field_and_one_based_positions() {
         let mut sorted = keys.clone();
         sorted.sort_unstable();
         let mut wanted = vec![
-            "code", "end", "file", "fix", "message", "name", "severity", "start", "trace", "url",
+            "also", "code", "end", "file", "fix", "message", "name", "severity", "start", "trace",
+            "url",
         ];
         wanted.sort_unstable();
         assert_eq!(sorted, wanted);
@@ -173,7 +174,8 @@ fn github_annotations_escape_properties_and_messages() {
     let run = forklint(dir.path(), &["check", "--output-format", "github", sub]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", run.describe());
+    // One finding: main.py's import of app is no FL105 (loose modules of one program).
+    assert_eq!(lines.len(), 1, "{}", run.describe());
     let app = std::fs::read_to_string(dir.path().join(sub).join("app.py")).unwrap();
     let (row, col, end) = expected_spans(&app, "FL101")[0];
     assert_eq!(
@@ -185,8 +187,7 @@ fn github_annotations_escape_properties_and_messages() {
              (at we%25ird,di:r/util.py:10)"
         )
     );
-    assert!(lines[1].starts_with("::warning file=we%25ird%2Cdi%3Ar/main.py,line=2,col=8,"));
-    assert!(run.stderr.contains("Found 2 hazards"), "{}", run.describe());
+    assert!(run.stderr.contains("Found 1 hazard"), "{}", run.describe());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,7 +336,7 @@ fn sarif_results_point_into_rules_and_locations_are_relative_to_srcroot() {
     assert!(srcroot.starts_with("file:///") && srcroot.ends_with("/fl101/across-modules/"));
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 1);
     for r in results {
         let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
         assert_eq!(rule["id"], r["ruleId"]);

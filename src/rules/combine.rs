@@ -102,9 +102,7 @@ pub fn doc_paragraph(code: &str) -> Option<String> {
     let i = rank(code)?;
     let before = &CARRIERS[..i];
     let after = &CARRIERS[i + 1..];
-    let mut text = String::from(
-        "\n## One statement, one finding\nThe findings of ",
-    );
+    let mut text = String::from("\n## One statement, one finding\nThe findings of ");
     text.push_str(&CARRIERS.join(", "));
     text.push_str(
         " at the same statement are shown as one: the first of them in this order, carrying \
@@ -117,7 +115,10 @@ pub fn doc_paragraph(code: &str) -> Option<String> {
     if !before.is_empty() {
         roles.push(format!("is carried by {}", before.join(", ")));
     }
-    text.push_str(&format!("At one statement, this rule {}.\n", roles.join(", and ")));
+    text.push_str(&format!(
+        "At one statement, this rule {}.\n",
+        roles.join(", and ")
+    ));
     text.push_str(
         "A `# noqa` naming the shown code suppresses the whole finding; one naming a carried \
          code drops that note. A rule that is not selected neither carries nor is carried.\n",

@@ -1,3 +1,5 @@
+use std::path::Path;
+
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, FileId, Location, Severity, Step};
@@ -47,9 +49,10 @@ def main():
 ```
 
 ## When it does not apply
-An import within the imported module's own package: the importer's top-level package is the
-imported module's (`pkg/cli.py` importing `pkg.worker`), or both are loose modules of one
-directory (`main.py` importing `app.py`). FL101 or FL103 at the side effect, whose chain shows
+An import within the imported module's own package: both are in the same outermost regular
+package (a directory with an `__init__.py`, not counting namespace directories above it:
+`pkg/cli.py` importing `pkg.worker`), or both are loose modules of one directory (`main.py`
+importing `app.py`). FL101 or FL103 at the side effect, whose chain shows
 the importer, is then the one finding for the cause. When that rule is not selected or is
 ignored for the module's file, FL105 is reported within the package too. An installed
 dependency is never the project's package.
@@ -84,6 +87,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             })
         })
         .collect();
+    let packages = regular_packages(program);
     for file in program.file_ids() {
         let importer = program.summary(file).module.as_str();
         let mut seen = HashSet::default();
@@ -109,7 +113,7 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
                     };
                     // Within one package, the finding at the side effect itself (FL101,
                     // FL103) is the one to act on: one cause, one finding.
-                    if same_package(program, file, imported)
+                    if same_package(program, file, imported, &packages)
                         && reported_at_source(program, imported, hazard)
                     {
                         continue;
@@ -143,38 +147,55 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The package a module belongs to, for FL105: its top-level package (`pkg` for
-/// `pkg.sub.mod`), or, for a module in no package, the group of loose modules beside it: a
-/// project's loose modules and scripts in one directory are one program. A name that
-/// forklint derived from a path through a directory that is not an identifier
-/// (`services.my-service.app`, where `my-service` is put on `sys.path` to run it) starts its
-/// importable part after that directory.
-fn package_of(program: &Program, file: FileId) -> (String, Option<String>) {
-    let module = program.summary(file).module.as_str();
-    let is_package = program
-        .file(file)
-        .path
-        .file_name()
-        .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
-    let parts: Vec<&str> = module.split('.').collect();
-    let start = parts
-        .iter()
-        .rposition(|p| !crate::discover::is_identifier(p))
-        .map_or(0, |k| k + 1);
-    let prefix = parts[..start].join(".");
-    let package = match &parts[start..] {
-        [top, _, ..] => Some(top.to_string()),
-        [top] if is_package => Some(top.to_string()),
-        _ => None,
+/// The package a module belongs to, for FL105, by its place on disk: the outermost regular
+/// package (a directory with an `__init__.py`) of the chain of packages that holds it, or, for
+/// a module in no package, the directory of loose modules it sits in (a directory of scripts
+/// and modules is one program). A namespace directory (no `__init__.py`: `services/` of a
+/// monorepo, `opentelemetry/` shared by several distributions) is not a package here: the
+/// regular packages below it are.
+#[derive(PartialEq, Eq)]
+enum Package<'a> {
+    Regular(&'a Path),
+    Loose(&'a Path),
+}
+
+fn package_of<'a>(program: &'a Program, file: FileId, packages: &HashSet<&Path>) -> Package<'a> {
+    let Some(mut dir) = program.file(file).path.parent() else {
+        return Package::Loose(Path::new(""));
     };
-    (prefix, package)
+    if !packages.contains(dir) {
+        return Package::Loose(dir);
+    }
+    while let Some(parent) = dir.parent().filter(|p| packages.contains(p)) {
+        dir = parent;
+    }
+    Package::Regular(dir)
+}
+
+/// The directories that hold an `__init__.py` among the program's files: its regular packages.
+fn regular_packages(program: &Program) -> HashSet<&Path> {
+    program
+        .files
+        .iter()
+        .filter(|f| {
+            f.path
+                .file_name()
+                .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi")
+        })
+        .filter_map(|f| f.path.parent())
+        .collect()
 }
 
 /// Whether the importer and the imported module belong to one package of one distribution
 /// (an installed dependency is never the project's package).
-fn same_package(program: &Program, importer: FileId, imported: FileId) -> bool {
+fn same_package(
+    program: &Program,
+    importer: FileId,
+    imported: FileId,
+    packages: &HashSet<&Path>,
+) -> bool {
     program.file(importer).library == program.file(imported).library
-        && package_of(program, importer) == package_of(program, imported)
+        && package_of(program, importer, packages) == package_of(program, imported, packages)
 }
 
 /// Whether the rule for the hazard's kind reports it where it is: FL101 for a thread, FL103
