@@ -29,16 +29,68 @@ use crate::program::Effect;
 /// What a module's top level does first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum First {
-    /// Patches threads before any thread starts.
-    Patches,
+    /// Patches threads before any thread starts, with this library.
+    Patches(Patcher),
     /// Starts a thread (or imports a module that does) first.
     Threads,
     /// Neither.
     Neither,
 }
 
+/// The library whose monkey-patching made a process's threads green.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patcher {
+    Gevent,
+    Eventlet,
+}
+
+impl Patcher {
+    fn of(api: &str) -> Patcher {
+        if api.starts_with("eventlet") {
+            Patcher::Eventlet
+        } else {
+            Patcher::Gevent
+        }
+    }
+
+    /// gunicorn's worker classes that patch in the worker (`gevent`, `eventlet`).
+    fn of_worker_class(class: Option<&str>) -> Option<Patcher> {
+        match class? {
+            "gevent" => Some(Patcher::Gevent),
+            "eventlet" => Some(Patcher::Eventlet),
+            _ => None,
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Patcher::Gevent => GEVENT,
+            Patcher::Eventlet => EVENTLET,
+        }
+    }
+}
+
+/// Which kinds of process load a module: a bit each.
+const REAL: u8 = 1;
+const GEVENT: u8 = 2;
+const EVENTLET: u8 = 4;
+
+/// The loading bit of a process patched by `patcher`, or of an unpatched one.
+fn bit(patcher: Option<Patcher>) -> u8 {
+    patcher.map_or(REAL, Patcher::bit)
+}
+
+/// The green thread starts, and among them those that only eventlet-patched processes run.
+#[derive(Default)]
+pub struct GreenStarts {
+    pub all: HashSet<EffectId>,
+    /// eventlet does not join non-daemon green threads at exit (research report §4.3,
+    /// observed on 3.11–3.13): a program whose green threads loop forever still exits.
+    pub not_joined_at_exit: HashSet<EffectId>,
+}
+
 /// The thread starts that run as green threads (empty when nothing patches).
-pub fn green_starts(program: &Program) -> HashSet<EffectId> {
+pub fn green_starts(program: &Program) -> GreenStarts {
     let patches = |site: &super::EffectSite| {
         matches!(
             site.effect,
@@ -55,7 +107,7 @@ pub fn green_starts(program: &Program) -> HashSet<EffectId> {
         .iter()
         .any(|d| matches!(d.worker_class.as_deref(), Some("gevent" | "eventlet")));
     if !program.effects.iter().any(patches) && !green_workers {
-        return HashSet::default();
+        return GreenStarts::default();
     }
     let n = program.files.len();
     let mut first: Vec<Option<First>> = vec![None; n];
@@ -69,8 +121,11 @@ pub fn green_starts(program: &Program) -> HashSet<EffectId> {
                 .is_some_and(|n| n == "conftest.py")
         })
         .collect();
-    let mut loaded_green = vec![false; n];
-    let mut loaded_real = vec![false; n];
+    let mut loaded = vec![0u8; n];
+    let patcher = |first: First| match first {
+        First::Patches(p) => Some(p),
+        _ => None,
+    };
     for file in program.file_ids() {
         let pf = program.file(file);
         let test = is_test_module(&pf.path);
@@ -78,61 +133,50 @@ pub fn green_starts(program: &Program) -> HashSet<EffectId> {
         if pf.library || !(test || entry) {
             continue;
         }
-        let patched = what_first(program, file, &mut first) == First::Patches
-            || test
-                && conftests.iter().any(|&c| {
-                    let dir = program.file(c).path.parent();
-                    dir.is_some_and(|d| pf.path.starts_with(d))
-                        && what_first(program, c, &mut first) == First::Patches
-                });
-        let loaded = if patched {
-            &mut loaded_green
-        } else {
-            &mut loaded_real
-        };
-        load(program, file, loaded);
+        let by = patcher(what_first(program, file, &mut first)).or_else(|| {
+            if !test {
+                return None;
+            }
+            conftests.iter().find_map(|&c| {
+                let dir = program.file(c).path.parent()?;
+                pf.path
+                    .starts_with(dir)
+                    .then(|| patcher(what_first(program, c, &mut first)))
+                    .flatten()
+            })
+        });
+        load(program, file, &mut loaded, bit(by));
     }
     // gunicorn's processes (`gunicorn.rs`): the master runs the configuration file, and with
     // preload imports the app; without preload each worker imports the app, after the worker
     // class patched when it is gevent's or eventlet's.
     for r in super::gunicorn::resolved(program) {
         let preload = matches!(r.deployment.preload, crate::deploy::Preload::On(_));
-        let master = if super::gunicorn::master_patched(program, &r, preload) {
-            &mut loaded_green
-        } else {
-            &mut loaded_real
-        };
+        let master = bit(super::gunicorn::master_patcher(program, &r, preload));
         for file in r.config.into_iter().chain(r.app.filter(|_| preload)) {
-            load(program, file, master);
+            load(program, file, &mut loaded, master);
         }
         if let Some(app) = r.app.filter(|_| !preload) {
-            let patched = matches!(
-                r.deployment.worker_class.as_deref(),
-                Some("gevent" | "eventlet")
-            ) || what_first(program, app, &mut first) == First::Patches;
-            load(
-                program,
-                app,
-                if patched {
-                    &mut loaded_green
-                } else {
-                    &mut loaded_real
-                },
-            );
+            let by = Patcher::of_worker_class(r.deployment.worker_class.as_deref())
+                .or_else(|| patcher(what_first(program, app, &mut first)));
+            load(program, app, &mut loaded, bit(by));
         }
     }
-    program
-        .effects
-        .iter()
-        .enumerate()
-        .filter(|(_, site)| {
-            let file = site.body.file().0 as usize;
-            loaded_green[file]
-                && !loaded_real[file]
-                && matches!(&site.effect, Effect::ThreadStart { api, .. } if becomes_green(program, api))
-        })
-        .map(|(i, _)| EffectId(i as u32))
-        .collect()
+    let mut out = GreenStarts::default();
+    for (i, site) in program.effects.iter().enumerate() {
+        let mask = loaded[site.body.file().0 as usize];
+        let green = mask & REAL == 0 && mask != 0;
+        if green
+            && matches!(&site.effect, Effect::ThreadStart { api, .. } if becomes_green(program, api))
+        {
+            let id = EffectId(i as u32);
+            out.all.insert(id);
+            if mask == EVENTLET {
+                out.not_joined_at_exit.insert(id);
+            }
+        }
+    }
+    out
 }
 
 /// A thread API that monkey-patching turns green: the standard library's, which start
@@ -166,9 +210,9 @@ fn what_first(program: &Program, file: FileId, memo: &mut Vec<Option<First>>) ->
             match &program.effect(id).effect {
                 Effect::Other {
                     kind: EffectKind::GreenThreads,
-                    ..
+                    api,
                 } => {
-                    found = First::Patches;
+                    found = First::Patches(Patcher::of(api));
                     break 'events;
                 }
                 Effect::ThreadStart { lazy: false, .. } => {
@@ -196,12 +240,13 @@ fn what_first(program: &Program, file: FileId, memo: &mut Vec<Option<First>>) ->
 
 /// Marks every module the process of entry `entry` may load: the entry, and what any code
 /// of a loaded module imports (at its top level or in a function).
-fn load(program: &Program, entry: FileId, loaded: &mut [bool]) {
+fn load(program: &Program, entry: FileId, loaded: &mut [u8], bit: u8) {
     let mut queue = VecDeque::from([entry]);
     while let Some(file) = queue.pop_front() {
-        if std::mem::replace(&mut loaded[file.0 as usize], true) {
+        if loaded[file.0 as usize] & bit != 0 {
             continue;
         }
+        loaded[file.0 as usize] |= bit;
         let functions = &program.fn_events[file.0 as usize];
         let events = program.body_events[file.0 as usize]
             .all()
@@ -211,7 +256,7 @@ fn load(program: &Program, entry: FileId, loaded: &mut [bool]) {
             if let Resolved::Effect(id) = event
                 && let Effect::Import { modules, .. } = &program.effect(*id).effect
             {
-                queue.extend(modules.iter().filter(|m| !loaded[m.0 as usize]));
+                queue.extend(modules.iter().filter(|m| loaded[m.0 as usize] & bit == 0));
             }
         }
     }

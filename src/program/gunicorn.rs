@@ -117,7 +117,7 @@ pub fn master_threads(program: &Program) -> Vec<MasterThread> {
     let mut seen: HashSet<EffectId> = HashSet::default();
     for (index, r) in resolved(program).iter().enumerate() {
         let preload = matches!(r.deployment.preload, Preload::On(_));
-        let patched = master_patched(program, r, preload);
+        let patched = master_patcher(program, r, preload).is_some();
         let green_worker = matches!(
             r.deployment.worker_class.as_deref(),
             Some("gevent" | "eventlet")
@@ -175,18 +175,21 @@ pub fn master_threads(program: &Program) -> Vec<MasterThread> {
     out
 }
 
-/// Whether the master is monkey-patched before it starts any thread: the configuration file
-/// patches first, or (with preload, and a configuration file that starts no thread first) the
-/// app module's import does.
-pub fn master_patched(program: &Program, r: &Resolved<'_>, preload: bool) -> bool {
-    let config = r.config.map(|c| green::first_of(program, c));
-    match config {
-        Some(green::First::Patches) => true,
-        Some(green::First::Threads) => false,
-        _ => {
-            preload
-                && r.app
-                    .is_some_and(|a| green::first_of(program, a) == green::First::Patches)
-        }
+/// The library that monkey-patches the master before it starts any thread, if one does: the
+/// configuration file patches first, or (with preload, and a configuration file that starts
+/// no thread first) the app module's import does.
+pub fn master_patcher(
+    program: &Program,
+    r: &Resolved<'_>,
+    preload: bool,
+) -> Option<green::Patcher> {
+    match r.config.map(|c| green::first_of(program, c)) {
+        Some(green::First::Patches(p)) => Some(p),
+        Some(green::First::Threads) => None,
+        _ if preload => match r.app.map(|a| green::first_of(program, a)) {
+            Some(green::First::Patches(p)) => Some(p),
+            _ => None,
+        },
+        _ => None,
     }
 }

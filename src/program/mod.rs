@@ -201,7 +201,7 @@ pub struct Program {
     set_from_outside: HashSet<(String, summary::Name)>,
     first_importers: std::sync::OnceLock<HashMap<FileId, EffectId>>,
     fork_flow: std::sync::OnceLock<ForkFlow>,
-    green_starts: std::sync::OnceLock<HashSet<EffectId>>,
+    green_starts: std::sync::OnceLock<green::GreenStarts>,
     points_to: std::sync::OnceLock<PointsTo>,
     /// Which functions run (see [`reached`]): from the calls the summaries resolve, and then
     /// with the value flow's calls and callbacks too (which needs the costly value flow).
@@ -1021,6 +1021,17 @@ impl Program {
     /// The thread starts that are green threads, because gevent or eventlet monkey-patched
     /// `threading` first in every process that runs them (see `green.rs`).
     pub fn green_starts(&self) -> &HashSet<EffectId> {
+        &self.green().all
+    }
+
+    /// The green thread starts that the interpreter does not join at exit: eventlet's (its
+    /// green threads are not `threading`'s to join), so a non-daemon one never keeps the
+    /// process alive.
+    pub fn green_not_joined_at_exit(&self) -> &HashSet<EffectId> {
+        &self.green().not_joined_at_exit
+    }
+
+    fn green(&self) -> &green::GreenStarts {
         self.green_starts.get_or_init(|| green::green_starts(self))
     }
 

@@ -66,6 +66,9 @@ def main():
 Or stop it from the main flow (`try`/`finally`). The hook is private (3.9+; see gh-126168).
 
 ## When it does not apply
+A green thread of eventlet (after `eventlet.monkey_patch()` in every process that runs it):
+eventlet does not join non-daemon green threads at exit, so the exit handlers run.
+
 The event is also set by code that runs before exit (`try`/`finally` in `main()`, a function
 it calls, a thread, a test, a signal handler); a setter in a function nothing calls (a public
 `stop()` no path reaches) does not count. The stop is registered with
@@ -82,7 +85,10 @@ All Python 3 versions and platforms; `ThreadPoolExecutor` tasks from 3.9.
 };
 
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
-    let mut reported = HashSet::default();
+    // eventlet's green threads are not joined at exit (docs/how-it-works.md, *Green
+    // threads*): the exit handlers run and stop them. Counted as reported, they are skipped.
+    let mut reported: HashSet<EffectId> =
+        program.green_not_joined_at_exit().iter().copied().collect();
     stopped_by_event_handles(program, out, &mut reported);
     stopped_by_loop_signals(program, out, &mut reported);
 }

@@ -71,6 +71,10 @@ def main():
 Or make it a deliberate daemon thread (then FL401 applies).
 
 ## When it does not apply
+A green thread of eventlet (after `eventlet.monkey_patch()` in every process that runs it):
+eventlet does not join non-daemon green threads at exit, so they do not keep it from ending.
+gevent's green threads are joined like threads, and are reported.
+
 Joined threads (`t.join()` in `finally:` of `main()`, `self._t.join()` in a `stop()` method);
 daemon threads; executor threads (`with ThreadPoolExecutor() as ex:`); a `threading.Timer`
 that fires once. A Timer whose callback starts the next Timer on every path of its body
@@ -163,7 +167,9 @@ fn is_cancelled(
 fn check(program: &Program, out: &mut Vec<Diagnostic>) {
     let mut waited = None;
     let mut cancelled = None;
-    for thread in project_threads(program).filter(|t| !t.daemon) {
+    // eventlet does not join its non-daemon green threads at exit: they end the program.
+    let not_joined = program.green_not_joined_at_exit();
+    for thread in project_threads(program).filter(|t| !t.daemon && !not_joined.contains(&t.start)) {
         let is_timer = matches!(
             &program.effect(thread.start).effect,
             Effect::ThreadStart { api, .. } if api == TIMER_START
