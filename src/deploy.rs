@@ -2470,8 +2470,10 @@ mod tests {
 
     #[test]
     fn celery_options_with_values_are_not_the_subcommand_or_app() {
-        // Every value here would be taken for the subcommand, or for the app, if its option
-        // were read as a flag.
+        // Before the subcommand, a global option's value read as a word of its own would be
+        // the subcommand (`rpc://`, `cfg`, ...). After it, a worker option's value would be a
+        // positional word, which is not read: the worker options are here to show that the
+        // whole list leaves the app and pool as they are.
         let d = celery_line(
             "celery -b redis://r:6379/0 --result-backend rpc:// --config cfg --loader default \
              -A proj worker -l info --loglevel INFO -c 4 --concurrency 4 -Q q1,q2 -n w1@%h \
@@ -2483,8 +2485,8 @@ mod tests {
         );
         assert_eq!(d.app, app("proj", "app", false));
         assert_eq!(d.worker_class.as_deref(), Some("prefork"));
-        // A value that looks like a subcommand.
-        let d = celery_line("celery --broker worker -A proj worker -P solo");
+        // Values that look like subcommands.
+        let d = celery_line("celery --broker beat -A proj worker -P solo");
         assert_eq!(d.worker_class.as_deref(), Some("solo"));
         assert!(everything(&[("run.sh", "celery -b worker beat\n")]).is_empty());
         // Attached values.
