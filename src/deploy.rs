@@ -1,5 +1,7 @@
-//! How a project deploys gunicorn, learnt statically from its deployment files: which WSGI
-//! app it serves, whether `preload_app` is on, and which worker class runs it.
+//! How a project deploys gunicorn and Celery workers, learnt statically from its deployment
+//! files: which app it loads, whether the app is imported in a process that then forks
+//! (gunicorn's `preload_app`, Celery's prefork pool), and which worker class or pool runs it.
+//! [`deployments`] finds both, [`gunicorn_deployments`] gunicorn's only.
 //!
 //! Why: with `preload_app` (`--preload`) gunicorn imports the app module in the master, in
 //! `Arbiter.setup()`, and then forks every worker from the master, again on every worker
@@ -15,6 +17,34 @@
 //! combines them (`app/base.py:154-199`, research note §5.5), lowest to highest:
 //! the configuration file (named by `-c`, else `./gunicorn.conf.py`), then
 //! `GUNICORN_CMD_ARGS` (split with `shlex`, `config.py:85-87`), then the command line.
+//!
+//! Celery workers ([`Server::CeleryWorker`]) have the same shape. `celery -A proj worker`
+//! imports the app module in the worker's main process: the `celery` group resolves `-A` with
+//! `find_app` before it runs the subcommand (`celery/bin/celery.py`, Celery 5.6). With the
+//! default `prefork` pool (`-P/--pool`, `default='prefork'`, `celery/bin/worker.py`) that
+//! process then forks the pool's children through billiard, and forks a replacement whenever a
+//! child exits, for instance after `--max-tasks-per-child` tasks (docs.celeryq.dev, User Guide
+//! "Workers", "Max tasks per child setting"). A thread started when `proj` is imported is
+//! running in the parent at every such fork, so a prefork worker is `Preload::On` at its
+//! command line, always. `solo` runs tasks in the main process, `threads` in a thread pool,
+//! `gevent`/`eventlet` in greenlets (User Guide "Concurrency"): no fork, `Preload::Off`.
+//!
+//! What is read for Celery: `celery` command lines in the same files, through the same
+//! launchers (`python -m celery`, `poetry run celery`, `.../bin/celery`); only the `worker`
+//! subcommand, and `multi start|restart` (and Celery 4's `stagedrestart`), which run
+//! `python -m celery worker --detach` for each node (`celery/apps/multi.py`), are
+//! deployments (`beat`, `flower`, `inspect`, ... are not). The app comes from `-A/--app`
+//! (before the subcommand as Celery 5 wants it, or after it as Celery 4 accepted), else from
+//! `CELERY_APP` set in the same file (the CLI reference: "`APP` becomes `CELERY_APP`");
+//! `--workdir` is reported as `chdir`. Celery's option table (which options take a value) is
+//! Celery 5.6's (`CELERY_VALUE_OPTIONS`).
+//!
+//! Not read for Celery: the app's own `worker_pool` setting, which replaces the default
+//! `prefork` when the command line gives none or `prefork` (`WorkersPool.convert`), so a
+//! worker configured for another pool in code is still reported as prefork; `multi`'s
+//! node-specific options (`-P:w1 gevent`); a custom pool's class (`CELERY_CUSTOM_WORKER_POOL`);
+//! the pool of Windows, which spawns rather than forks; an `EnvironmentFile=` or
+//! `/etc/default/celeryd` holding `CELERY_APP`; and `app.worker_main()` started from Python.
 //!
 //! Everything here is a best-effort hint: a file that cannot be read or decoded, or a line that
 //! cannot be understood, contributes nothing; nothing is an error.
@@ -141,7 +171,7 @@ pub fn gunicorn_deployments(root: &Path) -> Vec<Deployment> {
 // ---------------------------------------------------------------------------------------------
 // Finding the files
 
-/// The kinds of file that hold gunicorn command lines, each with its own syntax.
+/// The kinds of file that hold gunicorn and celery command lines, each with its own syntax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileKind {
     Procfile,
@@ -1710,8 +1740,9 @@ fn is_celery_app_reference(value: &str) -> bool {
 }
 
 /// A celery command line as a deployment, if it starts workers: `celery worker`, or `celery
-/// multi start|restart|stagedrestart`, which runs `celery worker --detach` for each node
-/// (`celery/apps/multi.py`). `beat`, `flower`, `inspect`, ... are not deployments.
+/// multi start|restart` (Celery 4 also `stagedrestart`), which runs `python -m celery worker
+/// --detach` for each node (`celery/apps/multi.py`). `beat`, `flower`, `inspect`, ... are
+/// not deployments.
 ///
 /// The worker's main process imports the app before anything else (the `celery` group
 /// resolves `--app` with `find_app` before it invokes the subcommand, `celery/bin/celery.py`).
