@@ -525,7 +525,9 @@ fn launcher_len(words: &[String], i: usize) -> Option<usize> {
 
 /// Skips a launcher's options. An option is taken to have a value when the word after it is
 /// not recognisably the command (`sudo -u www gunicorn`, `uv run --with x gunicorn`): the
-/// launchers' own option tables are not modelled.
+/// launchers' own option tables are not modelled, except for the user and group options of
+/// `sudo`/`runuser`/`env -u`, which always take one: the user is often named after the
+/// program (`sudo -u celery celery -A proj worker`).
 fn skip_launcher_options(words: &[String], mut j: usize) -> usize {
     while let Some(option) = words.get(j) {
         if option == "--" {
@@ -535,10 +537,11 @@ fn skip_launcher_options(words: &[String], mut j: usize) -> usize {
             break;
         }
         j += 1;
+        let user_or_group = matches!(option.as_str(), "-u" | "-g" | "--user" | "--group");
         let takes_value = !option.contains('=')
-            && words
-                .get(j)
-                .is_some_and(|next| !next.starts_with('-') && !is_recognised_command(words, j));
+            && words.get(j).is_some_and(|next| {
+                !next.starts_with('-') && (user_or_group || !is_recognised_command(words, j))
+            });
         if takes_value {
             j += 1;
         }
@@ -2492,6 +2495,8 @@ mod tests {
             "cd /app && exec celery -A proj worker > log 2>&1",
             "sh -c \"celery -A proj worker\"",
             "ddtrace-run celery -A proj worker",
+            "sudo -u celery celery -A proj worker",
+            "exec sudo -E -u celery -g celery /venv/bin/celery -A proj worker",
         ] {
             let d = celery_line(line);
             assert_eq!(d.app, app("proj", "app", false), "{line}");
