@@ -1,5 +1,7 @@
-//! How a project deploys gunicorn, learnt statically from its deployment files: which WSGI
-//! app it serves, whether `preload_app` is on, and which worker class runs it.
+//! How a project deploys gunicorn and Celery workers, learnt statically from its deployment
+//! files: which app it loads, whether the app is imported in a process that then forks
+//! (gunicorn's `preload_app`, Celery's prefork pool), and which worker class or pool runs it.
+//! [`deployments`] finds both, [`gunicorn_deployments`] gunicorn's only.
 //!
 //! Why: with `preload_app` (`--preload`) gunicorn imports the app module in the master, in
 //! `Arbiter.setup()`, and then forks every worker from the master, again on every worker
@@ -15,6 +17,34 @@
 //! combines them (`app/base.py:154-199`, research note §5.5), lowest to highest:
 //! the configuration file (named by `-c`, else `./gunicorn.conf.py`), then
 //! `GUNICORN_CMD_ARGS` (split with `shlex`, `config.py:85-87`), then the command line.
+//!
+//! Celery workers ([`Server::CeleryWorker`]) have the same shape. `celery -A proj worker`
+//! imports the app module in the worker's main process: the `celery` group resolves `-A` with
+//! `find_app` before it runs the subcommand (`celery/bin/celery.py`, Celery 5.6). With the
+//! default `prefork` pool (`-P/--pool`, `default='prefork'`, `celery/bin/worker.py`) that
+//! process then forks the pool's children through billiard, and forks a replacement whenever a
+//! child exits, for instance after `--max-tasks-per-child` tasks (docs.celeryq.dev, User Guide
+//! "Workers", "Max tasks per child setting"). A thread started when `proj` is imported is
+//! running in the parent at every such fork, so a prefork worker is `Preload::On` at its
+//! command line, always. `solo` runs tasks in the main process, `threads` in a thread pool,
+//! `gevent`/`eventlet` in greenlets (User Guide "Concurrency"): no fork, `Preload::Off`.
+//!
+//! What is read for Celery: `celery` command lines in the same files, through the same
+//! launchers (`python -m celery`, `poetry run celery`, `.../bin/celery`); only the `worker`
+//! subcommand, and `multi start|restart` (and Celery 4's `stagedrestart`), which run
+//! `python -m celery worker --detach` for each node (`celery/apps/multi.py`), are
+//! deployments (`beat`, `flower`, `inspect`, ... are not). The app comes from `-A/--app`
+//! (before the subcommand as Celery 5 wants it, or after it as Celery 4 accepted), else from
+//! `CELERY_APP` set in the same file (the CLI reference: "`APP` becomes `CELERY_APP`");
+//! `--workdir` is reported as `chdir`. Celery's option table (which options take a value) is
+//! Celery 5.6's (`CELERY_VALUE_OPTIONS`).
+//!
+//! Not read for Celery: the app's own `worker_pool` setting, which replaces the default
+//! `prefork` when the command line gives none or `prefork` (`WorkersPool.convert`), so a
+//! worker configured for another pool in code is still reported as prefork; `multi`'s
+//! node-specific options (`-P:w1 gevent`); a custom pool's class (`CELERY_CUSTOM_WORKER_POOL`);
+//! the pool of Windows, which spawns rather than forks; an `EnvironmentFile=` or
+//! `/etc/default/celeryd` holding `CELERY_APP`; and `app.worker_main()` started from Python.
 //!
 //! Everything here is a best-effort hint: a file that cannot be read or decoded, or a line that
 //! cannot be understood, contributes nothing; nothing is an error.
@@ -54,22 +84,37 @@ pub enum Preload {
     On(Origin),
 }
 
-/// One way the project runs gunicorn.
+/// The program a deployment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Server {
+    /// `gunicorn`: the master forks the workers.
+    Gunicorn,
+    /// `celery worker`: the worker's main process forks the prefork pool's children.
+    CeleryWorker,
+}
+
+/// One way the project runs gunicorn or a Celery worker.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Deployment {
     /// The command line (or configuration file) that defines it.
     pub origin: Origin,
+    pub server: Server,
     /// `None`: not given, or dynamic (`--paste`, `$APP_MODULE`, a non-literal `wsgi_app`).
     pub app: Option<AppSpec>,
+    /// Celery: `On(the command line)` with the prefork pool, which always imports the app in
+    /// the parent before it forks; `Off` with any other pool.
     pub preload: Preload,
     /// Normalised: "sync", "gthread", "gevent", "eventlet", "tornado", or the raw value
     /// (`uvicorn.workers.UvicornWorker`). `None`: not given, gunicorn's default `sync`.
+    /// Celery: the pool, always given: "prefork" (also when not given, Celery's default),
+    /// "solo", "threads", "gevent", "eventlet", or the raw value (`custom`, `$POOL`).
     pub worker_class: Option<String>,
     /// The gunicorn configuration file that applies, root-relative, when it is in the project.
     pub config_file: Option<PathBuf>,
     /// `--chdir`/`chdir` as written: gunicorn changes to it, and puts it first on `sys.path`,
     /// before it imports the app (`app/base.py:83-90`). Often a path of the deployed machine
-    /// (`/app/src`), so it is not resolved here.
+    /// (`/app/src`), so it is not resolved here. Celery: `--workdir`, which `celery` changes
+    /// to (an eager option, before the app is found).
     pub chdir: Option<String>,
 }
 
@@ -81,37 +126,52 @@ const MAX_FILE_SIZE: u64 = 1 << 20;
 const SKIPPED_DIRS: &[&str] = &["node_modules", "site-packages", "venv", "__pycache__"];
 /// gunicorn reads extra command-line arguments from this environment variable.
 const ENV_VAR: &str = "GUNICORN_CMD_ARGS";
+/// The `celery` command reads its `--app` from this environment variable when the option is
+/// not given: the option has `envvar='APP'` and `main()` runs the group with
+/// `auto_envvar_prefix="CELERY"` (`celery/bin/celery.py`; the CLI reference,
+/// docs.celeryq.dev/en/stable/reference/cli.html: "`APP` becomes `CELERY_APP`").
+const CELERY_APP_VAR: &str = "CELERY_APP";
+/// The environment variables a deployment file may set that matter here.
+const ENV_VARS: &[&str] = &[ENV_VAR, CELERY_APP_VAR];
 /// The configuration file gunicorn reads from its working directory when no `-c` is given
 /// (`config.py:616-621`).
 const DEFAULT_CONFIG: &str = "gunicorn.conf.py";
 /// How deep `sh -c "..."` may nest before the scan stops looking inside.
 const MAX_NESTING: usize = 3;
 
-/// Every gunicorn deployment the files under `root` describe, ordered by origin, without
-/// duplicates.
-pub fn gunicorn_deployments(root: &Path) -> Vec<Deployment> {
+/// Every gunicorn and Celery worker deployment the files under `root` describe, ordered by
+/// origin, without duplicates.
+pub fn deployments(root: &Path) -> Vec<Deployment> {
     let mut out = Vec::new();
     for (rel, kind) in deployment_files(root) {
         let Some(text) = read_small_text(&root.join(&rel)) else {
             continue;
         };
         let scan = scan_file(kind, &text);
-        out.extend(
-            scan.invocations
-                .iter()
-                .map(|inv| resolve_invocation(root, &rel, inv, &scan.env)),
-        );
+        out.extend(scan.invocations.iter().filter_map(|inv| match inv.server {
+            Server::Gunicorn => Some(resolve_invocation(root, &rel, inv, &scan.env)),
+            Server::CeleryWorker => resolve_celery(&rel, inv, &scan.celery_app),
+        }));
     }
+    // (A Celery deployment has no configuration file: it never claims `gunicorn.conf.py`.)
     out.extend(root_config_deployment(root, &out));
     out.sort();
     out.dedup();
     out
 }
 
+/// Every gunicorn deployment the files under `root` describe, ordered by origin, without
+/// duplicates.
+pub fn gunicorn_deployments(root: &Path) -> Vec<Deployment> {
+    let mut out = deployments(root);
+    out.retain(|d| d.server == Server::Gunicorn);
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finding the files
 
-/// The kinds of file that hold gunicorn command lines, each with its own syntax.
+/// The kinds of file that hold gunicorn and celery command lines, each with its own syntax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileKind {
     Procfile,
@@ -185,14 +245,15 @@ fn read_small_text(path: &Path) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Scanning a file for gunicorn invocations and GUNICORN_CMD_ARGS
 
-/// A gunicorn command: the words after `gunicorn` (or `python -m gunicorn`).
+/// A gunicorn or celery command: the words after `gunicorn`/`celery` (or `python -m ...`).
 #[derive(Debug, Clone)]
 struct Invocation {
     line: u32,
+    server: Server,
     args: Vec<String>,
 }
 
-/// A value given to `GUNICORN_CMD_ARGS`.
+/// A value given to `GUNICORN_CMD_ARGS` or `CELERY_APP`.
 #[derive(Debug, Clone)]
 struct EnvArgs {
     line: u32,
@@ -202,12 +263,21 @@ struct EnvArgs {
 #[derive(Debug, Default)]
 struct FileScan {
     invocations: Vec<Invocation>,
+    /// `GUNICORN_CMD_ARGS` values.
     env: Vec<EnvArgs>,
+    /// `CELERY_APP` values.
+    celery_app: Vec<EnvArgs>,
 }
 
 impl FileScan {
-    fn record_env(&mut self, line: u32, value: &str) {
-        self.env.push(EnvArgs {
+    /// Records a value of one of [`ENV_VARS`]; other variables are ignored.
+    fn record_var(&mut self, line: u32, name: &str, value: &str) {
+        let values = match name {
+            ENV_VAR => &mut self.env,
+            CELERY_APP_VAR => &mut self.celery_app,
+            _ => return,
+        };
+        values.push(EnvArgs {
             line,
             value: value.to_string(),
         });
@@ -308,15 +378,13 @@ fn is_operator(word: &str) -> bool {
 }
 
 /// One simple command: leading `VAR=value` assignments, launchers (`exec`, `poetry run`, ...),
-/// then the command. Only `gunicorn` in command position counts, so that `pip install
-/// gunicorn` or `echo gunicorn` do not.
+/// then the command. Only `gunicorn` or `celery` in command position counts, so that `pip
+/// install gunicorn` or `echo celery` do not.
 fn scan_simple_command(line: u32, words: &[String], scan: &mut FileScan, nesting: usize) {
     let mut i = 0;
     while let Some(word) = words.get(i) {
         if let Some((name, value)) = assignment(word) {
-            if name == ENV_VAR {
-                scan.record_env(line, value);
-            }
+            scan.record_var(line, name, value);
             i += 1;
             continue;
         }
@@ -327,9 +395,9 @@ fn scan_simple_command(line: u32, words: &[String], scan: &mut FileScan, nesting
             record_assignments(line, &words[i + 1..], scan);
             return;
         }
-        if let Some(args_at) = gunicorn_args_start(words, i) {
+        if let Some((server, args_at)) = program_args_start(words, i) {
             let args = words.get(args_at..).unwrap_or_default().to_vec();
-            scan.invocations.push(Invocation { line, args });
+            scan.invocations.push(Invocation { line, server, args });
             return;
         }
         if is_shell(word) {
@@ -349,9 +417,7 @@ fn scan_simple_command(line: u32, words: &[String], scan: &mut FileScan, nesting
 
 fn record_assignments(line: u32, words: &[String], scan: &mut FileScan) {
     for (name, value) in words.iter().filter_map(|w| assignment(w)) {
-        if name == ENV_VAR {
-            scan.record_env(line, value);
-        }
+        scan.record_var(line, name, value);
     }
 }
 
@@ -369,8 +435,9 @@ fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
-fn is_gunicorn(word: &str) -> bool {
-    word == "gunicorn" || word.ends_with("/gunicorn")
+/// `name` or a path ending in `/name` (`./venv/bin/gunicorn`).
+fn is_program(word: &str, name: &str) -> bool {
+    basename(word) == name
 }
 
 /// `python`, `python3`, `python3.12`, `/srv/venv/bin/python3`.
@@ -384,12 +451,20 @@ fn is_shell(word: &str) -> bool {
     matches!(basename(word), "sh" | "bash" | "dash" | "ash" | "zsh")
 }
 
-/// Where gunicorn's own arguments start, if `words[i]` starts a gunicorn command:
-/// `gunicorn ...`, `.../bin/gunicorn ...`, `python [-u ...] -m gunicorn ...`.
-fn gunicorn_args_start(words: &[String], i: usize) -> Option<usize> {
+/// The program names that start a deployment's command, with the server each runs.
+const PROGRAMS: &[(&str, Server)] = &[
+    ("gunicorn", Server::Gunicorn),
+    ("celery", Server::CeleryWorker),
+];
+
+/// Which server `words[i]` starts, and where the program's own arguments start: `gunicorn ...`,
+/// `.../bin/celery ...`, `python [-u ...] -m gunicorn ...`. (A celery command is only a
+/// candidate here: its subcommand decides, [`resolve_celery`].)
+fn program_args_start(words: &[String], i: usize) -> Option<(Server, usize)> {
     let word = words.get(i)?;
-    if is_gunicorn(word) {
-        return Some(i + 1);
+    let server_named = |name: &str| PROGRAMS.iter().find(|(n, _)| *n == name).map(|p| p.1);
+    if let Some(&(_, server)) = PROGRAMS.iter().find(|(name, _)| is_program(word, name)) {
+        return Some((server, i + 1));
     }
     if !is_python(word) {
         return None;
@@ -398,10 +473,10 @@ fn gunicorn_args_start(words: &[String], i: usize) -> Option<usize> {
     loop {
         let option = words.get(j)?;
         match option.as_str() {
-            "-m" => return (words.get(j + 1)? == "gunicorn").then_some(j + 2),
-            "-mgunicorn" => return Some(j + 1),
+            "-m" => return Some((server_named(words.get(j + 1)?)?, j + 2)),
             // The interpreter's options that take a value.
             "-X" | "-W" => j += 2,
+            _ if option.starts_with("-m") => return Some((server_named(&option[2..])?, j + 1)),
             _ if option.starts_with('-') => j += 1,
             _ => return None,
         }
@@ -450,7 +525,9 @@ fn launcher_len(words: &[String], i: usize) -> Option<usize> {
 
 /// Skips a launcher's options. An option is taken to have a value when the word after it is
 /// not recognisably the command (`sudo -u www gunicorn`, `uv run --with x gunicorn`): the
-/// launchers' own option tables are not modelled.
+/// launchers' own option tables are not modelled, except for the user and group options of
+/// `sudo`/`runuser`/`env -u`, which always take one: the user is often named after the
+/// program (`sudo -u celery celery -A proj worker`).
 fn skip_launcher_options(words: &[String], mut j: usize) -> usize {
     while let Some(option) = words.get(j) {
         if option == "--" {
@@ -460,10 +537,11 @@ fn skip_launcher_options(words: &[String], mut j: usize) -> usize {
             break;
         }
         j += 1;
+        let user_or_group = matches!(option.as_str(), "-u" | "-g" | "--user" | "--group");
         let takes_value = !option.contains('=')
-            && words
-                .get(j)
-                .is_some_and(|next| !next.starts_with('-') && !is_recognised_command(words, j));
+            && words.get(j).is_some_and(|next| {
+                !next.starts_with('-') && (user_or_group || !is_recognised_command(words, j))
+            });
         if takes_value {
             j += 1;
         }
@@ -473,7 +551,7 @@ fn skip_launcher_options(words: &[String], mut j: usize) -> usize {
 
 fn is_recognised_command(words: &[String], j: usize) -> bool {
     words.get(j).is_some_and(|w| {
-        gunicorn_args_start(words, j).is_some()
+        program_args_start(words, j).is_some()
             || is_python(w)
             || is_shell(w)
             || assignment(w).is_some()
@@ -597,17 +675,18 @@ fn skip_run_flags(mut rest: &str) -> &str {
     }
 }
 
-/// `ENV GUNICORN_CMD_ARGS="..." OTHER=x` and the older `ENV GUNICORN_CMD_ARGS value words`.
+/// `ENV GUNICORN_CMD_ARGS="..." OTHER=x` and the older `ENV GUNICORN_CMD_ARGS value words`
+/// (`CELERY_APP` likewise).
 fn scan_docker_env(line: u32, rest: &str, scan: &mut FileScan) {
     let rest = rest.trim();
     let first = rest.split_whitespace().next().unwrap_or("");
     if first.contains('=') {
         record_assignments(line, &shell_words(rest), scan);
-    } else if let Some(value) = rest.strip_prefix(ENV_VAR)
+    } else if let Some(value) = rest.strip_prefix(first)
         && value.starts_with(char::is_whitespace)
     {
         // Docker processes the value's quotes like a shell word's.
-        scan.record_env(line, &shell_words(value).join(" "));
+        scan.record_var(line, first, &shell_words(value).join(" "));
     }
 }
 
@@ -742,42 +821,47 @@ fn scan_yaml_env(line: u32, raw: &str, scan: &mut FileScan) {
     let item = raw.trim_start();
     let item = item.strip_prefix('-').map_or(item, str::trim_start);
     let item = yaml_scalar(strip_yaml_comment(item));
-    let Some(rest) = item.strip_prefix(ENV_VAR) else {
-        return;
-    };
-    if let Some(value) = rest.strip_prefix('=') {
-        scan.record_env(line, value);
-    } else if let Some(value) = rest.trim_start().strip_prefix(':') {
-        scan.record_env(line, &yaml_scalar(value));
+    for name in ENV_VARS {
+        let Some(rest) = item.strip_prefix(name) else {
+            continue;
+        };
+        if let Some(value) = rest.strip_prefix('=') {
+            scan.record_var(line, name, value);
+        } else if let Some(value) = rest.trim_start().strip_prefix(':') {
+            scan.record_var(line, name, &yaml_scalar(value));
+        }
     }
 }
 
 // --- Makefile, systemd, supervisord
 
 /// Recipe lines are shell lines (after make's `@`, `-`, `+` prefixes); outside recipes,
-/// `[export] GUNICORN_CMD_ARGS = ...` is a make variable, passed on to recipes when exported.
+/// `[export] GUNICORN_CMD_ARGS = ...` (or `CELERY_APP`) is a make variable, passed on to
+/// recipes when exported.
 fn scan_makefile(text: &str, scan: &mut FileScan) {
     for (line, logical) in logical_lines(text) {
         if let Some(recipe) = logical.strip_prefix('\t') {
             let command = recipe.trim_start_matches(['@', '-', '+', ' ', '\t']);
             scan_shell_line(line, command, scan);
-        } else if let Some(value) = make_variable_value(&logical) {
-            scan.record_env(line, value);
+        } else if let Some((name, value)) = make_variable_value(&logical) {
+            scan.record_var(line, name, value);
         } else {
             scan_shell_line(line, &logical, scan);
         }
     }
 }
 
-fn make_variable_value(line: &str) -> Option<&str> {
+fn make_variable_value(line: &str) -> Option<(&'static str, &str)> {
     let line = line.trim();
     let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
     let line = line.strip_prefix("override ").unwrap_or(line).trim_start();
-    let rest = line.strip_prefix(ENV_VAR)?.trim_start();
-    ["::=", ":=", "?=", "+=", "="]
-        .iter()
-        .find_map(|op| rest.strip_prefix(op))
-        .map(str::trim)
+    ENV_VARS.iter().find_map(|name| {
+        let rest = line.strip_prefix(name)?.trim_start();
+        ["::=", ":=", "?=", "+=", "="]
+            .iter()
+            .find_map(|op| rest.strip_prefix(op))
+            .map(|value| (*name, value.trim()))
+    })
 }
 
 /// `ExecStart=` (after systemd's `-@:+!` prefixes) and `Environment=`.
@@ -803,8 +887,10 @@ fn scan_supervisord(text: &str, scan: &mut FileScan) {
         match key.trim() {
             "command" => scan_shell_line(line, value, scan),
             "environment" => {
-                if let Some(value) = supervisord_env_value(value) {
-                    scan.record_env(line, value);
+                for name in ENV_VARS {
+                    if let Some(value) = supervisord_env_value(value, name) {
+                        scan.record_var(line, name, value);
+                    }
                 }
             }
             _ => {}
@@ -812,9 +898,9 @@ fn scan_supervisord(text: &str, scan: &mut FileScan) {
     }
 }
 
-fn supervisord_env_value(list: &str) -> Option<&str> {
-    let at = list.find(&format!("{ENV_VAR}="))?;
-    let value = &list[at + ENV_VAR.len() + 1..];
+fn supervisord_env_value<'a>(list: &'a str, name: &str) -> Option<&'a str> {
+    let at = list.find(&format!("{name}="))?;
+    let value = &list[at + name.len() + 1..];
     match value.chars().next() {
         Some(q @ ('"' | '\'')) => {
             let inner = &value[1..];
@@ -1422,6 +1508,7 @@ fn combine(s: Sources) -> Deployment {
         .or_else(|| ConfigValues::value(&s.config.chdir));
     Deployment {
         origin: s.origin,
+        server: Server::Gunicorn,
         app,
         preload,
         worker_class: effective_worker_class(worker_class.as_deref(), threads),
@@ -1454,6 +1541,260 @@ fn root_config_deployment(root: &Path, found: &[Deployment]) -> Option<Deploymen
         config_file: Some(rel),
         config: &config,
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Celery's command line
+
+/// The parts of a `celery ...` argument list that matter here.
+#[derive(Debug, Default)]
+struct CeleryArgs {
+    /// The first positional word: the subcommand (`worker`, `beat`, `multi`, ...).
+    subcommand: Option<String>,
+    /// `multi`'s action (`start`, `stop`, ...): its first positional word.
+    multi_action: Option<String>,
+    app: Option<String>,
+    pool: Option<String>,
+    workdir: Option<String>,
+}
+
+/// Celery's options that take a value; every other option is a flag. Celery 5.6's global
+/// options (`celery/bin/celery.py`: `-A/--app`, `-b/--broker`, `--result-backend`,
+/// `--loader`, `--config`, `--workdir`; flags `-C/--no-color`, `-q/--quiet`, `--version`,
+/// `--skip-checks`), `celery worker`'s (`celery/bin/worker.py`; flags `-D/--detach`,
+/// `--disable-prefetch`, `-E/--task-events/--events`, `--purge/--discard`,
+/// `--without-gossip/-mingle/-heartbeat`, `-B/--beat`) and its daemon options
+/// (`celery/bin/base.py` `CeleryDaemonCommand`), as the CLI reference lists them
+/// (docs.celeryq.dev/en/stable/reference/cli.html, `man celery-worker`); then `celery multi`'s
+/// own (`celery/bin/multi.py`) and Celery 3's `--maxtasksperchild`.
+const CELERY_VALUE_OPTIONS: &[&str] = &[
+    // Global.
+    "-A",
+    "--app",
+    "-b",
+    "--broker",
+    "--result-backend",
+    "--loader",
+    "--config",
+    "--workdir",
+    // Worker.
+    "-n",
+    "--hostname",
+    "-S",
+    "--statedb",
+    "-l",
+    "--loglevel",
+    "-O",
+    "--optimization",
+    "--prefetch-multiplier",
+    "-c",
+    "--concurrency",
+    "-P",
+    "--pool",
+    "--time-limit",
+    "--soft-time-limit",
+    "--max-tasks-per-child",
+    "--max-memory-per-child",
+    "-Q",
+    "--queues",
+    "-X",
+    "--exclude-queues",
+    "-I",
+    "--include",
+    "--heartbeat-interval",
+    "--autoscale",
+    "-s",
+    "--schedule-filename",
+    "--schedule",
+    "--scheduler",
+    // Daemon.
+    "-f",
+    "--logfile",
+    "--pidfile",
+    "--uid",
+    "--gid",
+    "--umask",
+    "--executable",
+    // multi; Celery 3.
+    "--range-prefix",
+    "--cmd",
+    "--append",
+    "--prefix",
+    "--suffix",
+    "--maxtasksperchild",
+];
+
+/// `celery`'s argument list, as Click reads it: `-Aproj` and `--app=proj` carry their value,
+/// short flags cluster (`-EB`, `-EPsolo`), and the first positional word is the subcommand.
+/// An unknown option is passed over as a flag.
+///
+/// `-A/--app` and `--workdir` are read wherever they are. Celery 5 takes them only before the
+/// subcommand (`celery -A proj worker`; after it Click rejects them, and `celery.py` prints
+/// "The support for this usage was removed in Celery 5.0"), but Celery 4 found `-A` anywhere
+/// in the command line, and `celery multi` moves the global options after itself
+/// (`multi.py`: `args[args.index('multi'):] + args[:args.index('multi')]`).
+///
+/// `celery multi`'s node-specific options (`-c:1-3 10`, `-P:image gevent`) are skipped with
+/// their value: they apply to some of its workers only.
+fn parse_celery_args(words: &[String]) -> CeleryArgs {
+    let mut args = CeleryArgs::default();
+    let mut i = 0;
+    while let Some(word) = words.get(i) {
+        i += 1;
+        if word == "--" {
+            // Celery reads the rest as `name=value` configuration (`config_from_cmdline`).
+            break;
+        }
+        if !word.starts_with('-') || word == "-" {
+            if args.subcommand.is_none() {
+                args.subcommand = Some(word.clone());
+            } else if args.subcommand.as_deref() == Some("multi") && args.multi_action.is_none() {
+                args.multi_action = Some(word.clone());
+            }
+            continue;
+        }
+        let Some((option, attached)) = celery_value_option(word) else {
+            continue;
+        };
+        let value = match attached {
+            Some(value) => Some(value.to_string()),
+            None => {
+                i += 1;
+                words.get(i - 1).cloned()
+            }
+        };
+        match option {
+            "-A" | "--app" => args.app = value,
+            "-P" | "--pool" => args.pool = value,
+            "--workdir" => args.workdir = value,
+            _ => {}
+        }
+    }
+    args
+}
+
+/// The option of `word` that takes a value, with the value when it is attached: `--pool=solo`
+/// and `--pool`, `-Psolo` and `-P`, `-EPsolo` (flags `-E` then `-P`). `None`: flags only. A
+/// node-specific option of `celery multi` (`-P:w1`, `--pool:w1`) is returned under a name
+/// that is read as nothing, so that its value is skipped.
+fn celery_value_option(word: &str) -> Option<(&'static str, Option<&str>)> {
+    let table = |name: &str| CELERY_VALUE_OPTIONS.iter().copied().find(|o| *o == name);
+    if let Some(long) = word.strip_prefix("--") {
+        let (name, attached) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (long, None),
+        };
+        return match name.split_once(':') {
+            Some((name, _)) => table(&format!("--{name}")).map(|_| ("", None)),
+            None => table(&format!("--{name}")).map(|option| (option, attached)),
+        };
+    }
+    let letters = word.strip_prefix('-')?;
+    for (at, letter) in letters.char_indices() {
+        let rest = &letters[at + letter.len_utf8()..];
+        let Some(option) = table(&format!("-{letter}")) else {
+            continue;
+        };
+        if rest.starts_with(':') {
+            return Some(("", None));
+        }
+        return Some((option, (!rest.is_empty()).then_some(rest)));
+    }
+    None
+}
+
+/// `proj`, `proj.celery`, `proj.celery:app`, `proj:app`: the module Celery imports, and the
+/// attribute (`app` when not given). Without `:`, `find_app` looks for the module's `app`,
+/// then `celery`, then any Celery instance in it, then does the same in the submodule
+/// `proj.celery` (`celery/app/utils.py` `find_app`; docs.celeryq.dev "About the --app
+/// argument"): `app` names the common case. `None` for anything else (`$APP`).
+fn parse_celery_app(spec: &str) -> Option<AppSpec> {
+    let (module, attr) = spec.trim().split_once(':').unwrap_or((spec.trim(), "app"));
+    (module.split('.').all(crate::discover::is_identifier) && crate::discover::is_identifier(attr))
+        .then(|| AppSpec {
+            module: module.to_string(),
+            attr: attr.to_string(),
+            factory: false,
+        })
+}
+
+/// Pool names as Celery's `concurrency.ALIASES` reads them (`processes` is a compatibility
+/// alias of `prefork`), and their implementation classes.
+fn normalise_pool(raw: &str) -> String {
+    let family = match raw {
+        "prefork" | "processes" | "celery.concurrency.prefork:TaskPool" => "prefork",
+        "solo" | "celery.concurrency.solo:TaskPool" => "solo",
+        "threads" | "celery.concurrency.thread:TaskPool" => "threads",
+        "gevent" | "celery.concurrency.gevent:TaskPool" => "gevent",
+        "eventlet" | "celery.concurrency.eventlet:TaskPool" => "eventlet",
+        _ => raw,
+    };
+    family.to_string()
+}
+
+/// `$CELERY_APP`/`${CELERY_APP}` as an app: the variable, to be taken from the file.
+fn is_celery_app_reference(value: &str) -> bool {
+    let name = value.strip_prefix('$').unwrap_or("");
+    let name = name
+        .strip_prefix('{')
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    name == CELERY_APP_VAR
+}
+
+/// A celery command line as a deployment, if it starts workers: `celery worker`, or `celery
+/// multi start|restart` (Celery 4 also `stagedrestart`), which runs `python -m celery worker
+/// --detach` for each node (`celery/apps/multi.py`). `beat`, `flower`, `inspect`, ... are
+/// not deployments.
+///
+/// The worker's main process imports the app before anything else (the `celery` group
+/// resolves `--app` with `find_app` before it invokes the subcommand, `celery/bin/celery.py`).
+/// With the default `prefork` pool (`worker.py`: `-P/--pool`, `default='prefork'`) it then
+/// forks the pool's child processes through billiard, and forks a replacement whenever a child
+/// exits, for instance after `--max-tasks-per-child` tasks ("the maximum number of tasks a
+/// pool worker process can execute before it's replaced with a new one", docs.celeryq.dev
+/// userguide/workers "Max tasks per child setting"). So a thread the app's import starts is
+/// running at every fork: `Preload::On`. `solo` runs tasks in the main process, `threads` in
+/// threads, `gevent`/`eventlet` in greenlets (docs.celeryq.dev userguide/concurrency): no
+/// fork, `Preload::Off`.
+fn resolve_celery(file: &Path, inv: &Invocation, celery_app: &[EnvArgs]) -> Option<Deployment> {
+    let args = parse_celery_args(&inv.args);
+    let starts_workers = match args.subcommand.as_deref()? {
+        "worker" => true,
+        "multi" => matches!(
+            args.multi_action.as_deref(),
+            Some("start" | "restart" | "stagedrestart")
+        ),
+        _ => false,
+    };
+    if !starts_workers {
+        return None;
+    }
+    let origin = Origin {
+        path: file.to_path_buf(),
+        line: inv.line,
+    };
+    // The command line's `-A` wins over `CELERY_APP` (Click reads an option's environment
+    // variable only when the option is not given); of the file's values, the last.
+    let app = match args.app.as_deref() {
+        Some(spec) if !is_celery_app_reference(spec) => parse_celery_app(spec),
+        _ => celery_app.last().and_then(|v| parse_celery_app(&v.value)),
+    };
+    let pool = normalise_pool(args.pool.as_deref().unwrap_or("prefork"));
+    let preload = if pool == "prefork" {
+        Preload::On(origin.clone())
+    } else {
+        Preload::Off
+    };
+    Some(Deployment {
+        origin,
+        server: Server::CeleryWorker,
+        app,
+        preload,
+        worker_class: Some(pool),
+        config_file: None,
+        chdir: args.workdir,
+    })
 }
 
 #[cfg(test)]
@@ -1940,6 +2281,269 @@ mod tests {
         );
     }
 
+    // --- Celery workers
+
+    /// Every deployment of a project, gunicorn's and Celery's.
+    fn everything(files: &[(&str, &str)]) -> Vec<Deployment> {
+        let dir = project(files);
+        super::deployments(dir.path())
+    }
+
+    /// The only deployment of a project, which must be a Celery worker.
+    fn only_celery(files: &[(&str, &str)]) -> Deployment {
+        let mut found = everything(files);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let d = found.remove(0);
+        assert_eq!(d.server, Server::CeleryWorker);
+        d
+    }
+
+    /// The only deployment of a one-line `run.sh`.
+    fn celery_line(line: &str) -> Deployment {
+        only_celery(&[("run.sh", &format!("{line}\n"))])
+    }
+
+    #[test]
+    fn celery_procfile_worker_is_prefork_and_preloaded() {
+        let d = only_celery(&[("Procfile", "worker: celery -A proj worker -l info -c 4\n")]);
+        assert_eq!(d.origin, at("Procfile", 1));
+        assert_eq!(d.app, app("proj", "app", false));
+        assert_eq!(d.preload, Preload::On(at("Procfile", 1)));
+        assert_eq!(d.worker_class.as_deref(), Some("prefork"));
+        assert_eq!(d.config_file, None);
+        assert_eq!(d.chdir, None);
+    }
+
+    #[test]
+    fn celery_non_prefork_pools_are_off() {
+        let d = celery_line("celery -A proj worker --pool=solo");
+        assert_eq!(d.preload, Preload::Off);
+        assert_eq!(d.worker_class.as_deref(), Some("solo"));
+        let d = celery_line("celery -A proj worker -P gevent -c 100");
+        assert_eq!(d.preload, Preload::Off);
+        assert_eq!(d.worker_class.as_deref(), Some("gevent"));
+        for (pool, family) in [
+            ("--pool threads", "threads"),
+            ("-Peventlet", "eventlet"),
+            ("-EPsolo", "solo"),
+            ("--pool custom", "custom"),
+        ] {
+            let d = celery_line(&format!("celery -A proj worker {pool}"));
+            assert_eq!(d.preload, Preload::Off, "{pool}");
+            assert_eq!(d.worker_class.as_deref(), Some(family), "{pool}");
+        }
+        // Explicitly prefork, and its compatibility alias.
+        for pool in ["-P prefork", "--pool=processes"] {
+            let d = celery_line(&format!("celery -A proj worker {pool}"));
+            assert_eq!(d.preload, Preload::On(at("run.sh", 1)), "{pool}");
+            assert_eq!(d.worker_class.as_deref(), Some("prefork"), "{pool}");
+        }
+    }
+
+    #[test]
+    fn celery_other_subcommands_are_not_deployments() {
+        for line in [
+            "celery -A proj beat",
+            "celery -A proj beat -l info -s /tmp/schedule",
+            "celery -A proj flower --port=5555",
+            "celery -A proj inspect ping",
+            "celery --app=proj events",
+            "celery -A proj multi stop w1",
+            "celery -A proj",
+            "celery worker-status",
+            "pip install celery",
+            "echo celery -A proj worker",
+        ] {
+            assert!(
+                everything(&[("run.sh", &format!("{line}\n"))]).is_empty(),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn celery_dockerfile_exec_form_with_module_and_attr() {
+        let d = only_celery(&[(
+            "Dockerfile",
+            "FROM python:3.12\nCMD [\"celery\", \"--app=proj.celery:app\", \"worker\", \"--loglevel=INFO\"]\n",
+        )]);
+        assert_eq!(d.origin, at("Dockerfile", 2));
+        assert_eq!(d.app, app("proj.celery", "app", false));
+        assert_eq!(d.preload, Preload::On(at("Dockerfile", 2)));
+        // ENTRYPOINT + CMD.
+        let d = only_celery(&[(
+            "Dockerfile",
+            "FROM python\nENTRYPOINT [\"celery\"]\nCMD [\"-A\", \"tasks:celery_app\", \"worker\"]\n",
+        )]);
+        assert_eq!(d.origin, at("Dockerfile", 2));
+        assert_eq!(d.app, app("tasks", "celery_app", false));
+    }
+
+    #[test]
+    fn celery_app_spellings() {
+        for (option, module, attr) in [
+            ("-A proj", "proj", "app"),
+            ("-Aproj", "proj", "app"),
+            ("--app proj.celery", "proj.celery", "app"),
+            ("--app=proj.celery:app", "proj.celery", "app"),
+            ("-A proj:celery_app", "proj", "celery_app"),
+        ] {
+            let d = celery_line(&format!("celery {option} worker -l info"));
+            assert_eq!(d.app, app(module, attr, false), "{option}");
+            // After the subcommand: Celery 4's syntax.
+            let d = celery_line(&format!("celery worker {option} -l info"));
+            assert_eq!(d.app, app(module, attr, false), "{option} after");
+        }
+        assert_eq!(celery_line("celery worker").app, None);
+        assert_eq!(celery_line("celery -A $APP_MODULE worker").app, None);
+        assert_eq!(celery_line("celery -A 'proj:make()' worker").app, None);
+    }
+
+    #[test]
+    fn celery_app_from_environment() {
+        let d = celery_line("CELERY_APP=proj celery worker");
+        assert_eq!(d.app, app("proj", "app", false));
+        let d = only_celery(&[(
+            "run.sh",
+            "export CELERY_APP=proj.tasks\nexec celery worker -l info\n",
+        )]);
+        assert_eq!(d.app, app("proj.tasks", "app", false));
+        assert_eq!(d.preload, Preload::On(at("run.sh", 2)));
+        // The command line wins; `-A $CELERY_APP` is the variable.
+        let d = celery_line("CELERY_APP=proj celery -A other worker");
+        assert_eq!(d.app, app("other", "app", false));
+        let d = only_celery(&[(
+            "Dockerfile",
+            "FROM python\nENV CELERY_APP=proj.celery\nCMD celery -A ${CELERY_APP} worker\n",
+        )]);
+        assert_eq!(d.app, app("proj.celery", "app", false));
+        let d = only_celery(&[(
+            "Dockerfile",
+            "FROM python\nENV CELERY_APP proj\nCMD [\"celery\", \"worker\"]\n",
+        )]);
+        assert_eq!(d.app, app("proj", "app", false));
+        for environment in ["      - CELERY_APP=proj\n", "      CELERY_APP: \"proj\"\n"] {
+            let text = format!(
+                "services:\n  worker:\n    command: celery worker\n    environment:\n{environment}"
+            );
+            let d = only_celery(&[("compose.yaml", &text)]);
+            assert_eq!(d.app, app("proj", "app", false), "{environment}");
+        }
+        let d = only_celery(&[(
+            "w.service",
+            "[Service]\nEnvironment=CELERY_APP=proj\nExecStart=/venv/bin/celery worker\n",
+        )]);
+        assert_eq!(d.app, app("proj", "app", false));
+        let d = only_celery(&[(
+            "supervisord.conf",
+            "[program:w]\ncommand=celery worker -P solo\nenvironment=CELERY_APP=\"proj\",X=1\n",
+        )]);
+        assert_eq!(d.app, app("proj", "app", false));
+        assert_eq!(d.preload, Preload::Off);
+        let d = only_celery(&[(
+            "Makefile",
+            "export CELERY_APP := proj\nrun:\n\tcelery worker\n",
+        )]);
+        assert_eq!(d.app, app("proj", "app", false));
+    }
+
+    #[test]
+    fn celery_compose_command() {
+        let d = only_celery(&[(
+            "docker-compose.yml",
+            "services:\n  worker:\n    command: celery -A tasks worker -Q high,low\n",
+        )]);
+        assert_eq!(d.origin, at("docker-compose.yml", 3));
+        assert_eq!(d.app, app("tasks", "app", false));
+        assert_eq!(d.preload, Preload::On(at("docker-compose.yml", 3)));
+        let d = only_celery(&[(
+            "compose.yaml",
+            "services:\n  worker:\n    command: [\"celery\", \"-A\", \"tasks\", \"worker\", \"-P\", \"threads\"]\n",
+        )]);
+        assert_eq!(d.worker_class.as_deref(), Some("threads"));
+    }
+
+    #[test]
+    fn gunicorn_and_celery_in_one_procfile() {
+        let found = everything(&[(
+            "Procfile",
+            "web: gunicorn --preload svc.app:app\nworker: celery -A svc.tasks worker\nbeat: celery -A svc.tasks beat\n",
+        )]);
+        let summary: Vec<(Server, u32)> = found.iter().map(|d| (d.server, d.origin.line)).collect();
+        assert_eq!(
+            summary,
+            vec![(Server::Gunicorn, 1), (Server::CeleryWorker, 2)]
+        );
+        // `gunicorn_deployments` keeps only gunicorn's.
+        let dir = project(&[(
+            "Procfile",
+            "web: gunicorn svc.app:app\nworker: celery -A svc.tasks worker\n",
+        )]);
+        let gunicorn = gunicorn_deployments(dir.path());
+        assert_eq!(gunicorn.len(), 1);
+        assert_eq!(gunicorn[0].server, Server::Gunicorn);
+    }
+
+    #[test]
+    fn celery_launchers() {
+        for line in [
+            "python -m celery -A proj worker --max-tasks-per-child 10",
+            "python3 -u -mcelery -A proj worker",
+            "poetry run celery -A proj worker",
+            "uv run --with redis celery -A proj worker",
+            "/srv/venv/bin/celery -A proj worker",
+            "cd /app && exec celery -A proj worker > log 2>&1",
+            "sh -c \"celery -A proj worker\"",
+            "ddtrace-run celery -A proj worker",
+            "sudo -u celery celery -A proj worker",
+            "exec sudo -E -u celery -g celery /venv/bin/celery -A proj worker",
+        ] {
+            let d = celery_line(line);
+            assert_eq!(d.app, app("proj", "app", false), "{line}");
+            assert_eq!(d.preload, Preload::On(at("run.sh", 1)), "{line}");
+        }
+    }
+
+    #[test]
+    fn celery_options_with_values_are_not_the_subcommand_or_app() {
+        // Before the subcommand, a global option's value read as a word of its own would be
+        // the subcommand (`rpc://`, `cfg`, ...). After it, a worker option's value would be a
+        // positional word, which is not read: the worker options are here to show that the
+        // whole list leaves the app and pool as they are.
+        let d = celery_line(
+            "celery -b redis://r:6379/0 --result-backend rpc:// --config cfg --loader default \
+             -A proj worker -l info --loglevel INFO -c 4 --concurrency 4 -Q q1,q2 -n w1@%h \
+             --hostname w2@%h -E -B --max-tasks-per-child 100 -O fair --without-gossip \
+             --autoscale 10,3 --pidfile /run/w.pid --logfile /var/log/w.log -f w.log \
+             -s /tmp/beat --time-limit 60 --soft-time-limit 50 -X dead -I extra.tasks \
+             --max-memory-per-child 1000 --heartbeat-interval 5 --statedb /tmp/s -S /tmp/s \
+             --prefetch-multiplier 1 --scheduler x --uid 1 --gid 1 --umask 22 --executable py",
+        );
+        assert_eq!(d.app, app("proj", "app", false));
+        assert_eq!(d.worker_class.as_deref(), Some("prefork"));
+        // Values that look like subcommands.
+        let d = celery_line("celery --broker beat -A proj worker -P solo");
+        assert_eq!(d.worker_class.as_deref(), Some("solo"));
+        assert!(everything(&[("run.sh", "celery -b worker beat\n")]).is_empty());
+        // Attached values.
+        let d = celery_line("celery -Aproj worker -linfo -c4 -Ofair -Qa,b -Pgevent");
+        assert_eq!(d.app, app("proj", "app", false));
+        assert_eq!(d.worker_class.as_deref(), Some("gevent"));
+    }
+
+    #[test]
+    fn celery_workdir_and_multi() {
+        let d = celery_line("celery --workdir /app/src -A proj worker");
+        assert_eq!(d.chdir.as_deref(), Some("/app/src"));
+        assert_eq!(d.config_file, None);
+        let d = celery_line("celery multi start w1 w2 -A proj -l info -c:1 3 -P:w2 gevent");
+        assert_eq!(d.app, app("proj", "app", false));
+        assert_eq!(d.preload, Preload::On(at("run.sh", 1)));
+        let d = celery_line("celery -A proj multi restart 3 --pool=solo");
+        assert_eq!(d.preload, Preload::Off);
+        assert!(everything(&[("run.sh", "celery multi show 3 -A proj\n")]).is_empty());
+    }
+
     #[test]
     fn odd_input_does_not_panic() {
         let odd = [
@@ -1965,6 +2569,24 @@ mod tests {
             "gunicorn -c /",
             "gunicorn -c python:",
             "gunicorn -c python:..",
+            "celery",
+            "celery -A",
+            "celery worker -A",
+            "celery worker -P",
+            "celery worker --pool=",
+            "celery -A: worker",
+            "celery -A proj: worker",
+            "celery -A :app worker",
+            "celery -- worker",
+            "celery -é worker -Pé -Aé",
+            "celery worker -P:",
+            "celery worker --pool:",
+            "celery multi",
+            "celery multi start -c:",
+            "python -mcelery",
+            "CELERY_APP= celery worker",
+            "CELERY_APP=$X celery -A $CELERY_APP worker",
+            "celery -A ${CELERY_APP worker",
         ];
         let mut files: Vec<(String, String)> = Vec::new();
         for (i, line) in odd.iter().enumerate() {
@@ -1992,6 +2614,18 @@ mod tests {
             "gunicorn.conf.py".into(),
             "preload_app = (\nwsgi_app = 1\n".into(),
         ));
+        files.push((
+            "Dockerfile.celery".into(),
+            "ENV CELERY_APP\nENV CELERY_APP \nENTRYPOINT [\"celery\"]\nCMD [\"-A\"]\n".into(),
+        ));
+        files.push((
+            "compose.celery.yml".into(),
+            "- CELERY_APP\nCELERY_APP:\ncommand: [celery, -A\n".into(),
+        ));
+        files.push((
+            "celery.conf".into(),
+            "environment=CELERY_APP=\"\ncommand=celery worker\n".into(),
+        ));
         let borrowed: Vec<(&str, &str)> = files
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
@@ -2000,6 +2634,7 @@ mod tests {
         std::fs::write(dir.path().join("Procfile.bin"), [0xff, 0xfe, b'\n']).expect("file");
         let _ = gunicorn_deployments(dir.path());
         let _ = gunicorn_deployments(&dir.path().join("missing"));
+        let _ = super::deployments(dir.path());
     }
 
     #[test]
