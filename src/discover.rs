@@ -313,7 +313,7 @@ impl Walker<'_> {
             SettingsSource::Closest(make) => make(config.as_ref()),
         };
         settings.script_targets = crate::entry_points::script_targets(root);
-        settings.deployments = crate::deploy::gunicorn_deployments(root)
+        settings.deployments = crate::deploy::deployments(root)
             .into_iter()
             .map(|mut d| {
                 d.config_file = d.config_file.map(|c| absolute(&root.join(c)));

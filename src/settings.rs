@@ -160,7 +160,7 @@ pub struct Settings {
     pub script_targets: Vec<String>,
     /// How the project runs gunicorn, read from its deployment files (`deploy.rs`), with
     /// each configuration file's path made absolute: with `preload_app`, the app's import
-    /// runs in the master, which forks every worker (`program::gunicorn`).
+    /// runs in the master, which forks every worker (`program::servers`).
     pub deployments: Vec<crate::deploy::Deployment>,
     /// The module names of the directories given on the command line that are inside a
     /// source root (`services.api` for `check services/api`): an absolute import that names

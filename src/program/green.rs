@@ -147,16 +147,18 @@ pub fn green_starts(program: &Program) -> GreenStarts {
         });
         load(program, file, &mut loaded, bit(by));
     }
-    // gunicorn's processes (`gunicorn.rs`): the master runs the configuration file, and with
+    // gunicorn's processes (`servers.rs`): the master runs the configuration file, and with
     // preload imports the app; without preload each worker imports the app, after the worker
     // class patched when it is gevent's or eventlet's.
-    for r in super::gunicorn::resolved(program) {
+    for r in super::servers::resolved(program) {
         let preload = matches!(r.deployment.preload, crate::deploy::Preload::On(_));
-        let master = bit(super::gunicorn::master_patcher(program, &r, preload));
-        for file in r.config.into_iter().chain(r.app.filter(|_| preload)) {
+        let master = bit(super::servers::master_patcher(program, &r, preload));
+        let apps = r.app.into_iter().chain(r.app_also);
+        let (in_parent, in_children): (Vec<FileId>, Vec<FileId>) = apps.partition(|_| preload);
+        for file in r.config.into_iter().chain(in_parent) {
             load(program, file, &mut loaded, master);
         }
-        if let Some(app) = r.app.filter(|_| !preload) {
+        for app in in_children {
             let by = Patcher::of_worker_class(r.deployment.worker_class.as_deref())
                 .or_else(|| patcher(what_first(program, app, &mut first)));
             load(program, app, &mut loaded, bit(by));

@@ -5,12 +5,12 @@ mod decode;
 mod effects;
 mod fork_flow;
 mod green;
-pub mod gunicorn;
 mod import_order;
 mod points_to;
 mod reach;
 mod reached;
 mod resolve;
+pub mod servers;
 mod start_methods;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};

@@ -31,8 +31,10 @@ A **gunicorn master** forks too, outside the project's code: at start-up and whe
 exits or is recycled. A thread that `gunicorn.conf.py`'s top level starts, or, with
 `preload_app` (`--preload`), the app module's import or the app factory starts, runs in the
 master at every such fork. forklint reads the deployment from Procfiles, Dockerfiles, compose
-files, scripts and the configuration file (docs/how-it-works.md, *gunicorn*), and reports the
-thread start, naming the file and line that turn preload on.
+files, scripts and the configuration file (docs/how-it-works.md, *gunicorn and Celery
+workers*), and reports the thread start, naming the file and line that turn preload on. A
+**Celery worker** with the default `prefork` pool is the same: its main process imports the
+app (`-A proj`) and then forks the pool's processes.
 
 The pool, process or executor is recognised by its value, however it reaches the call: a
 local, a global, a parameter (`def write_all(executor, items): executor.map(...)` called with a
@@ -136,13 +138,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    // Threads in a gunicorn master when it forks the workers (`program::gunicorn`).
-    if super::gunicorn::applies(program) {
-        for t in crate::program::gunicorn::master_threads(program)
+    // Threads in a gunicorn master or a Celery worker when it forks its children (`program::servers`).
+    if super::servers::applies(program) {
+        for t in crate::program::servers::master_threads(program)
             .iter()
             .filter(|t| !t.library)
         {
-            out.push(super::gunicorn::finding(&RULE, program, t));
+            out.push(super::servers::finding(&RULE, program, t));
         }
     }
 }

@@ -87,13 +87,13 @@ fn check(program: &Program, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    // Threads in a gunicorn master when it forks the workers (`program::gunicorn`).
-    if super::gunicorn::applies(program) {
-        for t in crate::program::gunicorn::master_threads(program)
+    // Threads in a gunicorn master or a Celery worker when it forks its children (`program::servers`).
+    if super::servers::applies(program) {
+        for t in crate::program::servers::master_threads(program)
             .iter()
             .filter(|t| t.library)
         {
-            out.push(super::gunicorn::finding(&RULE, program, t));
+            out.push(super::servers::finding(&RULE, program, t));
         }
     }
 }

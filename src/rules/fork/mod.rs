@@ -38,7 +38,7 @@ pub mod fl205_implicit_start_method_portability;
 pub mod fl206_lock_held_across_fork;
 pub mod fl207_fork_child_without_exit;
 pub mod fl208_forkserver_preload_threads;
-pub mod gunicorn;
+pub mod servers;
 
 use rustc_hash::FxHashSet as HashSet;
 

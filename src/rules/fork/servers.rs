@@ -1,13 +1,14 @@
-//! The findings of FL201 and FL202 for threads that run in a gunicorn master when it forks
-//! its workers (`program::gunicorn`): the fork is gunicorn's, not in the project's code, so
+//! The findings of FL201 and FL202 for threads that run in a gunicorn master or a Celery
+//! worker's main process when it forks its children (`program::servers`): the fork is the
+//! server's, not in the project's code, so
 //! the finding is at the thread start, and says which deployment file makes the master run it.
 
 use ruff_text_size::TextRange;
 
 use super::{thread_api, thread_trace};
-use crate::deploy::Preload;
+use crate::deploy::{Preload, Server};
 use crate::diagnostic::{Diagnostic, Location, Step};
-use crate::program::gunicorn::{MasterCode, MasterThread};
+use crate::program::servers::{MasterCode, MasterThread};
 use crate::program::{Body, Program, ThreadSource, Via};
 use crate::rules::Rule;
 use crate::rules::import_time::{call_steps_from, function_name, module_name, snippet};
@@ -17,7 +18,8 @@ fn origin(o: &crate::deploy::Origin) -> String {
     format!("{}:{}", o.path.display(), o.line)
 }
 
-/// Whether any configured platform forks (gunicorn runs on POSIX only).
+/// Whether any configured platform forks (gunicorn runs on POSIX only, and Celery's prefork
+/// pool spawns instead of forking on Windows).
 pub fn applies(program: &Program) -> bool {
     program.fork_flow().grid.posix() != 0
 }
@@ -38,12 +40,24 @@ pub fn finding(rule: &'static Rule, program: &Program, t: &MasterThread) -> Diag
         Preload::Off => String::new(),
     };
     // How the master comes to run the start, then the chain down to it.
+    let celery = deployment.server == Server::CeleryWorker;
+    let (parent, children) = if celery {
+        ("the Celery worker's main process", "every pool process")
+    } else {
+        ("the gunicorn master", "every worker")
+    };
     let (why, mut trace) = match t.code {
         MasterCode::Config(file) | MasterCode::App(file) => {
             let why = match t.code {
                 MasterCode::Config(_) => format!(
                     "gunicorn executes `{}` in the master (deployment at {})",
                     program.file(file).path.display(),
+                    origin(&deployment.origin)
+                ),
+                _ if celery => format!(
+                    "`celery worker` imports `{}` in its main process before it forks the \
+                     prefork pool (deployment at {})",
+                    module_name(program, file),
                     origin(&deployment.origin)
                 ),
                 _ => format!(
@@ -119,15 +133,20 @@ pub fn finding(rule: &'static Rule, program: &Program, t: &MasterThread) -> Diag
         format!("a thread (`{api}`)")
     };
     let message = format!(
-        "`{}` starts {whose} in the gunicorn master, which forks every worker while it runs: {why}",
+        "`{}` starts {whose} in {parent}, which forks {children} while it runs: {why}",
         snippet(program, primary.file, primary.range)
     );
-    let mut notes = vec![
+    let mut notes =
+        vec![if celery {
+        "the prefork pool (billiard) forks its processes at start-up and again whenever one \
+         exits or reaches `--max-tasks-per-child`: the thread does not exist in any pool \
+         process, and a lock it holds at a fork stays locked there for good"
+    } else {
         "gunicorn forks a worker at start-up and again whenever one exits, is recycled \
          (`max_requests`) or added: the thread does not exist in any worker, and a lock it \
          holds at a fork stays locked there for good"
-            .to_string(),
-    ];
+    }
+    .to_string()];
     if t.patched_too_late {
         notes.push(format!(
             "the `{}` worker monkey-patches only in the worker, after the fork: the master \
@@ -136,6 +155,10 @@ pub fn finding(rule: &'static Rule, program: &Program, t: &MasterThread) -> Diag
         ));
     }
     let help = match t.code {
+        _ if celery => {
+            "start the thread in each pool process, from a `worker_process_init` signal \
+             handler or lazily on first use; or run the worker with `--pool threads` or `solo`"
+        }
         MasterCode::Config(_) => {
             "start the thread in a `post_fork(server, worker)` or `post_worker_init(worker)` \
              hook of the configuration file, which run in each worker"
@@ -152,7 +175,11 @@ pub fn finding(rule: &'static Rule, program: &Program, t: &MasterThread) -> Diag
         severity: rule.severity,
         message,
         primary,
-        label: "runs in the gunicorn master before each worker fork".into(),
+        label: if celery {
+            "runs in the Celery worker's main process before each pool fork".into()
+        } else {
+            "runs in the gunicorn master before each worker fork".into()
+        },
         trace,
         help: Some(help.into()),
         notes,

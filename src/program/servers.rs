@@ -1,17 +1,23 @@
-//! gunicorn: the code that runs in the master process, which forks every worker.
+//! Servers that fork their workers from a process that has loaded the project's code: what of
+//! that code runs in the forking parent.
 //!
-//! gunicorn's master executes the configuration file (`gunicorn.conf.py` or `-c FILE`), and,
-//! with `preload_app` (`--preload`), imports the app module (and calls an app factory) before it
-//! forks the first worker (`arbiter.py:163-164` at 26.1.0: `if self.cfg.preload_app:
-//! self.app.wsgi()`). It forks again whenever a worker dies, is recycled (`max_requests`) or
-//! is added (TTIN). So a thread that the configuration file's top level, the preloaded app's
-//! import, or the factory starts is running in the master at every fork: it does not exist in
-//! any worker, and a lock it holds at a fork stays locked there (RULES.md §2; the research
-//! behind this is `rules/research/gevent-eventlet-gunicorn.md` §5). Without preload, the app
-//! is imported in each worker after its fork, and nothing of it runs in the master.
+//! **gunicorn.** The master executes the configuration file (`gunicorn.conf.py` or `-c FILE`),
+//! and, with `preload_app` (`--preload`), imports the app module (and calls an app factory)
+//! before it forks the first worker (`arbiter.py:163-164` at 26.1.0: `if self.cfg.preload_app:
+//! self.app.wsgi()`). It forks again whenever a worker dies, is recycled (`max_requests`) or is
+//! added (TTIN). Without preload, the app is imported in each worker after its fork.
 //!
-//! Which deployments there are, and with what settings, is read from the project's Procfiles,
-//! Dockerfiles, compose files, scripts and configuration file (`deploy.rs`).
+//! **Celery.** `celery -A proj worker` imports the app module in the worker's main process, and
+//! the default `prefork` pool (billiard) then forks the pool's children, and forks a
+//! replacement whenever one exits or reaches `--max-tasks-per-child`. Other pools (`solo`,
+//! `threads`, `gevent`, `eventlet`) do not fork. For `-A proj` naming a package, Celery also
+//! looks in `proj.celery`, the usual home of the app: both are taken as loaded.
+//!
+//! So a thread that this code starts is running in the parent at every fork: it does not exist
+//! in any child, and a lock it holds at a fork stays locked there (RULES.md §2; the research
+//! behind this is `rules/research/gevent-eventlet-gunicorn.md` §5). Which deployments there
+//! are is read from the project's Procfiles, Dockerfiles, compose files, scripts and
+//! configuration file (`deploy.rs`).
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -20,18 +26,19 @@ use crate::deploy::{Deployment, Preload};
 use crate::diagnostic::FileId;
 use crate::program::Effect;
 
-/// What of a deployment runs in the gunicorn master.
+/// What of a deployment runs in the forking parent (gunicorn's master, a Celery worker's main
+/// process).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MasterCode {
     /// The configuration file's top level (always executed in the master).
     Config(FileId),
-    /// The preloaded app module's import.
+    /// The app module's import (gunicorn with preload; a Celery prefork worker).
     App(FileId),
     /// The preloaded app factory (`svc.app:create_app()`), called in the master.
     Factory(FnRef),
 }
 
-/// A thread started in the gunicorn master, before it forks the workers.
+/// A thread started in the forking parent, before it forks its children.
 #[derive(Clone, Copy, Debug)]
 pub struct MasterThread {
     /// The deployment, an index into `settings.deployments`.
@@ -51,6 +58,8 @@ pub struct Resolved<'a> {
     pub deployment: &'a Deployment,
     pub config: Option<FileId>,
     pub app: Option<FileId>,
+    /// Another module the parent loads as the app: `proj.celery` for Celery's `-A proj`.
+    pub app_also: Option<FileId>,
     pub factory: Option<FnRef>,
 }
 
@@ -82,10 +91,21 @@ pub fn resolved(program: &Program) -> Vec<Resolved<'_>> {
                         _ => None,
                     }
                 });
+            let app_also = match deployment.server {
+                crate::deploy::Server::CeleryWorker => deployment.app.as_ref().and_then(|spec| {
+                    app_module(
+                        program,
+                        &format!("{}.celery", spec.module),
+                        deployment.chdir.as_deref(),
+                    )
+                }),
+                crate::deploy::Server::Gunicorn => None,
+            };
             Resolved {
                 deployment,
                 config,
                 app,
+                app_also,
                 factory,
             }
         })
@@ -151,10 +171,10 @@ pub fn master_threads(program: &Program) -> Vec<MasterThread> {
         if !preload {
             continue;
         }
-        if let Some(app) = r.app
-            && let Some(t) = flow.import_thread(app)
-        {
-            push(MasterCode::App(app), t.effect, t.library);
+        for app in r.app.into_iter().chain(r.app_also) {
+            if let Some(t) = flow.import_thread(app) {
+                push(MasterCode::App(app), t.effect, t.library);
+            }
         }
         if let Some(factory) = r.factory {
             let start = program.reach(factory).iter().copied().find(|&id| {
