@@ -9,8 +9,10 @@
 //!
 //! So the findings of the rules in [`CARRIERS`] that are reported at the same statement (the
 //! same primary range) become one: the first of them in [`CARRIERS`] order is shown, and it
-//! carries the others ([`Diagnostic::also`]), which every output format shows as notes
-//! ("also FL106 import-time-daemon-thread: …"). The order puts errors before warnings (a
+//! carries the others ([`Diagnostic::also`]): as notes in the text output ("also FL106
+//! import-time-daemon-thread: …"), `(also FL106, FL401)` in concise output, `also` in JSON and
+//! JSON Lines, and `forklint/also` plus message lines in SARIF. The one-line CI formats
+//! (github, gitlab, junit, rdjson, pylint, azure) show the carrier's message only. The order puts errors before warnings (a
 //! fork while a thread runs first: `os.fork()` at the top level of a threaded module is one
 //! FL201 that also starts a process at import), and within one severity the rule for what
 //! the statement starts (a process, then a thread) before the rules that qualify that start
